@@ -1,0 +1,182 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace MlRounding.Native;
+
+/// <summary>
+/// Makes TorchSharp's native library load on Linux systems whose libstdc++ is older than the one it was
+/// built against (Debian 12, Ubuntu 22.04: no <c>GLIBCXX_3.4.32</c>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>libLibTorchSharp.so</c> of TorchSharp 0.107 declares a requirement on <c>GLIBCXX_3.4.32</c> for a single
+/// symbol, <c>std::ios_base_library_init</c>, which is a marker that no relocation refers to. Older systems then
+/// refuse to load it, and TorchSharp reports a misleading <see cref="TypeInitializationException"/>.
+/// </para>
+/// <para>
+/// The fix runs automatically when this assembly is first used (a module initializer) and can be called
+/// explicitly with <see cref="EnsureLoaded"/> by an application that calls TorchSharp before any MlRounding
+/// API. It first tries to load the library as shipped: where the system is new enough, nothing changes. Only
+/// when that fails and the library holds the strong requirement does it mark that one requirement weak
+/// (<c>VER_FLG_WEAK</c>) in the copy placed in the application's output (written to a temporary name, then
+/// moved). When that folder is read-only, the patched copy goes to a per-user cache folder and is handed to
+/// the runtime through <see cref="System.Runtime.Loader.AssemblyLoadContext.ResolvingUnmanagedDll"/>.
+/// Nothing is installed system-wide.
+/// </para>
+/// </remarks>
+public static class TorchSharpNative
+{
+    private const string LibraryFile = "libLibTorchSharp.so";
+    private const string MissingVersion = "GLIBCXX_3.4.32";
+    private static readonly object Gate = new();
+    private static bool _done;
+    private static IntPtr _handle;
+
+    /// <summary>Gets a one-line description of what <see cref="EnsureLoaded"/> did, for diagnostics.</summary>
+    public static string Status { get; private set; } = "not run";
+
+    /// <summary>
+    /// Ensures TorchSharp's native library can be loaded in this process. Safe to call many times and from
+    /// many threads; does nothing on operating systems other than Linux.
+    /// </summary>
+    /// <returns><see langword="true"/> when the native library is loaded or loadable; <see langword="false"/> when it
+    /// could not be found or fixed (TorchSharp will then report its own error on first use).</returns>
+    public static bool EnsureLoaded()
+    {
+        lock (Gate)
+        {
+            if (!_done)
+            {
+                _done = true;
+                try
+                {
+                    _handle = LoadOrFix();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
+                {
+                    Status = "failed: " + e.Message;
+                }
+            }
+
+            return _handle != IntPtr.Zero || !OperatingSystem.IsLinux();
+        }
+    }
+
+#pragma warning disable CA2255 // module initializer in a library: intended, it must run before TorchSharp loads.
+    [ModuleInitializer]
+    internal static void Initialize() => EnsureLoaded();
+#pragma warning restore CA2255
+
+    private static IntPtr LoadOrFix()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Status = "not Linux: nothing to do";
+            return IntPtr.Zero;
+        }
+
+        string? path = FindLibrary();
+        if (path is null)
+        {
+            Status = "libLibTorchSharp.so not found next to the application";
+            return IntPtr.Zero;
+        }
+
+        if (NativeLibrary.TryLoad(path, out IntPtr handle))
+        {
+            Status = "loaded as shipped: " + path;
+            return handle;
+        }
+
+        byte[] image = File.ReadAllBytes(path);
+        if (!ElfVersionPatcher.HasStrongRequirement(image, MissingVersion))
+        {
+            Status = "load failed and the library has no " + MissingVersion + " requirement to relax: " + path;
+            return IntPtr.Zero;
+        }
+
+        ElfVersionPatcher.MarkWeak(image, MissingVersion);
+        if (TryReplace(path, image) && NativeLibrary.TryLoad(path, out handle))
+        {
+            Status = "patched in place: " + path;
+            return handle;
+        }
+
+        return LoadFromCache(path, image);
+    }
+
+    // The application folder is read-only: write the patched copy to a per-user cache, load the libraries it
+    // needs from the original folder first (the loader then matches them by SONAME), and answer the runtime's
+    // request for "LibTorchSharp" with that handle.
+    private static IntPtr LoadFromCache(string original, byte[] image)
+    {
+        string root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image))[..16];
+        string dir = Path.Combine(root, "mlrounding", "libtorchsharp-" + hash);
+        Directory.CreateDirectory(dir);
+        string copy = Path.Combine(dir, LibraryFile);
+        if (!File.Exists(copy))
+        {
+            TryReplace(copy, image);
+        }
+
+        string folder = Path.GetDirectoryName(original)!;
+        foreach (string dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+        {
+            string dep = Path.Combine(folder, dependency);
+            if (File.Exists(dep))
+            {
+                NativeLibrary.TryLoad(dep, out _);
+            }
+        }
+
+        if (!NativeLibrary.TryLoad(copy, out IntPtr handle))
+        {
+            Status = "could not load the patched copy " + copy;
+            return IntPtr.Zero;
+        }
+
+        System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
+            name is "LibTorchSharp" or LibraryFile ? handle : IntPtr.Zero;
+        Status = "patched copy loaded from " + copy;
+        return handle;
+    }
+
+    private static bool TryReplace(string path, byte[] image)
+    {
+        string temp = path + "." + Environment.ProcessId + ".tmp";
+        try
+        {
+            File.WriteAllBytes(temp, image);
+            File.Move(temp, path, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            return false;
+        }
+    }
+
+    private static string? FindLibrary()
+    {
+        var folders = new List<string>();
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirs)
+        {
+            folders.AddRange(searchDirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        folders.Add(AppContext.BaseDirectory);
+        string? torchDir = Path.GetDirectoryName(typeof(TorchSharp.torch).Assembly.Location);
+        if (!string.IsNullOrEmpty(torchDir))
+        {
+            folders.Add(torchDir);
+            folders.Add(Path.Combine(torchDir, "runtimes", "linux-x64", "native"));
+        }
+
+        return folders.Select(f => Path.Combine(f, LibraryFile)).FirstOrDefault(File.Exists);
+    }
+}
