@@ -1,0 +1,133 @@
+using static TorchSharp.torch;
+
+namespace MlRounding.Ops;
+
+/// <summary>The outcome of <see cref="GradientCheck.Run"/>.</summary>
+/// <param name="MaxAbsoluteError">Largest |analytic - numeric| over all Jacobian entries.</param>
+/// <param name="MaxRelativeError">Largest |analytic - numeric| / max(|numeric|, 1e-12) over entries where either is nonzero.</param>
+/// <param name="Entries">Number of Jacobian entries compared.</param>
+public sealed record GradientCheckResult(double MaxAbsoluteError, double MaxRelativeError, long Entries)
+{
+    /// <summary>True when every entry satisfies |analytic - numeric| &lt;= atol + rtol |numeric| (as torch.autograd.gradcheck).</summary>
+    /// <param name="absoluteTolerance">atol.</param>
+    /// <param name="relativeTolerance">rtol.</param>
+    /// <returns>Whether the check passed.</returns>
+    public bool Passed(double absoluteTolerance, double relativeTolerance) => Failures(absoluteTolerance, relativeTolerance) == 0;
+
+    internal Func<double, double, int> Failures { get; init; } = (_, _) => 0;
+}
+
+/// <summary>
+/// Compares an op's autograd Jacobian with central finite differences of its forward (or of a reference function)
+/// in float64, like <c>torch.autograd.gradcheck</c>.
+/// </summary>
+/// <remarks>
+/// A rounding op's forward is a staircase whose true derivative is zero; to check its surrogate gradient pass the
+/// estimator's <see cref="RoundingEstimator.Surrogate"/> as <c>reference</c>: the backward must equal the
+/// derivative of that smooth function.
+/// </remarks>
+public static class GradientCheck
+{
+    /// <summary>Largest input accepted: the full Jacobian is formed.</summary>
+    public const long MaxElements = 4096;
+
+    /// <summary>Runs the check.</summary>
+    /// <param name="op">The op under test; its backward gives the analytic Jacobian.</param>
+    /// <param name="input">The point, any shape, at most 4096 elements; it is copied to float64.</param>
+    /// <param name="reference">Function whose finite differences give the numeric Jacobian; null means <paramref name="op"/>.</param>
+    /// <param name="epsilon">Half-step of the central difference, in (0, 1].</param>
+    /// <returns>The worst absolute and relative errors.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="input"/> is too large or <paramref name="epsilon"/> out of range.</exception>
+    public static GradientCheckResult Run(Func<Tensor, Tensor> op, Tensor input, Func<Tensor, Tensor>? reference = null, double epsilon = 1e-6)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(input);
+        Check.Positive(epsilon, 1, nameof(epsilon));
+        if (input.numel() > MaxElements)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), input.numel(), $"input must have at most {MaxElements} elements.");
+        }
+
+        reference ??= op;
+        using var scope = NewDisposeScope();
+        Tensor x0 = input.detach().to_type(ScalarType.Float64).contiguous().flatten();
+        long n = x0.numel();
+        long[] shape = input.shape;
+
+        Tensor x = x0.clone().requires_grad_(true);
+        Tensor y = op(x.reshape(shape)).flatten();
+        long m = y.numel();
+        var analytic = new double[m, n];
+        for (long j = 0; j < m; j++)
+        {
+            Tensor seed = zeros(m, ScalarType.Float64);
+            seed[j] = 1.0;
+            var grads = autograd.grad(new[] { y }, new[] { x }, new[] { seed }, retain_graph: true, allow_unused: true);
+            if (grads[0] is Tensor g && !g.IsInvalid)
+            {
+                double[] row = g.data<double>().ToArray();
+                for (long i = 0; i < n; i++)
+                {
+                    analytic[j, i] = row[i];
+                }
+            }
+        }
+
+        var numeric = new double[m, n];
+        using (no_grad())
+        {
+            for (long i = 0; i < n; i++)
+            {
+                Tensor plus = x0.clone();
+                Tensor minus = x0.clone();
+                plus[i] = x0[i].item<double>() + epsilon;
+                minus[i] = x0[i].item<double>() - epsilon;
+                double[] fp = reference(plus.reshape(shape)).flatten().data<double>().ToArray();
+                double[] fm = reference(minus.reshape(shape)).flatten().data<double>().ToArray();
+                for (long j = 0; j < m; j++)
+                {
+                    numeric[j, i] = (fp[j] - fm[j]) / (2 * epsilon);
+                }
+            }
+        }
+
+        double maxAbs = 0, maxRel = 0;
+        for (long j = 0; j < m; j++)
+        {
+            for (long i = 0; i < n; i++)
+            {
+                double diff = Math.Abs(analytic[j, i] - numeric[j, i]);
+                if (double.IsNaN(diff))
+                {
+                    diff = double.PositiveInfinity;
+                }
+
+                maxAbs = Math.Max(maxAbs, diff);
+                if (diff > 0)
+                {
+                    maxRel = Math.Max(maxRel, diff / Math.Max(Math.Abs(numeric[j, i]), 1e-12));
+                }
+            }
+        }
+
+        int Failures(double atol, double rtol)
+        {
+            int count = 0;
+            for (long j = 0; j < m; j++)
+            {
+                for (long i = 0; i < n; i++)
+                {
+                    double diff = Math.Abs(analytic[j, i] - numeric[j, i]);
+                    if (!(diff <= atol + rtol * Math.Abs(numeric[j, i])))
+                    {
+                        count++;
+                    }
+                }
+            }
+
+            return count;
+        }
+
+        return new GradientCheckResult(maxAbs, maxRel, m * n) { Failures = Failures };
+    }
+}

@@ -1,0 +1,166 @@
+using static TorchSharp.torch;
+
+namespace MlRounding.Ops;
+
+public static partial class Rounding
+{
+    /// <summary>Smallest accepted number of decimal places (rounds to hundreds of millions).</summary>
+    public const int MinDecimals = -8;
+
+    /// <summary>Largest accepted number of decimal places.</summary>
+    public const int MaxDecimals = 8;
+
+    /// <summary>
+    /// Rounds to <paramref name="decimals"/> decimal places (negative: to tens, hundreds, ...), with a gradient from
+    /// any <see cref="RoundingEstimator"/> applied to the scaled value.
+    /// </summary>
+    /// <param name="x">A float32 or float64 tensor of any shape.</param>
+    /// <param name="decimals">Decimal places, -8 to 8.</param>
+    /// <param name="midpoint"><see cref="MidpointRounding.ToEven"/> or <see cref="MidpointRounding.AwayFromZero"/>.</param>
+    /// <param name="estimator">Gradient estimator; null means straight-through.</param>
+    /// <returns>The rounded tensor.</returns>
+    /// <remarks>
+    /// <para>Forward: with p = 10^|decimals| in the tensor's type, round(x * p) / p for decimals &gt;= 0 and
+    /// round(x / p) * p otherwise: with ToEven this is bit for bit <c>torch.round(x, decimals)</c>. One deliberate
+    /// difference: where x * p overflows to infinity while x is finite (|x| &gt; 3.4e30 in float32 with 8 decimals),
+    /// x is returned unchanged (it is already an integer) instead of infinity.</para>
+    /// <para>Backward: dy/dx = R'(u), the estimator's derivative at the scaled value u (the p factors cancel).</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="decimals"/> is outside [-8, 8] or
+    /// <paramref name="midpoint"/> is neither ToEven nor AwayFromZero.</exception>
+    public static Tensor RoundDecimals(Tensor x, int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null)
+    {
+        Check.FloatingTensor(x, nameof(x));
+        if (decimals < MinDecimals || decimals > MaxDecimals)
+        {
+            throw new ArgumentOutOfRangeException(nameof(decimals), decimals, $"decimals must be in [{MinDecimals}, {MaxDecimals}].");
+        }
+
+        if (midpoint is not (MidpointRounding.ToEven or MidpointRounding.AwayFromZero))
+        {
+            throw new ArgumentOutOfRangeException(nameof(midpoint), midpoint, "midpoint must be ToEven or AwayFromZero.");
+        }
+
+        return RoundDecimalsFunction.apply(x, decimals, midpoint, estimator ?? RoundingEstimator.StraightThrough);
+    }
+
+    /// <summary>The scaled value u = x * 10^d (d &gt;= 0) or x / 10^-d (d &lt; 0), in the tensor's type.</summary>
+    internal static Tensor ScaleDecimals(Tensor x, int decimals)
+    {
+        double p = Math.Pow(10, Math.Abs(decimals));
+        if (x.dtype == ScalarType.Float32)
+        {
+            p = (float)p;
+        }
+
+        return decimals >= 0 ? x * p : x / p;
+    }
+
+    /// <summary>Forward of <see cref="RoundDecimals"/> without autograd.</summary>
+    internal static Tensor RoundDecimalsValue(Tensor x, int decimals, MidpointRounding midpoint)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double p = Math.Pow(10, Math.Abs(decimals));
+        if (x.dtype == ScalarType.Float32)
+        {
+            p = (float)p;
+        }
+
+        Tensor u = decimals >= 0 ? x * p : x / p;
+        Tensor r;
+        if (midpoint == MidpointRounding.ToEven)
+        {
+            r = u.round();
+        }
+        else
+        {
+            Tensor t = u.trunc();
+            r = t + where((u - t).abs().ge(0.5), u.sign(), zeros_like(u));
+        }
+
+        Tensor y = decimals >= 0 ? r / p : r * p;
+        Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
+        return where(overflow, x, y).MoveToOuterDisposeScope();
+    }
+
+    public static partial class Layers
+    {
+        /// <summary>Creates a <see cref="RoundDecimalsModule"/>.</summary>
+        /// <param name="decimals">Decimal places, -8 to 8.</param>
+        /// <param name="midpoint">ToEven or AwayFromZero.</param>
+        /// <param name="estimator">Gradient estimator; null means straight-through.</param>
+        /// <returns>The module.</returns>
+        public static RoundDecimalsModule RoundDecimals(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null) =>
+            new(decimals, midpoint, estimator);
+    }
+}
+
+/// <summary>Module form of <see cref="Rounding.RoundDecimals"/>.</summary>
+public sealed class RoundDecimalsModule : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    /// <param name="decimals">Decimal places, -8 to 8.</param>
+    /// <param name="midpoint">ToEven or AwayFromZero.</param>
+    /// <param name="estimator">Gradient estimator; null means straight-through.</param>
+    public RoundDecimalsModule(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null)
+        : base(nameof(RoundDecimalsModule))
+    {
+        using (var probe = zeros(1))
+        {
+            Rounding.RoundDecimals(probe, decimals, midpoint, estimator).Dispose(); // validates the arguments
+        }
+
+        Decimals = decimals;
+        Midpoint = midpoint;
+        Estimator = estimator ?? RoundingEstimator.StraightThrough;
+    }
+
+    /// <summary>Gets the number of decimal places.</summary>
+    public int Decimals { get; }
+
+    /// <summary>Gets the midpoint rule.</summary>
+    public MidpointRounding Midpoint { get; }
+
+    /// <summary>Gets the gradient estimator.</summary>
+    public RoundingEstimator Estimator { get; }
+
+    /// <summary>Applies <see cref="Rounding.RoundDecimals"/>.</summary>
+    /// <param name="input">A float32 or float64 tensor.</param>
+    /// <returns>The rounded tensor.</returns>
+    public override Tensor forward(Tensor input) => Rounding.RoundDecimals(input, Decimals, Midpoint, Estimator);
+}
+
+internal sealed class RoundDecimalsFunction : autograd.SingleTensorFunction<RoundDecimalsFunction>
+{
+    public override string Name => nameof(RoundDecimalsFunction);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var x = (Tensor)vars[0];
+        int decimals = (int)vars[1];
+        var estimator = (RoundingEstimator)vars[3];
+        if (estimator is not StraightThroughEstimator)
+        {
+            ctx.save_for_backward(new() { x });
+        }
+
+        ctx.save_data("decimals", decimals);
+        ctx.save_data("estimator", estimator);
+        return Rounding.RoundDecimalsValue(x, decimals, (MidpointRounding)vars[2]);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        var estimator = (RoundingEstimator)ctx.get_data("estimator");
+        if (estimator is StraightThroughEstimator)
+        {
+            return new() { grad_output, null!, null!, null! };
+        }
+
+        using var noGrad = no_grad();
+        var x = ctx.get_saved_variables()[0];
+        Tensor u = Rounding.ScaleDecimals(x, (int)ctx.get_data("decimals"));
+        return new() { grad_output * estimator.Derivative(u), null!, null!, null! };
+    }
+}

@@ -1,0 +1,168 @@
+using static TorchSharp.torch;
+
+namespace MlRounding.Ops;
+
+public static partial class Rounding
+{
+    /// <summary>Largest accepted hardness (alpha, k, beta). Beyond it the ops are indistinguishable from rounding.</summary>
+    public const double MaxHardness = 1e30;
+
+    // Below this alpha the closed form tanh(alpha r) / (2 tanh(alpha / 2)) loses precision (both factors
+    // vanish); its series r (1 + alpha^2 (1/12 - r^2 / 3)) is exact to O(alpha^4) < 1e-16 there.
+    internal const double SeriesAlpha = 1e-4;
+
+    /// <summary>
+    /// Soft round of Agustsson &amp; Theis (2020), "Universally Quantized Neural Compression":
+    /// s(x) = m + tanh(alpha r) / (2 tanh(alpha / 2)), with m = floor(x) + 1/2 and r = x - m.
+    /// </summary>
+    /// <param name="x">A float32 or float64 tensor of any shape.</param>
+    /// <param name="alpha">Hardness in [0, 1e30]. alpha = 0 is exactly the identity (its own branch); as alpha grows
+    /// s(x) tends to round(x) everywhere but at half-integers, which are fixed points for every alpha.</param>
+    /// <returns>s(x), differentiable by autograd with a finite gradient for every valid alpha; NaN and
+    /// infinities pass through with gradient zero.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is outside [0, 1e30].</exception>
+    public static Tensor SoftRound(Tensor x, double alpha)
+    {
+        Check.FloatingTensor(x, nameof(x));
+        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
+        if (alpha == 0)
+        {
+            return x.clone();
+        }
+
+        using var scope = NewDisposeScope();
+        var (floor, centered) = Split(x);
+        Tensor fraction = SoftFraction(centered, alpha);
+        return where(x.isfinite(), floor + fraction, x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inverse of <see cref="SoftRound"/>: x = m + atanh(2 r tanh(alpha / 2)) / alpha, m = floor(y) + 1/2, r = y - m.</summary>
+    /// <param name="y">A float32 or float64 tensor of any shape.</param>
+    /// <param name="alpha">Hardness in [0, 1e30]; 0 is the identity.</param>
+    /// <returns>The x with s(x) = y. Integers map to themselves; the atanh argument is clamped inside (-1, 1), so
+    /// values and gradients stay finite where tanh(alpha / 2) rounds to 1.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is outside [0, 1e30].</exception>
+    public static Tensor SoftRoundInverse(Tensor y, double alpha)
+    {
+        Check.FloatingTensor(y, nameof(y));
+        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
+        if (alpha == 0)
+        {
+            return y.clone();
+        }
+
+        using var scope = NewDisposeScope();
+        var (floor, centered) = Split(y);
+        Tensor offset;
+        if (alpha < SeriesAlpha)
+        {
+            offset = centered * (1 - alpha * alpha * (1.0 / 12 - centered * centered / 3));
+        }
+        else
+        {
+            double limit = 1 - (y.dtype == ScalarType.Float32 ? 1.2e-7 : 2.3e-16);
+            Tensor argument = (centered * (2 * Math.Tanh(alpha / 2))).clamp(-limit, limit);
+            offset = argument.atanh() / alpha;
+        }
+
+        Tensor x = (floor + 0.5 + offset).clamp_(floor, floor + 1);
+        Tensor isInteger = y.eq(floor);
+        return where(y.isfinite().logical_and(isInteger.logical_not()), x, y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Conditional mean of soft round (Agustsson &amp; Theis 2020, eq. 11): E[X | s(X) + U = y] for U uniform on
+    /// [-1/2, 1/2], equal to SoftRoundInverse(y - 1/2, alpha) + 1/2.
+    /// </summary>
+    /// <param name="y">A float32 or float64 tensor of any shape.</param>
+    /// <param name="alpha">Hardness in [0, 1e30]; 0 is the identity, large alpha tends to round(y).</param>
+    /// <returns>The conditional mean.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is outside [0, 1e30].</exception>
+    public static Tensor SoftRoundConditionalMean(Tensor y, double alpha)
+    {
+        Check.FloatingTensor(y, nameof(y));
+        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
+        using var scope = NewDisposeScope();
+        return (SoftRoundInverse(y - 0.5, alpha) + 0.5).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>floor(x) (no gradient) and r - 1/2 where r = x - floor(x) in [0, 1) is exact.</summary>
+    internal static (Tensor Floor, Tensor Centered) Split(Tensor x)
+    {
+        Tensor floor = x.detach().floor();
+        return (floor, x - floor - 0.5);
+    }
+
+    /// <summary>1/2 + tanh(alpha c) / (2 tanh(alpha / 2)) for c = r - 1/2 in [-1/2, 1/2).</summary>
+    internal static Tensor SoftFraction(Tensor centered, double alpha)
+    {
+        if (alpha < SeriesAlpha)
+        {
+            return 0.5 + centered * (1 + alpha * alpha * (1.0 / 12 - centered * centered / 3));
+        }
+
+        return 0.5 + (centered * alpha).tanh() * (0.5 / Math.Tanh(alpha / 2));
+    }
+
+    /// <summary>d/dx of <see cref="SoftRound"/>: alpha (1 - tanh^2(alpha c)) / (2 tanh(alpha / 2)); zero at non-finite x.</summary>
+    internal static Tensor SoftRoundDerivative(Tensor x, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        if (alpha == 0)
+        {
+            return ones_like(x).MoveToOuterDisposeScope();
+        }
+
+        var (_, c) = Split(x.detach());
+        Tensor d = alpha < SeriesAlpha
+            ? 1 + alpha * alpha * (1.0 / 12 - c * c)
+            : (1 - (c * alpha).tanh().square()) * (alpha * 0.5 / Math.Tanh(alpha / 2));
+        return where(x.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
+    }
+
+    public static partial class Layers
+    {
+        /// <summary>Creates a <see cref="SoftRoundModule"/>.</summary>
+        /// <param name="alpha">Initial hardness in [0, 1e30].</param>
+        /// <returns>The module.</returns>
+        public static SoftRoundModule SoftRound(double alpha) => new(alpha);
+    }
+}
+
+/// <summary>Module form of <see cref="Rounding.SoftRound"/>, with a hardness that a <see cref="HardnessSchedule"/> can anneal.</summary>
+public sealed class SoftRoundModule : nn.Module<Tensor, Tensor>, IHasHardness
+{
+    /// <summary>Creates the module.</summary>
+    /// <param name="alpha">Initial hardness in [0, 1e30].</param>
+    public SoftRoundModule(double alpha) : base(nameof(SoftRoundModule))
+    {
+        Check.InRange(alpha, 0, Rounding.MaxHardness, nameof(alpha));
+        Hardness = alpha;
+    }
+
+    /// <summary>Gets or sets alpha.</summary>
+    public double Hardness { get; set; }
+
+    /// <summary>Applies <see cref="Rounding.SoftRound"/> with the current hardness.</summary>
+    /// <param name="input">A float32 or float64 tensor.</param>
+    /// <returns>The soft-rounded tensor.</returns>
+    public override Tensor forward(Tensor input) => Rounding.SoftRound(input, Hardness);
+}
+
+internal sealed class SoftRoundEstimator : RoundingEstimator
+{
+    private readonly double _alpha;
+
+    public SoftRoundEstimator(double alpha)
+    {
+        Check.InRange(alpha, 0, Rounding.MaxHardness, nameof(alpha));
+        _alpha = alpha;
+    }
+
+    public override string Name => FormattableString.Invariant($"soft-round(alpha={_alpha:R})");
+
+    public override Tensor Surrogate(Tensor u) => Rounding.SoftRound(u, _alpha);
+
+    public override Tensor Derivative(Tensor u) => Rounding.SoftRoundDerivative(u, _alpha);
+}

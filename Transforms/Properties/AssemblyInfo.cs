@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("MlRounding.Transforms.Tests")]
+[assembly: InternalsVisibleTo("MlRounding.Benchmarks")]
