@@ -28,7 +28,7 @@ namespace MlRounding.Native;
 public static class TorchSharpNative
 {
     private const string LibraryFile = "libLibTorchSharp.so";
-    private const string MissingVersion = "GLIBCXX_3.4.32";
+    private const string MissingVersion = ElfVersionPatcher.MarkerVersion;
     private static readonly object Gate = new();
     private static bool _done;
     private static IntPtr _handle;

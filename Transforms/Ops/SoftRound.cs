@@ -31,9 +31,10 @@ public static partial class Rounding
         }
 
         using var scope = NewDisposeScope();
-        var (floor, centered) = Split(x);
+        Tensor finite = x.isfinite();
+        var (floor, centered) = Split(Sanitize(x, finite));
         Tensor fraction = SoftFraction(centered, alpha);
-        return where(x.isfinite(), floor + fraction, x).MoveToOuterDisposeScope();
+        return where(finite, floor + fraction, x.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Inverse of <see cref="SoftRound"/>: x = m + atanh(2 r tanh(alpha / 2)) / alpha, m = floor(y) + 1/2, r = y - m.</summary>
@@ -52,7 +53,9 @@ public static partial class Rounding
         }
 
         using var scope = NewDisposeScope();
-        var (floor, centered) = Split(y);
+        Tensor finite = y.isfinite();
+        Tensor ys = Sanitize(y, finite);
+        var (floor, centered) = Split(ys);
         Tensor offset;
         if (alpha < SeriesAlpha)
         {
@@ -66,8 +69,8 @@ public static partial class Rounding
         }
 
         Tensor x = (floor + 0.5 + offset).clamp_(floor, floor + 1);
-        Tensor isInteger = y.eq(floor);
-        return where(y.isfinite().logical_and(isInteger.logical_not()), x, y).MoveToOuterDisposeScope();
+        Tensor onInteger = where(ys.eq(floor), ys, x);
+        return where(finite, onInteger, y.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -85,6 +88,9 @@ public static partial class Rounding
         using var scope = NewDisposeScope();
         return (SoftRoundInverse(y - 0.5, alpha) + 0.5).MoveToOuterDisposeScope();
     }
+
+    /// <summary>x where finite, 0 elsewhere: keeps NaN out of intermediate results, whose zero gradient would turn into NaN.</summary>
+    internal static Tensor Sanitize(Tensor x, Tensor finite) => where(finite, x, zeros_like(x));
 
     /// <summary>floor(x) (no gradient) and r - 1/2 where r = x - floor(x) in [0, 1) is exact.</summary>
     internal static (Tensor Floor, Tensor Centered) Split(Tensor x)

@@ -38,10 +38,12 @@ public static partial class Rounding
         }
 
         using var scope = NewDisposeScope();
-        Tensor floor = x.detach().floor();
-        Tensor r = x - floor;
+        Tensor finite = x.isfinite();
+        Tensor xs = Sanitize(x, finite);
+        Tensor floor = xs.detach().floor();
+        Tensor r = xs - floor;
         Tensor fraction = beta >= Math.PI ? SoftmaxDirect(r, beta) : SoftmaxTheta(r, beta);
-        return where(x.isfinite(), floor + fraction, x).MoveToOuterDisposeScope();
+        return where(finite, floor + fraction, x.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Candidate offsets j (integers floor(x) + j) used by the direct regime.</summary>
@@ -103,7 +105,9 @@ public static partial class Rounding
             return ones_like(x).MoveToOuterDisposeScope();
         }
 
-        Tensor r = x - x.floor();
+        Tensor finite = x.isfinite();
+        Tensor xs = Sanitize(x.detach(), finite);
+        Tensor r = xs - xs.floor();
         Tensor d;
         if (beta >= Math.PI)
         {
@@ -129,7 +133,7 @@ public static partial class Rounding
             d = 1 - (ds * c - s * dc) / c.square();
         }
 
-        return where(x.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
+        return where(finite, d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 
     public static partial class Layers
