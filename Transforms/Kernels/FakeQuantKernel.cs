@@ -103,28 +103,29 @@ internal static unsafe class FakeQuantKernel
         }
     }
 
-    /// <summary>dx = dy where the mask bit is set, else 0.</summary>
+    /// <summary>dx = dy * bit, as LibTorch computes it (so a negative dy outside the range gives -0, and NaN stays NaN).</summary>
     public static void Backward(float* dy, byte* mask, float* dx, long count)
     {
         long i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             var lanes = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+            var one = Vector256.Create(1f);
             for (; i <= count - 8; i += 8)
             {
                 var bits = Vector256.Create((int)mask[i >> 3]);
                 var select = Vector256.Equals(bits & lanes, lanes).AsSingle();
-                Vector256.Store(Vector256.Load(dy + i) & select, dx + i);
+                Vector256.Store(Vector256.Load(dy + i) * (select & one), dx + i);
             }
         }
 
         for (; i < count; i++)
         {
-            dx[i] = (mask[i >> 3] >> (int)(i & 7) & 1) != 0 ? dy[i] : 0f;
+            dx[i] = dy[i] * (mask[i >> 3] >> (int)(i & 7) & 1);
         }
     }
 
-    /// <summary>dx = dy where the mask bit is set, else 0.</summary>
+    /// <summary>dx = dy * bit, as LibTorch computes it.</summary>
     public static void Backward(double* dy, byte* mask, double* dx, long count)
     {
         long i = 0;
@@ -132,19 +133,20 @@ internal static unsafe class FakeQuantKernel
         {
             var lanesLow = Vector256.Create(1L, 2, 4, 8);
             var lanesHigh = Vector256.Create(16L, 32, 64, 128);
+            var one = Vector256.Create(1.0);
             for (; i <= count - 8; i += 8)
             {
                 var bits = Vector256.Create((long)mask[i >> 3]);
                 var low = Vector256.Equals(bits & lanesLow, lanesLow).AsDouble();
                 var high = Vector256.Equals(bits & lanesHigh, lanesHigh).AsDouble();
-                Vector256.Store(Vector256.Load(dy + i) & low, dx + i);
-                Vector256.Store(Vector256.Load(dy + i + 4) & high, dx + i + 4);
+                Vector256.Store(Vector256.Load(dy + i) * (low & one), dx + i);
+                Vector256.Store(Vector256.Load(dy + i + 4) * (high & one), dx + i + 4);
             }
         }
 
         for (; i < count; i++)
         {
-            dx[i] = (mask[i >> 3] >> (int)(i & 7) & 1) != 0 ? dy[i] : 0.0;
+            dx[i] = dy[i] * (mask[i >> 3] >> (int)(i & 7) & 1);
         }
     }
 }

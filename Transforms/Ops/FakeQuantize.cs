@@ -203,7 +203,7 @@ internal sealed class FakeQuantizeFunction : autograd.SingleTensorFunction<FakeQ
         var mask = ctx.get_saved_variables()[0];
         Tensor dx = (bool)ctx.get_data("packed") && grad_output.device_type == DeviceType.CPU
             ? TensorKernels.MaskedGradient(grad_output, mask)
-            : where(mask, grad_output, zeros_like(grad_output));
+            : grad_output * mask.to_type(grad_output.dtype);
         return new() { dx, null!, null!, null!, null! };
     }
 }
@@ -230,6 +230,6 @@ internal sealed class FakeQuantizePerChannelFunction : autograd.SingleTensorFunc
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         var mask = ctx.get_saved_variables()[0];
-        return new() { where(mask, grad_output, zeros_like(grad_output)), null!, null!, null!, null!, null! };
+        return new() { grad_output * mask.to_type(grad_output.dtype), null!, null!, null!, null!, null! };
     }
 }

@@ -24,7 +24,10 @@ public static partial class Rounding
     /// Gradients, with v = round(x / s + z): for x, 1 where qmin &lt;= v &lt;= qmax, else 0; for s, v - z - x / s inside,
     /// qmin - z below and qmax - z above, times g; for z, 0 inside and -s outside, times g; s and z gradients are
     /// summed over all elements (per tensor) or all but the channel axis. These are the gradients of LibTorch's
-    /// <c>_fake_quantize_learnable_per_tensor_affine</c> and <c>_per_channel_affine</c>, which the tests compare against.
+    /// <c>_fake_quantize_learnable_per_tensor_affine</c> and <c>_per_channel_affine</c>, which the tests compare against,
+    /// with one deliberate difference: LibTorch's backward turns a negative zero point z into (int64)(z + 0.5) (0 for
+    /// z = -1) while its forward uses round(z), so its x-gradient mask disagrees with its own clamping; ours uses the
+    /// forward's zero point throughout.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
     /// <exception cref="ArgumentException">scale or zeroPoint has the wrong number of elements.</exception>
@@ -119,7 +122,7 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
         Tensor v = (scaled + z).round();
         Tensor below = v.lt(qmin), above = v.gt(qmax);
         Tensor inside = below.logical_or(above).logical_not();
-        Tensor dx = where(inside, grad_output, zeros_like(grad_output));
+        Tensor dx = grad_output * inside.to_type(grad_output.dtype);
         Tensor insideScale = (v.clamp(qmin, qmax) - z) * s;
         Tensor sGrad = where(inside, (insideScale - x) / s, where(below, qmin - z, qmax - z));
         Tensor zGrad = where(inside, zeros_like(x), -s.expand_as(x));

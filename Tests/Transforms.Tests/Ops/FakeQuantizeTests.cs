@@ -1,0 +1,154 @@
+using MlRounding.Ops;
+using static MlRounding.Tests.TestHelpers;
+using static TorchSharp.torch;
+
+namespace MlRounding.Tests.Ops;
+
+[TestClass]
+public sealed class FakeQuantizeTests
+{
+    public static IEnumerable<object[]> Grids => new[]
+    {
+        new object[] { 8, false, false, 0.05, 128L },
+        new object[] { 8, true, false, 0.02, 0L },
+        new object[] { 8, true, true, 0.02, 0L },
+        new object[] { 4, false, false, 0.3, 3L },
+        new object[] { 2, true, false, 0.5, 0L },
+        new object[] { 16, false, false, 1e-4, 30000L },
+        new object[] { 3, false, true, 0.7, 1L },
+    };
+
+    /// <summary>Random values plus exact grid points, their midpoints and both ends of the range.</summary>
+    private static Tensor Inputs(double scale, long zero, QuantizationRange range, long n, ScalarType dtype = ScalarType.Float32)
+    {
+        using var scope = NewDisposeScope();
+        double lo = (range.Min - zero - 3) * scale, hi = (range.Max - zero + 3) * scale;
+        Tensor random = rand(n, dtype: ScalarType.Float64, generator: new Generator(42)) * (hi - lo) + lo;
+        Tensor codes = arange(range.Min - 2, range.Max + 3, dtype: ScalarType.Float64);
+        Tensor grid = (codes - zero) * scale;
+        Tensor midpoints = grid + scale / 2;
+        return cat(new[] { random, grid, midpoints, -midpoints }).to_type(dtype).MoveToOuterDisposeScope();
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Grids))]
+    public void FakeQuantize_Float32_BitIdenticalToLibTorch_ValueAndGradient(int bits, bool signed, bool narrow, double scale, long zero)
+    {
+        using var scope = NewDisposeScope();
+        var range = QuantizationRange.FromBits(bits, signed, narrow);
+        Tensor x = Inputs(scale, zero, range, 300_000).requires_grad_(true);
+        Tensor ours = Rounding.FakeQuantize(x, scale, zero, range);
+        Tensor xr = x.detach().clone().requires_grad_(true);
+        Tensor theirs = LibTorchReference.FakeQuantize(xr, scale, zero, range.Min, range.Max);
+        TensorAssert.BitIdentical(theirs, ours, "forward");
+        Tensor seed = randn(x.shape, generator: new Generator(1));
+        ours.backward(new[] { seed });
+        theirs.backward(new[] { seed });
+        TensorAssert.BitIdentical(xr.grad!, x.grad!, "gradient");
+    }
+
+    [TestMethod]
+    public void FakeQuantize_CompositePath_EqualsKernel()
+    {
+        using var scope = NewDisposeScope();
+        var range = QuantizationRange.FromBits(8, false);
+        Tensor x = Inputs(0.05, 128, range, 1000).reshape(2, -1);
+        Tensor kernel = Rounding.FakeQuantize(x, 0.05, 128, range);
+        Tensor composite = Rounding.FakeQuantize(x.t(), 0.05, 128, range).t(); // non-contiguous: composite path
+        TensorAssert.BitIdentical(kernel, composite.contiguous());
+    }
+
+    [TestMethod]
+    public void FakeQuantize_Float64_MatchesScalarFormula()
+    {
+        const double s = 0.1;
+        const long z = 3, qmin = 0, qmax = 15;
+        var (value, gradient) = ValueAndGradient(x => Rounding.FakeQuantize(x, s, z, qmin, qmax), Grid);
+        for (int i = 0; i < Grid.Length; i++)
+        {
+            double q = Math.Round(Grid[i] * (1 / s)) + z;
+            Assert.AreEqual((Math.Clamp(q, qmin, qmax) - z) * s, value[i], 0, $"x={Grid[i]}");
+            Assert.AreEqual(q >= qmin && q <= qmax ? 1 : 0, gradient[i], $"mask at x={Grid[i]}");
+        }
+    }
+
+    [TestMethod]
+    public void FakeQuantize_MaskIsTakenOnTheRoundedValue()
+    {
+        // qmax = 15, z = 0, s = 1: 15.4 rounds to 15 (inside: gradient 1) although 15.4 > qmax; 15.6 rounds to 16 (outside).
+        var (value, gradient) = ValueAndGradient(x => Rounding.FakeQuantize(x, 1, 0, 0, 15), new[] { 15.4, 15.6, -0.4, -0.6 }, ScalarType.Float32);
+        CollectionAssert.AreEqual(new[] { 15.0, 15, 0, 0 }, value);
+        CollectionAssert.AreEqual(new[] { 1.0, 0, 1, 0 }, gradient);
+    }
+
+    [TestMethod]
+    public void FakeQuantize_SpecialValues_NaNStays_InfinitiesClampToTheirOwnEnd()
+    {
+        double[] special = { double.NaN, double.PositiveInfinity, double.NegativeInfinity, 3e38, -3e38, 1e-40 };
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            var (value, gradient) = ValueAndGradient(x => Rounding.FakeQuantize(x, 0.5, 2, 0, 15), special, dtype);
+            Assert.IsTrue(double.IsNaN(value[0]));
+            CollectionAssert.AreEqual(new[] { 6.5, -1, 6.5, -1, 0 }, value[1..]);
+            CollectionAssert.AreEqual(new[] { 0.0, 0, 0, 0, 0, 1 }, gradient);
+        }
+    }
+
+    [TestMethod]
+    [DataRow(0L)]
+    [DataRow(1L)]
+    [DataRow(-1L)]
+    [DataRow(2L)]
+    public void PerChannel_BitIdenticalToLibTorch(long axis)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = (randn(new long[] { 6, 5, 7 }, generator: new Generator(9)) * 2).requires_grad_(true);
+        long channels = x.shape[axis < 0 ? axis + 3 : axis];
+        Tensor scales = rand(channels, generator: new Generator(2)) * 0.1 + 0.01;
+        Tensor zeros = randint(0, 255, channels, generator: new Generator(3)).to_type(ScalarType.Int32);
+        Tensor ours = Rounding.FakeQuantizePerChannel(x, scales, zeros, axis, 0, 255);
+        Tensor xr = x.detach().clone().requires_grad_(true);
+        Tensor theirs = LibTorchReference.FakeQuantizePerChannel(xr, scales, zeros, axis < 0 ? axis + 3 : axis, 0, 255);
+        TensorAssert.BitIdentical(theirs, ours, "forward");
+        ours.sum().backward();
+        theirs.sum().backward();
+        TensorAssert.BitIdentical(xr.grad!, x.grad!, "gradient");
+    }
+
+    [TestMethod]
+    public void GradientCheck_AgainstClampedIdentityAwayFromGridEnds()
+    {
+        double[] points = { -0.33, -0.12, 0.07, 0.31, 0.52 };
+        var result = GradientCheck.Run(x => Rounding.FakeQuantize(x, 0.1, 8, 0, 15), T(points), x => x.clone());
+        Assert.IsTrue(result.Passed(1e-9, 1e-9), result.ToString());
+    }
+
+    [TestMethod]
+    public void InvalidParameters_NameTheParameter()
+    {
+        using var x = zeros(4);
+        Assert.AreEqual("scale", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantize(x, 0, 0, 0, 15)).ParamName);
+        Assert.AreEqual("scale", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantize(x, double.NaN, 0, 0, 15)).ParamName);
+        Assert.AreEqual("scale", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantize(x, -1, 0, 0, 15)).ParamName);
+        Assert.AreEqual("qmax", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantize(x, 1, 0, 0, 0)).ParamName);
+        Assert.AreEqual("zeroPoint", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantize(x, 1, 16, 0, 15)).ParamName);
+        Assert.AreEqual("bits", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => QuantizationRange.FromBits(1, true)).ParamName);
+        Assert.AreEqual("bits", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => QuantizationRange.FromBits(17, true)).ParamName);
+        using var m = zeros(2, 3);
+        Assert.AreEqual("axis", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantizePerChannel(m, ones(3), zeros(3), 2, 0, 15)).ParamName);
+        Assert.AreEqual("scales", Assert.ThrowsExactly<ArgumentException>(() => Rounding.FakeQuantizePerChannel(m, ones(2), zeros(3), 1, 0, 15)).ParamName);
+        Assert.AreEqual("scales", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantizePerChannel(m, zeros(3), zeros(3), 1, 0, 15)).ParamName);
+        Assert.AreEqual("zeroPoints", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.FakeQuantizePerChannel(m, ones(3), full(3, 0.5), 1, 0, 15)).ParamName);
+    }
+
+    [TestMethod]
+    public void QuantizationRange_FromBits()
+    {
+        Assert.AreEqual(new QuantizationRange(-128, 127), QuantizationRange.FromBits(8, true));
+        Assert.AreEqual(new QuantizationRange(-127, 127), QuantizationRange.FromBits(8, true, narrowRange: true));
+        Assert.AreEqual(new QuantizationRange(0, 15), QuantizationRange.FromBits(4, false));
+        Assert.AreEqual(new QuantizationRange(1, 15), QuantizationRange.FromBits(4, false, narrowRange: true));
+        Assert.AreEqual(new QuantizationRange(-2, 1), QuantizationRange.FromBits(2, true));
+        Assert.AreEqual(new QuantizationRange(0, 65535), QuantizationRange.FromBits(16, false));
+    }
+}
