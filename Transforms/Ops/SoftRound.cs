@@ -102,12 +102,14 @@ public static partial class Rounding
     /// <summary>1/2 + tanh(alpha c) / (2 tanh(alpha / 2)) for c = r - 1/2 in [-1/2, 1/2).</summary>
     internal static Tensor SoftFraction(Tensor centered, double alpha)
     {
-        if (alpha < SeriesAlpha)
-        {
-            return 0.5 + centered * (1 + alpha * alpha * (1.0 / 12 - centered * centered / 3));
-        }
+        Tensor fraction = alpha < SeriesAlpha
+            ? 0.5 + centered * (1 + alpha * alpha * (1.0 / 12 - centered * centered / 3))
+            : 0.5 + (centered * alpha).tanh() * (0.5 / Math.Tanh(alpha / 2));
 
-        return 0.5 + (centered * alpha).tanh() * (0.5 / Math.Tanh(alpha / 2));
+        // At integers (c = -1/2) the fraction is 0 up to an ulp of tanh; make it exactly 0, so s(n) = n, while
+        // keeping its gradient (the subtracted copy carries none).
+        Tensor atInteger = centered.detach().eq(-0.5);
+        return fraction - where(atInteger, fraction.detach(), zeros_like(fraction));
     }
 
     /// <summary>d/dx of <see cref="SoftRound"/>: alpha (1 - tanh^2(alpha c)) / (2 tanh(alpha / 2)); zero at non-finite x.</summary>

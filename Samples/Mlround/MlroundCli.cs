@@ -1,0 +1,54 @@
+using System.CommandLine;
+using MlRounding.Cli.Commands;
+
+namespace MlRounding.Cli;
+
+/// <summary>The <c>mlround</c> command line: builds the commands and maps failures to exit codes.</summary>
+internal static class MlroundCli
+{
+    /// <summary>Exit code of a usage or input error (bad option, unknown op, missing file).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code of any other failure.</summary>
+    public const int Failure = 1;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("mlround: trainable rounding for ML.NET")
+        {
+            OpCommand.Create(stdout),
+        };
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                stderr.WriteLine("error: " + error.Message);
+            }
+
+            return UsageError;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        {
+            stderr.WriteLine("error: " + FirstLine(e.Message));
+            return UsageError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            stderr.WriteLine("error: " + FirstLine(e.Message));
+            return Failure;
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOf('\n');
+        return (end < 0 ? message : message[..end]).TrimEnd();
+    }
+}
