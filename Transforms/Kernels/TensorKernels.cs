@@ -13,7 +13,7 @@ internal static unsafe class TensorKernels
             return x.detach().round();
         }
 
-        Tensor y = empty_like(x);
+        Tensor y = HugePages.EmptyLike(x);
         var src = (IntPtr)ElementwiseKernel.Pointer(x);
         var dst = (IntPtr)ElementwiseKernel.Pointer(y);
         if (x.dtype == ScalarType.Float32)
@@ -40,7 +40,7 @@ internal static unsafe class TensorKernels
         }
 
         long n = x.numel();
-        Tensor y = empty_like(x);
+        Tensor y = HugePages.EmptyLike(x);
         Tensor mask = empty((n + 7) / 8, ScalarType.Byte);
         var src = (IntPtr)ElementwiseKernel.Pointer(x);
         var dst = (IntPtr)ElementwiseKernel.Pointer(y);
@@ -65,7 +65,7 @@ internal static unsafe class TensorKernels
     public static Tensor MaskedGradient(Tensor dy, Tensor mask)
     {
         Tensor g = dy.is_contiguous() ? dy : dy.contiguous();
-        Tensor dx = empty_like(g);
+        Tensor dx = HugePages.EmptyLike(g);
         var pdy = (IntPtr)ElementwiseKernel.Pointer(g);
         var pdx = (IntPtr)ElementwiseKernel.Pointer(dx);
         var bits = (IntPtr)ElementwiseKernel.Pointer(mask);
