@@ -140,6 +140,15 @@ public static partial class Rounding
         /// <param name="range">The integer grid.</param>
         /// <returns>The module.</returns>
         public static FakeQuantizeModule FakeQuantize(double scale, long zeroPoint, QuantizationRange range) => new(scale, zeroPoint, range);
+
+        /// <summary>Creates a <see cref="FakeQuantizePerChannelModule"/> with fixed per-channel parameters.</summary>
+        /// <param name="scales">1-D tensor of steps, one per channel.</param>
+        /// <param name="zeroPoints">1-D tensor of integer zero points, one per channel.</param>
+        /// <param name="axis">The channel dimension of the inputs.</param>
+        /// <param name="range">The integer grid.</param>
+        /// <returns>The module.</returns>
+        public static FakeQuantizePerChannelModule FakeQuantizePerChannel(Tensor scales, Tensor zeroPoints, long axis, QuantizationRange range) =>
+            new(scales, zeroPoints, axis, range);
     }
 }
 
@@ -232,4 +241,44 @@ internal sealed class FakeQuantizePerChannelFunction : autograd.SingleTensorFunc
         var mask = ctx.get_saved_variables()[0];
         return new() { grad_output * mask.to_type(grad_output.dtype), null!, null!, null!, null!, null! };
     }
+}
+
+/// <summary>Module form of <see cref="Rounding.FakeQuantizePerChannel"/> with fixed parameters (registered as buffers).</summary>
+public sealed class FakeQuantizePerChannelModule : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module; the parameters are checked on each call against the input's channel count.</summary>
+    /// <param name="scales">1-D tensor of steps, one per channel.</param>
+    /// <param name="zeroPoints">1-D tensor of integer zero points, one per channel.</param>
+    /// <param name="axis">The channel dimension of the inputs.</param>
+    /// <param name="range">The integer grid.</param>
+    public FakeQuantizePerChannelModule(Tensor scales, Tensor zeroPoints, long axis, QuantizationRange range) : base(nameof(FakeQuantizePerChannelModule))
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        ArgumentNullException.ThrowIfNull(zeroPoints);
+        QuantizationRange.Validate(range.Min, range.Max, range.Min, "range.Min", "range.Max", "range.Min");
+        this.scales = scales.detach().clone();
+        zero_points = zeroPoints.detach().clone();
+        Axis = axis;
+        Range = range;
+        RegisterComponents();
+    }
+
+    /// <summary>Gets the channel dimension.</summary>
+    public long Axis { get; }
+
+    /// <summary>Gets the integer grid.</summary>
+    public QuantizationRange Range { get; }
+
+#pragma warning disable IDE1006, SA1300 // PyTorch buffer names, kept for state_dict compatibility.
+    /// <summary>Gets the steps, one per channel.</summary>
+    public Tensor scales { get; }
+
+    /// <summary>Gets the zero points, one per channel.</summary>
+    public Tensor zero_points { get; }
+#pragma warning restore IDE1006, SA1300
+
+    /// <summary>Applies the per-channel fake quantization.</summary>
+    /// <param name="input">A float32 or float64 tensor.</param>
+    /// <returns>The fake-quantized tensor.</returns>
+    public override Tensor forward(Tensor input) => Rounding.FakeQuantizePerChannel(input, scales, zero_points, Axis, Range.Min, Range.Max);
 }
