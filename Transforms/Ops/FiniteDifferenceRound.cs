@@ -16,13 +16,13 @@ public static partial class Rounding
     /// R(v) = floor(v + 1/2), so that h = 1/2 gives exactly 1 everywhere (straight-through). (With half-to-even
     /// ties on both ends, x = 0 would give 0 and x = 1 would give 2.) The gradient is finite for every valid h:
     /// 1/(2h) is formed in float64 and h is bounded. It is the exact derivative of the box-filtered staircase
-    /// (1/2h) ∫ R over [x - h, x + h], which <see cref="RoundingEstimator.Surrogate"/> returns.
+    /// (1/2h) ∫ R over [x - h, x + h], which <see cref="RoundingGradient.Surrogate"/> returns.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="h"/> is outside (0, 1e30].</exception>
     public static Tensor FiniteDifference(Tensor x, double h)
     {
         Check.FloatingTensor(x, nameof(x));
-        return RoundingEstimator.FiniteDifference(h).Round(x);
+        return RoundingGradient.FiniteDifference(h).Round(x);
     }
 
     public static partial class Layers
@@ -37,13 +37,13 @@ public static partial class Rounding
 /// <summary>Module form of <see cref="Rounding.FiniteDifference"/>.</summary>
 public sealed class FiniteDifferenceRound : nn.Module<Tensor, Tensor>
 {
-    private readonly RoundingEstimator _estimator;
+    private readonly RoundingGradient _estimator;
 
     /// <summary>Creates the module.</summary>
     /// <param name="h">Half-width in (0, 1e30].</param>
     public FiniteDifferenceRound(double h) : base(nameof(FiniteDifferenceRound))
     {
-        _estimator = RoundingEstimator.FiniteDifference(h);
+        _estimator = RoundingGradient.FiniteDifference(h);
         H = h;
     }
 
@@ -56,7 +56,7 @@ public sealed class FiniteDifferenceRound : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => _estimator.Round(input);
 }
 
-internal sealed class FiniteDifferenceEstimator : RoundingEstimator
+internal sealed class FiniteDifferenceEstimator : RoundingGradient
 {
     private readonly double _h;
 

@@ -23,7 +23,7 @@ public sealed record GradientCheckResult(double MaxAbsoluteError, double MaxRela
 /// </summary>
 /// <remarks>
 /// A rounding op's forward is a staircase whose true derivative is zero; to check its surrogate gradient pass the
-/// estimator's <see cref="RoundingEstimator.Surrogate"/> as <c>reference</c>: the backward must equal the
+/// estimator's <see cref="RoundingGradient.Surrogate"/> as <c>reference</c>: the backward must equal the
 /// derivative of that smooth function.
 /// </remarks>
 public static class GradientCheck

@@ -12,7 +12,7 @@ public static partial class Rounding
 
     /// <summary>
     /// Rounds to <paramref name="decimals"/> decimal places (negative: to tens, hundreds, ...), with a gradient from
-    /// any <see cref="RoundingEstimator"/> applied to the scaled value.
+    /// any <see cref="RoundingGradient"/> applied to the scaled value.
     /// </summary>
     /// <param name="x">A float32 or float64 tensor of any shape.</param>
     /// <param name="decimals">Decimal places, -8 to 8.</param>
@@ -28,7 +28,7 @@ public static partial class Rounding
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="decimals"/> is outside [-8, 8] or
     /// <paramref name="midpoint"/> is neither ToEven nor AwayFromZero.</exception>
-    public static Tensor RoundDecimals(Tensor x, int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null)
+    public static Tensor RoundDecimals(Tensor x, int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingGradient? estimator = null)
     {
         Check.FloatingTensor(x, nameof(x));
         if (decimals < MinDecimals || decimals > MaxDecimals)
@@ -41,7 +41,7 @@ public static partial class Rounding
             throw new ArgumentOutOfRangeException(nameof(midpoint), midpoint, "midpoint must be ToEven or AwayFromZero.");
         }
 
-        return RoundDecimalsFunction.apply(x, decimals, midpoint, estimator ?? RoundingEstimator.StraightThrough);
+        return RoundDecimalsFunction.apply(x, decimals, midpoint, estimator ?? RoundingGradient.StraightThrough);
     }
 
     /// <summary>The scaled value u = x * 10^d (d &gt;= 0) or x / 10^-d (d &lt; 0), in the tensor's type.</summary>
@@ -91,7 +91,7 @@ public static partial class Rounding
         /// <param name="midpoint">ToEven or AwayFromZero.</param>
         /// <param name="estimator">Gradient estimator; null means straight-through.</param>
         /// <returns>The module.</returns>
-        public static RoundDecimalsModule RoundDecimals(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null) =>
+        public static RoundDecimalsModule RoundDecimals(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingGradient? estimator = null) =>
             new(decimals, midpoint, estimator);
     }
 }
@@ -103,7 +103,7 @@ public sealed class RoundDecimalsModule : nn.Module<Tensor, Tensor>
     /// <param name="decimals">Decimal places, -8 to 8.</param>
     /// <param name="midpoint">ToEven or AwayFromZero.</param>
     /// <param name="estimator">Gradient estimator; null means straight-through.</param>
-    public RoundDecimalsModule(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingEstimator? estimator = null)
+    public RoundDecimalsModule(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingGradient? estimator = null)
         : base(nameof(RoundDecimalsModule))
     {
         using (var probe = zeros(1))
@@ -113,7 +113,7 @@ public sealed class RoundDecimalsModule : nn.Module<Tensor, Tensor>
 
         Decimals = decimals;
         Midpoint = midpoint;
-        Estimator = estimator ?? RoundingEstimator.StraightThrough;
+        Estimator = estimator ?? RoundingGradient.StraightThrough;
     }
 
     /// <summary>Gets the number of decimal places.</summary>
@@ -123,7 +123,7 @@ public sealed class RoundDecimalsModule : nn.Module<Tensor, Tensor>
     public MidpointRounding Midpoint { get; }
 
     /// <summary>Gets the gradient estimator.</summary>
-    public RoundingEstimator Estimator { get; }
+    public RoundingGradient Estimator { get; }
 
     /// <summary>Applies <see cref="Rounding.RoundDecimals"/>.</summary>
     /// <param name="input">A float32 or float64 tensor.</param>
@@ -139,7 +139,7 @@ internal sealed class RoundDecimalsFunction : autograd.SingleTensorFunction<Roun
     {
         var x = (Tensor)vars[0];
         int decimals = (int)vars[1];
-        var estimator = (RoundingEstimator)vars[3];
+        var estimator = (RoundingGradient)vars[3];
         if (estimator is not StraightThroughEstimator)
         {
             ctx.save_for_backward(new() { x });
@@ -152,7 +152,7 @@ internal sealed class RoundDecimalsFunction : autograd.SingleTensorFunction<Roun
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var estimator = (RoundingEstimator)ctx.get_data("estimator");
+        var estimator = (RoundingGradient)ctx.get_data("estimator");
         if (estimator is StraightThroughEstimator)
         {
             return new() { grad_output, null!, null!, null! };

@@ -25,7 +25,7 @@ public static partial class Rounding
     {
         Check.FloatingTensor(x, nameof(x));
         Check.InRange(k, 0, MaxHardness, nameof(k));
-        return hard ? RoundingEstimator.Sigmoid(k).Round(x) : SoftRound(x, k / 2);
+        return hard ? RoundingGradient.Sigmoid(k).Round(x) : SoftRound(x, k / 2);
     }
 
     public static partial class Layers
@@ -63,7 +63,7 @@ public sealed class SigmoidRound : nn.Module<Tensor, Tensor>, IHasHardness
     public override Tensor forward(Tensor input) => Rounding.Sigmoid(input, Hardness, Hard);
 }
 
-internal sealed class SigmoidEstimator : RoundingEstimator
+internal sealed class SigmoidEstimator : RoundingGradient
 {
     private readonly double _k;
 

@@ -158,7 +158,7 @@ public sealed class SoftRoundModule : nn.Module<Tensor, Tensor>, IHasHardness
     public override Tensor forward(Tensor input) => Rounding.SoftRound(input, Hardness);
 }
 
-internal sealed class SoftRoundEstimator : RoundingEstimator
+internal sealed class SoftRoundEstimator : RoundingGradient
 {
     private readonly double _alpha;
 

@@ -29,7 +29,7 @@ public static partial class Rounding
         Check.InRange(beta, 0, MaxHardness, nameof(beta));
         if (hard)
         {
-            return RoundingEstimator.Softmax(beta).Round(x);
+            return RoundingGradient.Softmax(beta).Round(x);
         }
 
         if (beta == 0)
@@ -171,7 +171,7 @@ public sealed class SoftmaxRound : nn.Module<Tensor, Tensor>, IHasHardness
     public override Tensor forward(Tensor input) => Rounding.Softmax(input, Hardness, Hard);
 }
 
-internal sealed class SoftmaxEstimator : RoundingEstimator
+internal sealed class SoftmaxEstimator : RoundingGradient
 {
     private readonly double _beta;
 

@@ -19,7 +19,7 @@ internal sealed class SurrogateRoundFunction : autograd.SingleTensorFunction<Sur
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         var x = ctx.get_saved_variables()[0];
-        var estimator = (RoundingEstimator)ctx.get_data("estimator");
+        var estimator = (RoundingGradient)ctx.get_data("estimator");
         using var noGrad = no_grad();
         return new() { grad_output * estimator.Derivative(x), null! };
     }

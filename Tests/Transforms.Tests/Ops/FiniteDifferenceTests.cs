@@ -51,7 +51,7 @@ public sealed class FiniteDifferenceTests
         double[] points = { -1.62, -0.6, -0.1, 0.2, 0.45, 0.85, 1.33 };
         foreach (double h in new[] { 0.15, 0.5, 1.2 })
         {
-            var estimator = RoundingEstimator.FiniteDifference(h);
+            var estimator = RoundingGradient.FiniteDifference(h);
             Assert.IsTrue(GradientCheck.Run(x => Rounding.FiniteDifference(x, h), T(points), estimator.Surrogate).Passed(1e-7, 1e-6), $"h={h}");
         }
     }

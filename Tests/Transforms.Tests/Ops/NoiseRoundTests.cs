@@ -64,6 +64,6 @@ public sealed class NoiseRoundTests
     public void NoiseEstimator_GradientCheck_SurrogateIsIdentity()
     {
         double[] points = { -1.2, 0.3, 0.5, 2.7 };
-        Assert.IsTrue(GradientCheck.Run(RoundingEstimator.Noise.Round, T(points), RoundingEstimator.Noise.Surrogate).Passed(1e-9, 1e-9));
+        Assert.IsTrue(GradientCheck.Run(RoundingGradient.Noise.Round, T(points), RoundingGradient.Noise.Surrogate).Passed(1e-9, 1e-9));
     }
 }

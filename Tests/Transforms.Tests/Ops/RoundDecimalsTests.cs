@@ -57,7 +57,7 @@ public sealed class RoundDecimalsTests
         double[] xs = { 0.123, 0.1249, 0.131, 1.005 };
         var (_, ste) = ValueAndGradient(x => Rounding.RoundDecimals(x, 2), xs);
         CollectionAssert.AreEqual(new[] { 1.0, 1, 1, 1 }, ste);
-        var estimator = RoundingEstimator.SoftRound(3);
+        var estimator = RoundingGradient.SoftRound(3);
         var (_, soft) = ValueAndGradient(x => Rounding.RoundDecimals(x, 2, estimator: estimator), xs);
         using var scope = NewDisposeScope();
         AllClose(D(estimator.Derivative(T(xs) * 100)), soft, 1e-12, "soft round gradient");

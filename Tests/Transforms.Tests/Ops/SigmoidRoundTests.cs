@@ -85,7 +85,7 @@ public sealed class SigmoidRoundTests
     {
         double[] points = { -1.7, -0.6, -0.1, 0.2, 0.45, 0.8, 1.3 };
         Assert.IsTrue(GradientCheck.Run(x => Rounding.Sigmoid(x, k), T(points)).Passed(1e-7, 1e-6), "soft");
-        var estimator = RoundingEstimator.Sigmoid(k);
+        var estimator = RoundingGradient.Sigmoid(k);
         Assert.IsTrue(GradientCheck.Run(x => Rounding.Sigmoid(x, k, hard: true), T(points), estimator.Surrogate).Passed(1e-7, 1e-6), "hard");
     }
 

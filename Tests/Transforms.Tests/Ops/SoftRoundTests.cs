@@ -137,7 +137,7 @@ public sealed class SoftRoundTests
     [TestMethod]
     public void SoftRoundEstimator_HardForward_GradientIsSoftRoundDerivative()
     {
-        var estimator = RoundingEstimator.SoftRound(4);
+        var estimator = RoundingGradient.SoftRound(4);
         var (value, gradient) = ValueAndGradient(estimator.Round, Grid);
         CollectionAssert.AreEqual(Grid.Select(v => Math.Round(v)).ToArray(), value);
         var (_, softGradient) = ValueAndGradient(x => Rounding.SoftRound(x, 4), Grid);

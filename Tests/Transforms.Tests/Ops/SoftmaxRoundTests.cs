@@ -88,7 +88,7 @@ public sealed class SoftmaxRoundTests
         foreach (double beta in new[] { 0, 1e-6, 0.5, 5 })
         {
             Assert.IsTrue(GradientCheck.Run(x => Rounding.Softmax(x, beta), T(points)).Passed(1e-7, 1e-6), $"soft beta={beta}");
-            Assert.IsTrue(GradientCheck.Run(x => Rounding.Softmax(x, beta, true), T(points), RoundingEstimator.Softmax(beta).Surrogate).Passed(1e-7, 1e-6), $"hard beta={beta}");
+            Assert.IsTrue(GradientCheck.Run(x => Rounding.Softmax(x, beta, true), T(points), RoundingGradient.Softmax(beta).Surrogate).Passed(1e-7, 1e-6), $"hard beta={beta}");
         }
 
         foreach (double beta in new[] { 0, 1e-6, 1e6, 1e30 })
@@ -117,6 +117,6 @@ public sealed class SoftmaxRoundTests
     {
         using var x = zeros(2);
         Assert.AreEqual("beta", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Softmax(x, -1)).ParamName);
-        Assert.AreEqual("beta", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RoundingEstimator.Softmax(double.NaN)).ParamName);
+        Assert.AreEqual("beta", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RoundingGradient.Softmax(double.NaN)).ParamName);
     }
 }

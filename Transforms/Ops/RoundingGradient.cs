@@ -11,7 +11,7 @@ namespace MlRounding.Ops;
 /// <see cref="Sigmoid"/>, <see cref="Softmax"/>, <see cref="FiniteDifference"/>, <see cref="SoftRound"/>,
 /// <see cref="Noise"/>) or derive your own.
 /// </remarks>
-public abstract class RoundingEstimator
+public abstract class RoundingGradient
 {
     /// <summary>Gets a short name of the estimator and its parameter, for logs and saved models.</summary>
     public abstract string Name { get; }
@@ -39,30 +39,30 @@ public abstract class RoundingEstimator
     }
 
     /// <summary>Straight-through: identity gradient (Bengio et al. 2013).</summary>
-    public static RoundingEstimator StraightThrough { get; } = new StraightThroughEstimator();
+    public static RoundingGradient StraightThrough { get; } = new StraightThroughEstimator();
 
     /// <summary>Noise proxy: the surrogate is E[round(x + U)] = x for U uniform on [-1/2, 1/2], so the gradient is 1.</summary>
-    public static RoundingEstimator Noise { get; } = new NoiseEstimator();
+    public static RoundingGradient Noise { get; } = new NoiseEstimator();
 
     /// <summary>Gradient of the sigmoid-smoothed staircase of steepness <paramref name="k"/>; see <see cref="Rounding.Sigmoid"/>.</summary>
     /// <param name="k">Steepness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingEstimator Sigmoid(double k) => new SigmoidEstimator(k);
+    public static RoundingGradient Sigmoid(double k) => new SigmoidEstimator(k);
 
     /// <summary>Gradient of the softmax round of sharpness <paramref name="beta"/>; see <see cref="Rounding.Softmax"/>.</summary>
     /// <param name="beta">Sharpness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingEstimator Softmax(double beta) => new SoftmaxEstimator(beta);
+    public static RoundingGradient Softmax(double beta) => new SoftmaxEstimator(beta);
 
     /// <summary>Central finite difference of the staircase with half-width <paramref name="h"/>; see <see cref="Rounding.FiniteDifference"/>.</summary>
     /// <param name="h">Half-width, in (0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingEstimator FiniteDifference(double h) => new FiniteDifferenceEstimator(h);
+    public static RoundingGradient FiniteDifference(double h) => new FiniteDifferenceEstimator(h);
 
     /// <summary>Gradient of soft round with hardness <paramref name="alpha"/>; see <see cref="Rounding.SoftRound"/>.</summary>
     /// <param name="alpha">Hardness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingEstimator SoftRound(double alpha) => new SoftRoundEstimator(alpha);
+    public static RoundingGradient SoftRound(double alpha) => new SoftRoundEstimator(alpha);
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -71,7 +71,7 @@ public abstract class RoundingEstimator
     private protected static Tensor ZeroWhereNotFinite(Tensor u, Tensor d) => where(u.isfinite(), d, zeros_like(d));
 }
 
-internal sealed class StraightThroughEstimator : RoundingEstimator
+internal sealed class StraightThroughEstimator : RoundingGradient
 {
     public override string Name => "straight-through";
 
@@ -82,7 +82,7 @@ internal sealed class StraightThroughEstimator : RoundingEstimator
     public override Tensor Round(Tensor x) => Rounding.StraightThrough(x);
 }
 
-internal sealed class NoiseEstimator : RoundingEstimator
+internal sealed class NoiseEstimator : RoundingGradient
 {
     public override string Name => "noise";
 

@@ -1,0 +1,71 @@
+using Microsoft.ML;
+using MlRounding.Ops;
+using System.Numerics;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlRounding;
+
+/// <summary>
+/// The grid a column is rounded to: <see cref="DecimalGrid"/> (N decimal places), <see cref="StepGrid"/>
+/// (offset + k step) or <see cref="AffineGrid"/> (integer codes with a scale and zero point). Immutable.
+/// </summary>
+public abstract class RoundingGrid
+{
+    private protected RoundingGrid()
+    {
+    }
+
+    /// <summary>Gets the kind of grid: "decimals", "step" or "affine" (the value of the <see cref="RoundingAnnotations.Grid"/> annotation).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Gets the number of per-slot parameter sets (affine per-slot grids), or 0 when one set serves every slot.</summary>
+    public virtual int SlotCount => 0;
+
+    /// <summary>Gets a value indicating whether zero maps to zero, so sparse vectors stay sparse.</summary>
+    internal abstract bool PreservesZero { get; }
+
+    /// <summary>
+    /// The same rounding as a TorchSharp module of the ops library, so that a TorchSharp model can insert it as a
+    /// layer; bit-identical to this grid's C# rounding in float32 and float64.
+    /// </summary>
+    /// <param name="gradient">Gradient estimator for decimal and step grids; null means straight-through. Affine grids
+    /// use fake quantization's straight-through gradient, zero outside the range.</param>
+    /// <returns>A new module.</returns>
+    public abstract nn.Module<Tensor, Tensor> CreateLayer(RoundingGradient? gradient = null);
+
+    /// <summary>Rounds one value of slot <paramref name="slot"/>.</summary>
+    internal abstract T Apply<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The integer code of one value (affine grids); NaN stays NaN.</summary>
+    internal virtual T Code<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T> => Apply(x, slot);
+
+    /// <summary>This grid's rounding (or, with <paramref name="codes"/>, its integer codes) for element type T.</summary>
+    internal abstract SpanRounder<T> CreateRounder<T>(bool codes) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Adds this grid's annotations.</summary>
+    internal abstract void Annotate(DataViewSchema.Annotations.Builder builder);
+
+    /// <summary>Writes the grid's fields (see <see cref="ModelPayload"/> for the format).</summary>
+    internal abstract void Write(BinaryWriter writer);
+
+    /// <summary>Round with the given midpoint rule exactly as the ops library's composite path does it.</summary>
+    internal static T RoundWith<T>(T u, MidpointRounding midpoint) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (midpoint == MidpointRounding.ToEven)
+        {
+            return T.Round(u);
+        }
+
+        T t = T.Truncate(u);
+        // t + (|u - t| >= 1/2 ? sign(u) : 0), written as the tensor code does it: -0 + 0 gives +0 there too.
+        return t + (T.Abs(u - t) >= T.CreateTruncating(0.5) ? T.CreateTruncating(T.Sign(u)) : T.Zero);
+    }
+
+    internal static void AddScalar<T>(DataViewSchema.Annotations.Builder builder, string name, PrimitiveDataViewType type, T value) =>
+        builder.Add(name, type, (ref T v) => v = value);
+
+    internal static void AddText(DataViewSchema.Annotations.Builder builder, string name, string value) =>
+        builder.Add(name, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = value.AsMemory());
+}

@@ -1,0 +1,82 @@
+using Microsoft.ML;
+using MlRounding.Ops;
+using System.Numerics;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlRounding;
+
+/// <summary>Rounding to the grid <see cref="Offset"/> + k <see cref="Step"/>, as <see cref="Rounding.RoundToStep"/>.</summary>
+public sealed class StepGrid : RoundingGrid
+{
+    /// <summary>Creates the grid.</summary>
+    /// <param name="step">Grid spacing, in [1e-30, 1e30].</param>
+    /// <param name="offset">A grid point; finite.</param>
+    /// <param name="midpoint">ToEven or AwayFromZero.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
+    public StepGrid(double step, double offset = 0, MidpointRounding midpoint = MidpointRounding.ToEven)
+    {
+        Rounding.CheckStep(step, offset, midpoint);
+        Step = step;
+        Offset = offset;
+        Midpoint = midpoint;
+    }
+
+    /// <summary>Gets the grid spacing.</summary>
+    public double Step { get; }
+
+    /// <summary>Gets the grid offset.</summary>
+    public double Offset { get; }
+
+    /// <summary>Gets the midpoint rule.</summary>
+    public MidpointRounding Midpoint { get; }
+
+    /// <inheritdoc/>
+    public override string Kind => "step";
+
+    internal override bool PreservesZero => Offset == 0;
+
+    /// <inheritdoc/>
+    public override nn.Module<Tensor, Tensor> CreateLayer(RoundingGradient? gradient = null) => Rounding.Layers.RoundToStep(Step, Offset, Midpoint, gradient);
+
+    internal override T Apply<T>(T x, int slot) => new Op<T>(this).Apply(x);
+
+    internal override SpanRounder<T> CreateRounder<T>(bool codes) => new UniformRounder<T, Op<T>>(new Op<T>(this));
+
+    private readonly struct Op<T> : IElementOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _step;
+        private readonly T _offset;
+        private readonly MidpointRounding _midpoint;
+
+        public Op(StepGrid grid)
+        {
+            _step = T.CreateTruncating(grid.Step);
+            _offset = T.CreateTruncating(grid.Offset);
+            _midpoint = grid.Midpoint;
+        }
+
+        public T Apply(T x)
+        {
+            T u = (x - _offset) / _step;
+            T y = RoundWith(u, _midpoint) * _step + _offset;
+            return !T.IsFinite(u) && T.IsFinite(x) ? x : y;
+        }
+    }
+
+    internal override void Annotate(DataViewSchema.Annotations.Builder builder)
+    {
+        AddText(builder, RoundingAnnotations.Grid, Kind);
+        AddScalar(builder, RoundingAnnotations.Step, NumberDataViewType.Double, Step);
+        AddScalar(builder, RoundingAnnotations.Offset, NumberDataViewType.Double, Offset);
+        AddText(builder, RoundingAnnotations.Midpoint, Midpoint.ToString());
+    }
+
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write(Step);
+        writer.Write(Offset);
+        writer.Write((byte)Midpoint);
+    }
+}
