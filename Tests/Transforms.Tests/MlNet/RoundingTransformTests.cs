@@ -1,0 +1,217 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlRounding.Ops;
+using static TorchSharp.torch;
+
+namespace MlRounding.Tests.MlNet;
+
+[TestClass]
+public sealed class RoundingTransformTests
+{
+    private static readonly string[] Inputs = { "F", "D", "FV", "DV", "VarF" };
+
+    private static (MLContext Ml, IDataView Data) Load(int rows = 200)
+    {
+        var ml = new MLContext(seed: 1);
+        return (ml, ml.Data.LoadFromEnumerable(TestRow.Make(rows)));
+    }
+
+    /// <summary>The same rounding through the ops library on a tensor of the column's type, read back as doubles.</summary>
+    private static List<double[]> ThroughOps(IDataView data, string input, Func<Tensor, Tensor> op)
+    {
+        bool isFloat = (data.Schema[input].Type is VectorDataViewType v ? v.ItemType : data.Schema[input].Type) == NumberDataViewType.Single;
+        return DataViewReader.Column(data, input).Select(row =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor t = isFloat ? tensor(row.Select(x => (float)x).ToArray()) : tensor(row);
+            return op(t).to_type(ScalarType.Float64).data<double>().ToArray();
+        }).ToList();
+    }
+
+    [TestMethod]
+    [DataRow(0, MidpointRounding.ToEven)]
+    [DataRow(2, MidpointRounding.ToEven)]
+    [DataRow(-1, MidpointRounding.AwayFromZero)]
+    [DataRow(3, MidpointRounding.AwayFromZero)]
+    public void Round_EveryInputShape_BitIdenticalToOpsLibrary(int decimals, MidpointRounding midpoint)
+    {
+        var (ml, data) = Load();
+        foreach (string input in Inputs)
+        {
+            var transformed = ml.Transforms.Round("Out", input, decimals, midpoint).Fit(data).Transform(data);
+            Assert.AreEqual(data.Schema[input].Type, transformed.Schema["Out"].Type, input);
+            var expected = ThroughOps(data, input, t => Rounding.RoundDecimals(t, decimals, midpoint));
+            DataViewReader.AssertIdentical(expected, DataViewReader.Column(transformed, "Out"), $"{input} d={decimals} {midpoint}");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(0.25, 0.0)]
+    [DataRow(0.05, 0.01)]
+    [DataRow(10.0, -3.0)]
+    public void RoundToStep_EveryInputShape_BitIdenticalToOpsLibrary(double step, double offset)
+    {
+        var (ml, data) = Load();
+        foreach (string input in Inputs)
+        {
+            var transformed = ml.Transforms.RoundToStep("Out", input, step, offset).Fit(data).Transform(data);
+            var expected = ThroughOps(data, input, t => Rounding.RoundToStep(t, step, offset));
+            DataViewReader.AssertIdentical(expected, DataViewReader.Column(transformed, "Out"), $"{input} step={step} offset={offset}");
+        }
+    }
+
+    [TestMethod]
+    public void Round_HandComputedValues_AndSpecialValues()
+    {
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(new[] { 2.5, -2.5, 0.125, 1234.5678, double.NaN, double.PositiveInfinity, -1e300 }.Select(d => new TestRow { D = d }));
+        var cents = DataViewReader.Column(ml.Transforms.Round("Out", "D", 2).Fit(data).Transform(data), "Out").Select(r => r[0]).ToArray();
+        Assert.AreEqual(0.12, cents[2]);
+        Assert.AreEqual(1234.57, cents[3]);
+        Assert.IsTrue(double.IsNaN(cents[4]));
+        Assert.AreEqual(double.PositiveInfinity, cents[5], "infinities stay under Round");
+        Assert.AreEqual(-1e300, cents[6]);
+        var away = DataViewReader.Column(ml.Transforms.Round("Out", "D", 0, MidpointRounding.AwayFromZero).Fit(data).Transform(data), "Out").Select(r => r[0]).ToArray();
+        CollectionAssert.AreEqual(new[] { 3.0, -3.0, 0.0, 1235.0 }, away[..4]);
+        var tens = DataViewReader.Column(ml.Transforms.RoundToStep("Out", "D", 0.5, 0.25).Fit(data).Transform(data), "Out").Select(r => r[0]).ToArray();
+        CollectionAssert.AreEqual(new[] { 2.25, -2.75, 0.25, 1234.75 }, tens[..4]); // -2.5: (-2.75 / 0.5) = -5.5 rounds to even -6
+    }
+
+    [TestMethod]
+    public void Quantize_MinMax_ScaleAndZeroPointFromData_BitIdenticalToFakeQuantize()
+    {
+        var ml = new MLContext();
+        float[] values = { -1f, 0.3f, 2f, 1.234f, -0.5f };
+        var data = ml.Data.LoadFromEnumerable(values.Select(v => new TestRow { F = v }));
+        var transformer = ml.Transforms.Quantize("Q", "F", bits: 4).Fit(data);
+        var grid = (AffineGrid)transformer.GridOf("Q");
+        // range [-1, 2] over codes 0..15: scale 3/15 = 0.2, zero point round(0 - (-1)/0.2) = 5
+        Assert.AreEqual(0.2, grid.Scales[0], 1e-15);
+        Assert.AreEqual(5L, grid.ZeroPoints[0]);
+        var output = DataViewReader.Column(transformer.Transform(data), "Q");
+        var expected = ThroughOps(data, "F", t => Rounding.FakeQuantize(t, 0.2, 5, 0, 15));
+        DataViewReader.AssertIdentical(expected, output, "dequantized");
+    }
+
+    [TestMethod]
+    public void Quantize_EveryShape_PerSlot_Symmetric_Codes()
+    {
+        var (ml, data) = Load();
+        foreach (string input in Inputs)
+        {
+            var transformer = ml.Transforms.Quantize(new QuantizeOptions { OutputColumnName = "Q", InputColumnName = input, Bits = 6, Symmetric = true, CodesColumnName = "Codes" }).Fit(data);
+            var grid = (AffineGrid)transformer.GridOf("Q");
+            Assert.AreEqual(0L, grid.ZeroPoints[0]);
+            var transformed = transformer.Transform(data);
+            var expected = ThroughOps(data, input, t => Rounding.FakeQuantize(t, grid.Scales[0], 0, -32, 31));
+            DataViewReader.AssertIdentical(expected, DataViewReader.Column(transformed, "Q"), input);
+            var codes = DataViewReader.Column(transformed, "Codes").SelectMany(r => r).Where(double.IsFinite).ToArray();
+            Assert.IsTrue(codes.All(c => c == Math.Round(c) && c >= -32 && c <= 31), $"{input}: integer codes in range");
+        }
+
+        foreach (string input in new[] { "FV", "DV" })
+        {
+            var transformer = ml.Transforms.Quantize("Q", input, bits: 8, perSlot: true).Fit(data);
+            var grid = (AffineGrid)transformer.GridOf("Q");
+            int slots = ((VectorDataViewType)data.Schema[input].Type).Size;
+            Assert.HasCount(slots, grid.Scales);
+            var expected = ThroughOps(data, input, t => Rounding.FakeQuantizePerChannel(t.unsqueeze(0), tensor(grid.Scales.ToArray()), tensor(grid.ZeroPoints.ToArray()), 1, 0, 255).squeeze(0));
+            DataViewReader.AssertIdentical(expected, DataViewReader.Column(transformer.Transform(data), "Q"), input + " per slot");
+        }
+    }
+
+    [TestMethod]
+    public void Quantize_NaNStays_InfinitiesClamp_CalibrationIgnoresThem()
+    {
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(new[] { -2f, 2f, float.NaN, float.PositiveInfinity, float.NegativeInfinity }.Select(v => new TestRow { F = v }));
+        var transformer = ml.Transforms.Quantize("Q", "F", bits: 8, symmetric: true).Fit(data);
+        Assert.AreEqual(2.0 / 127, ((AffineGrid)transformer.GridOf("Q")).Scales[0], 1e-15);
+        var q = DataViewReader.Column(transformer.Transform(data), "Q").Select(r => r[0]).ToArray();
+        Assert.IsTrue(double.IsNaN(q[2]));
+        Assert.AreEqual(127 * (double)(float)(2.0 / 127), q[3], 1e-6);
+        Assert.AreEqual(-128 * (double)(float)(2.0 / 127), q[4], 1e-6);
+    }
+
+    [TestMethod]
+    public void Quantize_Percentile_IsRobustToAnOutlier()
+    {
+        var ml = new MLContext();
+        var values = Enumerable.Range(0, 10_000).Select(i => (float)(i % 100) / 100).Append(1000f).ToArray();
+        var data = ml.Data.LoadFromEnumerable(values.Select(v => new TestRow { F = v }));
+        double minMax = ((AffineGrid)ml.Transforms.Quantize("Q", "F").Fit(data).GridOf("Q")).Scales[0];
+        double robust = ((AffineGrid)ml.Transforms.Quantize("Q", "F", calibration: QuantizeCalibration.Percentile).Fit(data).GridOf("Q")).Scales[0];
+        Assert.AreEqual(1000.0 / 255, minMax, 1e-12);
+        Assert.IsLessThan(0.01, robust, "the outlier no longer sets the step");
+    }
+
+    [TestMethod]
+    public void SeveralColumnPairsAtOnce()
+    {
+        var (ml, data) = Load();
+        var pairs = new[] { new InputOutputColumnPair("A", "F"), new InputOutputColumnPair("B", "DV") };
+        foreach (IEstimator<ITransformer> estimator in new IEstimator<ITransformer>[]
+                 {
+                     ml.Transforms.Round(pairs, 1), ml.Transforms.RoundToStep(pairs, 0.5), ml.Transforms.Quantize(pairs, 4),
+                 })
+        {
+            var schema = estimator.Fit(data).Transform(data).Schema;
+            Assert.AreEqual(NumberDataViewType.Single, schema["A"].Type);
+            Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Double, 3), schema["B"].Type);
+        }
+    }
+
+    [TestMethod]
+    public void Annotations_DescribeTheGrid()
+    {
+        var (ml, data) = Load();
+        var schema = ml.Transforms.Round("R", "F", 2).Append(ml.Transforms.RoundToStep("S", "D", 0.25, 0.1))
+            .Append(ml.Transforms.Quantize("Q", "FV", bits: 4, perSlot: true)).Fit(data).Transform(data).Schema;
+        Assert.AreEqual("decimals", Text(schema["R"], RoundingAnnotations.Grid));
+        Assert.AreEqual(2, Value<int>(schema["R"], RoundingAnnotations.Decimals));
+        Assert.AreEqual(0.01, Value<double>(schema["R"], RoundingAnnotations.Step), 1e-18);
+        Assert.AreEqual("step", Text(schema["S"], RoundingAnnotations.Grid));
+        Assert.AreEqual(0.25, Value<double>(schema["S"], RoundingAnnotations.Step));
+        Assert.AreEqual(0.1, Value<double>(schema["S"], RoundingAnnotations.Offset));
+        Assert.AreEqual("affine", Text(schema["Q"], RoundingAnnotations.Grid));
+        Assert.AreEqual(4, Value<int>(schema["Q"], RoundingAnnotations.Bits));
+        Assert.AreEqual(15L, Value<long>(schema["Q"], RoundingAnnotations.QuantizationMax));
+        VBuffer<double> scales = default;
+        schema["Q"].Annotations.GetValue(RoundingAnnotations.Scale, ref scales);
+        Assert.AreEqual(4, scales.Length);
+    }
+
+    private static string Text(DataViewSchema.Column column, string kind)
+    {
+        ReadOnlyMemory<char> value = default;
+        column.Annotations.GetValue(kind, ref value);
+        return value.ToString();
+    }
+
+    private static T Value<T>(DataViewSchema.Column column, string kind)
+    {
+        T value = default!;
+        column.Annotations.GetValue(kind, ref value);
+        return value;
+    }
+
+    [TestMethod]
+    public void CreateLayer_IsTheSameRoundingAsATorchModule()
+    {
+        var (ml, data) = Load();
+        var chain = ml.Transforms.Round("R", "FV", 1).Append(ml.Transforms.Quantize("Q", "FV", bits: 5, perSlot: true)).Fit(data);
+        var transformed = chain.Transform(data);
+        foreach (var (step, name) in chain.Cast<RoundingTransformer>().Zip(new[] { "R", "Q" }))
+        {
+            using var layer = step.CreateLayer(name);
+            var viaLayer = DataViewReader.Column(data, "FV").Select(row =>
+            {
+                using var scope = NewDisposeScope();
+                return layer.call(tensor(row.Select(x => (float)x).ToArray()).unsqueeze(0)).squeeze(0).to_type(ScalarType.Float64).data<double>().ToArray();
+            }).ToList();
+            DataViewReader.AssertIdentical(DataViewReader.Column(transformed, name), viaLayer, name);
+        }
+
+        Assert.AreEqual("outputColumnName", Assert.ThrowsExactly<ArgumentException>(() => chain.LastTransformer.CreateLayer("nope")).ParamName);
+    }
+}
