@@ -39,7 +39,8 @@ internal static class ColumnTypes
     /// <summary>The same checks on a <see cref="SchemaShape"/>.</summary>
     public static SchemaShape.Column Find(SchemaShape shape, string name, bool needKnownSize, string parameter = "inputSchema")
     {
-        if (!shape.TryFindColumn(name, out SchemaShape.Column column))
+        SchemaShape.Column column = shape.LastOrDefault(c => c.Name == name);
+        if (column.Name != name)
         {
             throw Missing(parameter, name);
         }

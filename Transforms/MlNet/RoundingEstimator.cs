@@ -48,10 +48,7 @@ internal static class OutputShapes
         {
             SchemaShape.Column source = ColumnTypes.Find(inputSchema, column.InputColumnName, needKnownSize(column));
             var annotations = new List<SchemaShape.Column>();
-            if (source.Annotations.TryFindColumn(AnnotationUtils.Kinds.SlotNames, out var slotNames))
-            {
-                annotations.Add(slotNames);
-            }
+            annotations.AddRange(source.Annotations.Where(a => a.Name == AnnotationUtils.Kinds.SlotNames));
 
             annotations.AddRange(GridAnnotations(column.Grid));
             var shape = SchemaShapeFactory.Shape(annotations);
