@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+872b46add23c7a9fd412675a6aeb8a52dac3860b")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+3abe06d1d3843a144f9957b85d023a944681345c")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
