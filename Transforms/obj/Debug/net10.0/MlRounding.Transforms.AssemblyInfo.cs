@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+3abe06d1d3843a144f9957b85d023a944681345c")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+b7c06f2d7b0905b0cb5381a89aac7b3fb39c065c")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
