@@ -1,12 +1,9 @@
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using MlRounding.Native;
 
-// In-process: the peers (LibTorch's kernels) and our ops share one process, one allocator and one thread pool.
+// Each benchmark class sets its own in-process job (see BenchmarkConfigs): the peers (LibTorch's kernels, ML.NET's
+// transforms) and our code share one process, one allocator and one thread pool.
 TorchSharpNative.EnsureLoaded();
-var config = DefaultConfig.Instance
-    .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(15))
-    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
+    .Run(args, DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator));

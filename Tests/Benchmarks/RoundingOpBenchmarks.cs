@@ -10,6 +10,7 @@ namespace MlRounding.Benchmarks;
 /// Each invocation computes y = op(x) and dx = autograd.grad(y, x, g), then frees both.
 /// </summary>
 [MemoryDiagnoser(false)]
+[Config(typeof(BenchmarkConfigs.Kernels))]
 public class RoundingOpBenchmarks
 {
     private Tensor _x = null!;

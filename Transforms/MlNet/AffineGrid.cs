@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MlRounding.Ops;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,6 +114,20 @@ public sealed class AffineGrid : RoundingGrid
 
         public override void Dense(ReadOnlySpan<T> src, Span<T> dst)
         {
+            if (typeof(T) == typeof(float) && GridKernels.Enabled && (_scale.Length == 1 || _scale.Length == src.Length))
+            {
+                int done = GridKernels.Affine(
+                    MemoryMarshal.Cast<T, float>(src), MemoryMarshal.Cast<T, float>(dst),
+                    MemoryMarshal.Cast<T, float>(_inverse), MemoryMarshal.Cast<T, float>(_scale), MemoryMarshal.Cast<T, float>(_zero),
+                    float.CreateTruncating(_min), float.CreateTruncating(_max), _codes);
+                for (int i = done; i < src.Length; i++)
+                {
+                    dst[i] = One(src[i], i);
+                }
+
+                return;
+            }
+
             if (_scale.Length == 1)
             {
                 T inverse = _inverse[0], scale = _scale[0], zero = _zero[0];

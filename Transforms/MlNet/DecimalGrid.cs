@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MlRounding.Ops;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -60,6 +61,10 @@ public sealed class DecimalGrid : RoundingGrid
             _multiply = grid.Decimals >= 0;
             _midpoint = grid.Midpoint;
         }
+
+        public int Prefix(ReadOnlySpan<T> src, Span<T> dst) => typeof(T) == typeof(float) && GridKernels.Enabled
+            ? GridKernels.Decimals(MemoryMarshal.Cast<T, float>(src), MemoryMarshal.Cast<T, float>(dst), float.CreateTruncating(_p), _multiply, _midpoint == MidpointRounding.AwayFromZero)
+            : 0;
 
         public T Apply(T x)
         {

@@ -38,7 +38,8 @@ internal sealed class UniformRounder<T, TOp> : SpanRounder<T>
     public override void Dense(ReadOnlySpan<T> src, Span<T> dst)
     {
         TOp op = _op;
-        for (int i = 0; i < src.Length; i++)
+        int i = op.Prefix(src, dst);
+        for (; i < src.Length; i++)
         {
             dst[i] = op.Apply(src[i]);
         }
@@ -48,5 +49,9 @@ internal sealed class UniformRounder<T, TOp> : SpanRounder<T>
 /// <summary>An element-wise function, as a struct so that loops over it are specialised and inlined.</summary>
 internal interface IElementOp<T>
 {
+    /// <summary>The function on one value.</summary>
     T Apply(T x);
+
+    /// <summary>A SIMD pass over a leading part of <paramref name="src"/> (float32 only); returns how many elements it did.</summary>
+    int Prefix(ReadOnlySpan<T> src, Span<T> dst);
 }

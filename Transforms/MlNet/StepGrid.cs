@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MlRounding.Ops;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,6 +57,10 @@ public sealed class StepGrid : RoundingGrid
             _offset = T.CreateTruncating(grid.Offset);
             _midpoint = grid.Midpoint;
         }
+
+        public int Prefix(ReadOnlySpan<T> src, Span<T> dst) => typeof(T) == typeof(float) && GridKernels.Enabled
+            ? GridKernels.Step(MemoryMarshal.Cast<T, float>(src), MemoryMarshal.Cast<T, float>(dst), float.CreateTruncating(_step), float.CreateTruncating(_offset), _midpoint == MidpointRounding.AwayFromZero)
+            : 0;
 
         public T Apply(T x)
         {

@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+b7c06f2d7b0905b0cb5381a89aac7b3fb39c065c")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+dde3b1c7913176623957614424d8d812626a0bd0")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
