@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace MlRounding.Kernels;
@@ -33,24 +34,7 @@ internal static unsafe class FakeQuantKernel
             }
         }
 
-        for (; i < count; i += 8)
-        {
-            int bits = 0;
-            long end = Math.Min(i + 8, count);
-            for (long j = i; j < end; j++)
-            {
-                float v = x[j];
-                float q = MathF.Round(v * inv) + zero;
-                if (q >= qmin && q <= qmax)
-                {
-                    bits |= 1 << (int)(j - i);
-                }
-
-                y[j] = float.IsNaN(v) ? v : (Math.Clamp(q, qmin, qmax) - zero) * scale;
-            }
-
-            mask[i >> 3] = (byte)bits;
-        }
+        ScalarTail(x, y, mask, i, count, inv, scale, zero, qmin, qmax);
     }
 
     public static void Forward(double* x, double* y, byte* mask, long count, double scale, double zero, double qmin, double qmax)
@@ -83,20 +67,27 @@ internal static unsafe class FakeQuantKernel
             }
         }
 
-        for (; i < count; i += 8)
+        ScalarTail(x, y, mask, i, count, inv, scale, zero, qmin, qmax);
+    }
+
+    /// <summary>The same computation one element at a time, from <paramref name="start"/> (a multiple of 8) to the end.</summary>
+    private static void ScalarTail<T>(T* x, T* y, byte* mask, long start, long count, T inv, T scale, T zero, T qmin, T qmax)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (long i = start; i < count; i += 8)
         {
             int bits = 0;
             long end = Math.Min(i + 8, count);
             for (long j = i; j < end; j++)
             {
-                double v = x[j];
-                double q = Math.Round(v * inv) + zero;
+                T v = x[j];
+                T q = T.Round(v * inv) + zero;
                 if (q >= qmin && q <= qmax)
                 {
                     bits |= 1 << (int)(j - i);
                 }
 
-                y[j] = double.IsNaN(v) ? v : (Math.Clamp(q, qmin, qmax) - zero) * scale;
+                y[j] = T.IsNaN(v) ? v : (T.Clamp(q, qmin, qmax) - zero) * scale;
             }
 
             mask[i >> 3] = (byte)bits;

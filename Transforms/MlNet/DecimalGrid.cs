@@ -17,15 +17,8 @@ public sealed class DecimalGrid : RoundingGrid
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
     public DecimalGrid(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven)
     {
-        if (decimals < Rounding.MinDecimals || decimals > Rounding.MaxDecimals)
-        {
-            throw new ArgumentOutOfRangeException(nameof(decimals), decimals, $"decimals must be in [{Rounding.MinDecimals}, {Rounding.MaxDecimals}].");
-        }
-
-        if (midpoint is not (MidpointRounding.ToEven or MidpointRounding.AwayFromZero))
-        {
-            throw new ArgumentOutOfRangeException(nameof(midpoint), midpoint, "midpoint must be ToEven or AwayFromZero.");
-        }
+        Check.Decimals(decimals);
+        Check.Midpoint(midpoint);
 
         Decimals = decimals;
         Midpoint = midpoint;

@@ -30,6 +30,22 @@ internal static class Check
         }
     }
 
+    public static void Midpoint(MidpointRounding midpoint, string name = "midpoint")
+    {
+        if (midpoint is not (MidpointRounding.ToEven or MidpointRounding.AwayFromZero))
+        {
+            throw new ArgumentOutOfRangeException(name, midpoint, $"{name} must be ToEven or AwayFromZero.");
+        }
+    }
+
+    public static void Decimals(int decimals, string name = "decimals")
+    {
+        if (decimals < Rounding.MinDecimals || decimals > Rounding.MaxDecimals)
+        {
+            throw new ArgumentOutOfRangeException(name, decimals, $"{name} must be in [{Rounding.MinDecimals}, {Rounding.MaxDecimals}].");
+        }
+    }
+
     public static void Finite(double value, string name)
     {
         if (!double.IsFinite(value))

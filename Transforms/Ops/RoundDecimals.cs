@@ -31,15 +31,8 @@ public static partial class Rounding
     public static Tensor RoundDecimals(Tensor x, int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingGradient? estimator = null)
     {
         Check.FloatingTensor(x, nameof(x));
-        if (decimals < MinDecimals || decimals > MaxDecimals)
-        {
-            throw new ArgumentOutOfRangeException(nameof(decimals), decimals, $"decimals must be in [{MinDecimals}, {MaxDecimals}].");
-        }
-
-        if (midpoint is not (MidpointRounding.ToEven or MidpointRounding.AwayFromZero))
-        {
-            throw new ArgumentOutOfRangeException(nameof(midpoint), midpoint, "midpoint must be ToEven or AwayFromZero.");
-        }
+        Check.Decimals(decimals);
+        Check.Midpoint(midpoint);
 
         return RoundDecimalsFunction.apply(x, decimals, midpoint, estimator ?? RoundingGradient.StraightThrough);
     }
@@ -67,17 +60,8 @@ public static partial class Rounding
             p = (float)p;
         }
 
-        Tensor u = decimals >= 0 ? x * p : x / p;
-        Tensor r;
-        if (midpoint == MidpointRounding.ToEven)
-        {
-            r = u.round();
-        }
-        else
-        {
-            Tensor t = u.trunc();
-            r = t + where((u - t).abs().ge(0.5), u.sign(), zeros_like(u));
-        }
+        Tensor u = ScaleDecimals(x, decimals);
+        Tensor r = RoundWith(u, midpoint);
 
         Tensor y = decimals >= 0 ? r / p : r * p;
         Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
@@ -106,10 +90,8 @@ public sealed class RoundDecimalsModule : nn.Module<Tensor, Tensor>
     public RoundDecimalsModule(int decimals, MidpointRounding midpoint = MidpointRounding.ToEven, RoundingGradient? estimator = null)
         : base(nameof(RoundDecimalsModule))
     {
-        using (var probe = zeros(1))
-        {
-            Rounding.RoundDecimals(probe, decimals, midpoint, estimator).Dispose(); // validates the arguments
-        }
+        Check.Decimals(decimals);
+        Check.Midpoint(midpoint);
 
         Decimals = decimals;
         Midpoint = midpoint;

@@ -28,10 +28,7 @@ public static partial class Rounding
     {
         Check.InRange(step, MinScale, MaxScale, nameof(step));
         Check.Finite(offset, nameof(offset));
-        if (midpoint is not (MidpointRounding.ToEven or MidpointRounding.AwayFromZero))
-        {
-            throw new ArgumentOutOfRangeException(nameof(midpoint), midpoint, "midpoint must be ToEven or AwayFromZero.");
-        }
+        Check.Midpoint(midpoint);
     }
 
     /// <summary>Rounds with the given midpoint rule, no autograd.</summary>

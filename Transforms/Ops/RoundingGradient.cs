@@ -47,12 +47,12 @@ public abstract class RoundingGradient
     /// <summary>Gradient of the sigmoid-smoothed staircase of steepness <paramref name="k"/>; see <see cref="Rounding.Sigmoid"/>.</summary>
     /// <param name="k">Steepness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingGradient Sigmoid(double k) => new SigmoidEstimator(k);
+    public static RoundingGradient Sigmoid(double k) => SmoothGradient.ForSigmoid(k);
 
     /// <summary>Gradient of the softmax round of sharpness <paramref name="beta"/>; see <see cref="Rounding.Softmax"/>.</summary>
     /// <param name="beta">Sharpness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingGradient Softmax(double beta) => new SoftmaxEstimator(beta);
+    public static RoundingGradient Softmax(double beta) => SmoothGradient.ForSoftmax(beta);
 
     /// <summary>Central finite difference of the staircase with half-width <paramref name="h"/>; see <see cref="Rounding.FiniteDifference"/>.</summary>
     /// <param name="h">Half-width, in (0, 1e30].</param>
@@ -62,7 +62,7 @@ public abstract class RoundingGradient
     /// <summary>Gradient of soft round with hardness <paramref name="alpha"/>; see <see cref="Rounding.SoftRound"/>.</summary>
     /// <param name="alpha">Hardness, in [0, 1e30].</param>
     /// <returns>The estimator.</returns>
-    public static RoundingGradient SoftRound(double alpha) => new SoftRoundEstimator(alpha);
+    public static RoundingGradient SoftRound(double alpha) => SmoothGradient.ForSoftRound(alpha);
 
     /// <inheritdoc/>
     public override string ToString() => Name;

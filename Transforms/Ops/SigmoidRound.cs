@@ -39,43 +39,17 @@ public static partial class Rounding
 }
 
 /// <summary>Module form of <see cref="Rounding.Sigmoid"/>, with a steepness that a <see cref="HardnessSchedule"/> can anneal.</summary>
-public sealed class SigmoidRound : nn.Module<Tensor, Tensor>, IHasHardness
+public sealed class SigmoidRound : SmoothRoundingModule
 {
     /// <summary>Creates the module.</summary>
-    /// <param name="k">Initial steepness in [0, 1e30].</param>
+    /// <param name="k">Initial hardness in [0, 1e30].</param>
     /// <param name="hard">Hard mode (round forward, smooth gradient) or soft mode.</param>
-    public SigmoidRound(double k, bool hard = false) : base(nameof(SigmoidRound))
+    public SigmoidRound(double k, bool hard = false) : base(nameof(SigmoidRound), k, hard, nameof(k))
     {
-        Check.InRange(k, 0, Rounding.MaxHardness, nameof(k));
-        Hardness = k;
-        Hard = hard;
     }
 
-    /// <summary>Gets or sets the steepness k.</summary>
-    public double Hardness { get; set; }
-
-    /// <summary>Gets a value indicating whether the forward pass rounds (hard mode).</summary>
-    public bool Hard { get; }
-
-    /// <summary>Applies <see cref="Rounding.Sigmoid"/>.</summary>
+    /// <summary>Applies the op with the current hardness.</summary>
     /// <param name="input">A float32 or float64 tensor.</param>
     /// <returns>The rounded or smoothed tensor.</returns>
     public override Tensor forward(Tensor input) => Rounding.Sigmoid(input, Hardness, Hard);
-}
-
-internal sealed class SigmoidEstimator : RoundingGradient
-{
-    private readonly double _k;
-
-    public SigmoidEstimator(double k)
-    {
-        Check.InRange(k, 0, Rounding.MaxHardness, nameof(k));
-        _k = k;
-    }
-
-    public override string Name => FormattableString.Invariant($"sigmoid(k={_k:R})");
-
-    public override Tensor Surrogate(Tensor u) => Rounding.SoftRound(u, _k / 2);
-
-    public override Tensor Derivative(Tensor u) => Rounding.SoftRoundDerivative(u, _k / 2);
 }

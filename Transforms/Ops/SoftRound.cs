@@ -139,38 +139,16 @@ public static partial class Rounding
 }
 
 /// <summary>Module form of <see cref="Rounding.SoftRound"/>, with a hardness that a <see cref="HardnessSchedule"/> can anneal.</summary>
-public sealed class SoftRoundModule : nn.Module<Tensor, Tensor>, IHasHardness
+public sealed class SoftRoundModule : SmoothRoundingModule
 {
     /// <summary>Creates the module.</summary>
     /// <param name="alpha">Initial hardness in [0, 1e30].</param>
-    public SoftRoundModule(double alpha) : base(nameof(SoftRoundModule))
+    public SoftRoundModule(double alpha) : base(nameof(SoftRoundModule), alpha, false, nameof(alpha))
     {
-        Check.InRange(alpha, 0, Rounding.MaxHardness, nameof(alpha));
-        Hardness = alpha;
     }
 
-    /// <summary>Gets or sets alpha.</summary>
-    public double Hardness { get; set; }
-
-    /// <summary>Applies <see cref="Rounding.SoftRound"/> with the current hardness.</summary>
+    /// <summary>Applies the op with the current hardness.</summary>
     /// <param name="input">A float32 or float64 tensor.</param>
-    /// <returns>The soft-rounded tensor.</returns>
+    /// <returns>The rounded or smoothed tensor.</returns>
     public override Tensor forward(Tensor input) => Rounding.SoftRound(input, Hardness);
-}
-
-internal sealed class SoftRoundEstimator : RoundingGradient
-{
-    private readonly double _alpha;
-
-    public SoftRoundEstimator(double alpha)
-    {
-        Check.InRange(alpha, 0, Rounding.MaxHardness, nameof(alpha));
-        _alpha = alpha;
-    }
-
-    public override string Name => FormattableString.Invariant($"soft-round(alpha={_alpha:R})");
-
-    public override Tensor Surrogate(Tensor u) => Rounding.SoftRound(u, _alpha);
-
-    public override Tensor Derivative(Tensor u) => Rounding.SoftRoundDerivative(u, _alpha);
 }

@@ -147,43 +147,17 @@ public static partial class Rounding
 }
 
 /// <summary>Module form of <see cref="Rounding.Softmax"/>, with a sharpness that a <see cref="HardnessSchedule"/> can anneal.</summary>
-public sealed class SoftmaxRound : nn.Module<Tensor, Tensor>, IHasHardness
+public sealed class SoftmaxRound : SmoothRoundingModule
 {
     /// <summary>Creates the module.</summary>
-    /// <param name="beta">Initial sharpness in [0, 1e30].</param>
+    /// <param name="beta">Initial hardness in [0, 1e30].</param>
     /// <param name="hard">Hard mode (round forward, smooth gradient) or soft mode.</param>
-    public SoftmaxRound(double beta, bool hard = false) : base(nameof(SoftmaxRound))
+    public SoftmaxRound(double beta, bool hard = false) : base(nameof(SoftmaxRound), beta, hard, nameof(beta))
     {
-        Check.InRange(beta, 0, Rounding.MaxHardness, nameof(beta));
-        Hardness = beta;
-        Hard = hard;
     }
 
-    /// <summary>Gets or sets the sharpness beta.</summary>
-    public double Hardness { get; set; }
-
-    /// <summary>Gets a value indicating whether the forward pass rounds (hard mode).</summary>
-    public bool Hard { get; }
-
-    /// <summary>Applies <see cref="Rounding.Softmax"/>.</summary>
+    /// <summary>Applies the op with the current hardness.</summary>
     /// <param name="input">A float32 or float64 tensor.</param>
     /// <returns>The rounded or smoothed tensor.</returns>
     public override Tensor forward(Tensor input) => Rounding.Softmax(input, Hardness, Hard);
-}
-
-internal sealed class SoftmaxEstimator : RoundingGradient
-{
-    private readonly double _beta;
-
-    public SoftmaxEstimator(double beta)
-    {
-        Check.InRange(beta, 0, Rounding.MaxHardness, nameof(beta));
-        _beta = beta;
-    }
-
-    public override string Name => FormattableString.Invariant($"softmax(beta={_beta:R})");
-
-    public override Tensor Surrogate(Tensor u) => Rounding.Softmax(u, _beta);
-
-    public override Tensor Derivative(Tensor u) => Rounding.SoftmaxDerivative(u, _beta);
 }
