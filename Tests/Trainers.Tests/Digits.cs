@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace MlRounding.Trainers.Tests;
+
+/// <summary>
+/// The bundled digits data (1,797 rows, 64 pixel counts 0..16, label 0..9) with the project's fixed split: rows whose
+/// index is a multiple of 5 are the test set (360 rows), the others train (1,437 rows). Features are divided by 16.
+/// </summary>
+internal static class Digits
+{
+    private static readonly Lazy<(QatData Train, QatData Test)> Split = new(Load);
+
+    public static QatData Train => Split.Value.Train;
+
+    public static QatData Test => Split.Value.Test;
+
+    private static (QatData, QatData) Load()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"));
+        var train = (Features: new List<float>(), Labels: new List<float>());
+        var test = (Features: new List<float>(), Labels: new List<float>());
+        for (int i = 1; i < lines.Length; i++)
+        {
+            float[] values = lines[i].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            var target = (i - 1) % 5 == 0 ? test : train;
+            target.Features.AddRange(values[..64].Select(v => v / 16f));
+            target.Labels.Add(values[64]);
+        }
+
+        return (new QatData(train.Features.ToArray(), train.Labels.ToArray(), 64), new QatData(test.Features.ToArray(), test.Labels.ToArray(), 64));
+    }
+
+    public static double Accuracy(QuantizedMlp model, QatData data)
+    {
+        int correct = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            float[] scores = model.Forward(data.Features.AsSpan(i * data.FeatureCount, data.FeatureCount));
+            int predicted = Array.IndexOf(scores, scores.Max());
+            correct += predicted == (int)data.Labels[i] ? 1 : 0;
+        }
+
+        return (double)correct / data.Count;
+    }
+}

@@ -1,0 +1,122 @@
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers.Tests.Qat;
+
+[TestClass]
+public sealed class TrainingBehaviourTests
+{
+    private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 2 };
+
+    [TestMethod]
+    public void Scorer_EqualsTheTrainingTimeQuantizedForward()
+    {
+        foreach (int bits in new[] { 1, 2, 4, 8, 32 })
+        {
+            var options = new QatOptions { WeightBits = bits, MaxEpoch = 10, NumberOfThreads = 2 };
+            using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
+            var model = QuantizedMlp.FromNetwork(network, options, 10);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            float[] torchScores = network.call(tensor(Digits.Test.Features).reshape(Digits.Test.Count, 64)).data<float>().ToArray();
+            int sameLabel = 0;
+            double worst = 0;
+            for (int i = 0; i < Digits.Test.Count; i++)
+            {
+                float[] ours = model.Forward(Digits.Test.Features.AsSpan(i * 64, 64));
+                float[] theirs = torchScores.AsSpan(i * 10, 10).ToArray();
+                sameLabel += Array.IndexOf(ours, ours.Max()) == Array.IndexOf(theirs, theirs.Max()) ? 1 : 0;
+                worst = Math.Max(worst, ours.Zip(theirs).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second))));
+            }
+
+            Assert.AreEqual(Digits.Test.Count, sameLabel, $"W{bits}: predicted labels");
+            Console.WriteLine($"W{bits}: worst relative score difference {worst:R}");
+            Assert.IsLessThan(1e-6, worst, $"W{bits}: worst relative score difference {worst}");
+        }
+    }
+
+    [TestMethod]
+    public void W4Model_TakesAboutAnEighthOfTheFloatBytes_PlusStepsAndBiases()
+    {
+        var model = QatTraining.Train(Digits.Train, 10, new QatOptions { WeightBits = 4, MaxEpoch = 1, NumberOfThreads = 2 });
+        long weights = model.Layers.Sum(l => (long)l.Inputs * l.Outputs);
+        Assert.AreEqual(weights / 2, model.Layers.Sum(l => (long)l.PackedWeights.Length), "4 bits per weight");
+        Assert.IsLessThan(0.15, (double)model.ParameterBytes / model.FloatParameterBytes);
+    }
+
+    [TestMethod]
+    public void SameSeedAndThreads_IdenticalModel()
+    {
+        var a = QatTraining.Train(Digits.Train, 10, Small());
+        var b = QatTraining.Train(Digits.Train, 10, Small());
+        for (int l = 0; l < a.Layers.Count; l++)
+        {
+            CollectionAssert.AreEqual(a.Layers[l].PackedWeights, b.Layers[l].PackedWeights);
+            CollectionAssert.AreEqual(a.Layers[l].WeightSteps, b.Layers[l].WeightSteps);
+            CollectionAssert.AreEqual(a.Layers[l].Bias, b.Layers[l].Bias);
+        }
+
+        var c = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 2, Seed = 2 });
+        CollectionAssert.AreNotEqual(a.Layers[0].Bias, c.Layers[0].Bias, "another seed, another model");
+    }
+
+    [TestMethod]
+    public void Progress_IsReportedPerEpoch_AndCancellationStopsTraining()
+    {
+        var seen = new List<QatProgress>();
+        QatTraining.Train(Digits.Train, 10, Small(), progress: new Collect(seen));
+        Assert.HasCount(5, seen);
+        Assert.IsTrue(seen.All(p => double.IsFinite(p.TrainingLoss) && p.ValidationMetric is >= 0 and <= 1));
+        using var cancel = new CancellationTokenSource();
+        var steps = new List<QatProgress>();
+        Assert.ThrowsExactly<OperationCanceledException>(() => QatTraining.Train(Digits.Train, 10, Small(), progress: new CancelAfterFirst(cancel), cancellation: cancel.Token));
+    }
+
+    [TestMethod]
+    public void RegressionAndBinaryTasks_Learn()
+    {
+        // Digit 0 against the rest (binary), and the digit's value as a number (regression).
+        var binary = Digits.Train with { Labels = Digits.Train.Labels.Select(l => l == 0 ? 1f : 0f).ToArray() };
+        var binaryTest = Digits.Test with { Labels = Digits.Test.Labels.Select(l => l == 0 ? 1f : 0f).ToArray() };
+        var model = QatTraining.Train(binary, 2, new QatOptions { Task = QatTask.BinaryClassification, MaxEpoch = 10, NumberOfThreads = 2 });
+        int correct = Enumerable.Range(0, binaryTest.Count).Count(i => (model.Forward(binaryTest.Features.AsSpan(i * 64, 64))[0] > 0 ? 1f : 0f) == binaryTest.Labels[i]);
+        Assert.IsGreaterThan(0.97, (double)correct / binaryTest.Count);
+        var regression = QatTraining.Train(Digits.Train, 1, new QatOptions { Task = QatTask.Regression, MaxEpoch = 20, NumberOfThreads = 2 });
+        double mse = Enumerable.Range(0, Digits.Test.Count).Average(i => Math.Pow(regression.Forward(Digits.Test.Features.AsSpan(i * 64, 64))[0] - Digits.Test.Labels[i], 2));
+        double variance = Digits.Test.Labels.Select(l => Math.Pow(l - Digits.Test.Labels.Average(), 2)).Average();
+        Assert.IsLessThan(variance * 0.3, mse, "explains most of the variance");
+    }
+
+    [TestMethod]
+    public void InvalidOptions_NameTheOption()
+    {
+        (QatOptions Options, string Name)[] cases =
+        {
+            (new QatOptions { WeightBits = 9 }, nameof(QatOptions.WeightBits)),
+            (new QatOptions { WeightBits = 0 }, nameof(QatOptions.WeightBits)),
+            (new QatOptions { ActivationBits = 1 }, nameof(QatOptions.ActivationBits)),
+            (new QatOptions { HiddenLayers = new[] { 0 } }, nameof(QatOptions.HiddenLayers)),
+            (new QatOptions { MaxEpoch = 0 }, nameof(QatOptions.MaxEpoch)),
+            (new QatOptions { BatchSize = 0 }, nameof(QatOptions.BatchSize)),
+            (new QatOptions { LearningRate = 0 }, nameof(QatOptions.LearningRate)),
+            (new QatOptions { WeightDecay = -1 }, nameof(QatOptions.WeightDecay)),
+            (new QatOptions { ValidationFraction = 0.5 }, nameof(QatOptions.ValidationFraction)),
+            (new QatOptions { EarlyStoppingPatience = -1 }, nameof(QatOptions.EarlyStoppingPatience)),
+            (new QatOptions { NumberOfThreads = 0 }, nameof(QatOptions.NumberOfThreads)),
+            (new QatOptions { Estimator = (QatEstimator)99 }, nameof(QatOptions.Estimator)),
+        };
+        foreach (var (options, name) in cases)
+        {
+            Assert.AreEqual(name, Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).ParamName);
+        }
+    }
+
+    private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value) => list.Add(value);
+    }
+
+    private sealed class CancelAfterFirst(CancellationTokenSource source) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value) => source.Cancel();
+    }
+}

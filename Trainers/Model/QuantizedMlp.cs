@@ -1,0 +1,162 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// A trained network in integer form, scored in plain C# (no LibTorch): each layer's dot product runs on integer weight
+/// codes (and, after a quantized activation, integer activation codes, accumulated exactly in 64-bit integers), then is
+/// scaled by the steps and offset by the bias. The order of floating-point operations is the one of the trained
+/// network's evaluation pass, so predictions match it (no train/deploy mismatch).
+/// </summary>
+public sealed class QuantizedMlp
+{
+    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers)
+    {
+        Task = task;
+        Classes = classes;
+        Layers = layers;
+    }
+
+    /// <summary>Gets the task.</summary>
+    public QatTask Task { get; }
+
+    /// <summary>Gets the number of classes (multiclass), else 1 or 2.</summary>
+    public int Classes { get; }
+
+    /// <summary>Gets the layers, input first.</summary>
+    public IReadOnlyList<QuantizedLayer> Layers { get; }
+
+    /// <summary>Gets the number of input features.</summary>
+    public int FeatureCount => Layers[0].Inputs;
+
+    /// <summary>Gets the bytes of all parameters as stored.</summary>
+    public long ParameterBytes => Layers.Sum(l => l.ParameterBytes);
+
+    /// <summary>Gets the bytes the same network takes with float32 weights and biases.</summary>
+    public long FloatParameterBytes => Layers.Sum(l => 4L * (l.Inputs * (long)l.Outputs + l.Outputs));
+
+    /// <summary>
+    /// Raw outputs for one row: class logits (multiclass), the logit (binary) or the prediction (regression).
+    /// </summary>
+    /// <param name="features">The row's features.</param>
+    /// <returns>The outputs.</returns>
+    /// <exception cref="ArgumentException">The row has the wrong number of features.</exception>
+    public float[] Forward(ReadOnlySpan<float> features)
+    {
+        if (features.Length != FeatureCount)
+        {
+            throw new ArgumentException($"Expected {FeatureCount} features, got {features.Length}.", nameof(features));
+        }
+
+        float[] h = features.ToArray();
+        int[]? codes = null;
+        float codeStep = 1;
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            QuantizedLayer layer = Layers[l];
+            var y = new float[layer.Outputs];
+            for (int j = 0; j < layer.Outputs; j++)
+            {
+                float step = layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j];
+                y[j] = Dot(layer, j, h, codes, step, codeStep) + layer.Bias[j];
+            }
+
+            codes = null;
+            if (l + 1 < Layers.Count)
+            {
+                for (int j = 0; j < y.Length; j++)
+                {
+                    y[j] = Math.Max(y[j], 0);
+                }
+
+                if (layer.ActivationBits != 32)
+                {
+                    codes = new int[y.Length];
+                    for (int j = 0; j < y.Length; j++)
+                    {
+                        codes[j] = (int)Math.Clamp(MathF.Round(y[j] / layer.ActivationStep), 0, layer.ActivationMax);
+                    }
+
+                    codeStep = layer.ActivationStep;
+                }
+            }
+
+            h = y;
+        }
+
+        return h;
+    }
+
+    // The same operations, in the same order, as QatNetwork's evaluation forward pass (see there).
+    private static float Dot(QuantizedLayer layer, int row, float[] h, int[]? codes, float weightStep, float codeStep)
+    {
+        int n = layer.Inputs, offset = row * n;
+        if (layer.FloatWeights is { } w)
+        {
+            double sum = 0;
+            for (int k = 0; k < n; k++)
+            {
+                sum += (double)w[offset + k] * (codes is null ? h[k] : codes[k] * codeStep);
+            }
+
+            return (float)sum;
+        }
+
+        int[] c = layer.Codes;
+        if (codes is not null)
+        {
+            long acc = 0; // exact: integer weights times integer activations
+            for (int k = 0; k < n; k++)
+            {
+                acc += (long)c[offset + k] * codes[k];
+            }
+
+            return (float)acc * (weightStep * codeStep);
+        }
+
+        double s = 0;
+        for (int k = 0; k < n; k++)
+        {
+            s += c[offset + k] * (double)h[k];
+        }
+
+        return (float)(s * weightStep);
+    }
+
+    /// <summary>Exports a trained network: weight codes packed at their bit width, steps, biases and activation grids.</summary>
+    internal static QuantizedMlp FromNetwork(QatNetwork network, QatOptions options, int classes)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var layers = new List<QuantizedLayer>();
+        bool quantized = options.Mode != QatMode.Float;
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var linear = network.Layers[i];
+            Tensor weight = linear.weight!.detach();
+            int outputs = (int)weight.shape[0], inputs = (int)weight.shape[1];
+            float[] bias = linear.bias!.detach().data<float>().ToArray();
+            int bits = quantized ? options.WeightBits : 32;
+            Quantizer? aq = quantized && i < network.ActivationQuantizers.Count && i + 1 < network.Layers.Count ? network.ActivationQuantizers[i] : null;
+            int activationBits = aq?.Bits ?? 32;
+            float activationStep = aq is null ? 1 : (float)aq.Steps()[0];
+            long activationMax = aq?.Range.Max ?? 0;
+            if (bits == 32)
+            {
+                layers.Add(new QuantizedLayer(inputs, outputs, 32, 0, Array.Empty<byte>(), weight.data<float>().ToArray(), new[] { 1f }, bias, activationBits, activationStep, activationMax));
+                continue;
+            }
+
+            Quantizer wq = network.WeightQuantizers[i];
+            int[] codes = wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray();
+            float[] steps = wq.Steps().Select(s => (float)s).ToArray();
+            byte[] packed = bits == 1
+                ? PackedCodes.Pack(codes.Select(c => c > 0 ? 1 : 0).ToArray(), 1, 0)
+                : PackedCodes.Pack(codes, bits, wq.Range.Min);
+            layers.Add(new QuantizedLayer(inputs, outputs, bits, bits == 1 ? 0 : wq.Range.Min, packed, null, steps, bias, activationBits, activationStep, activationMax));
+        }
+
+        return new QuantizedMlp(options.Task, classes, layers);
+    }
+}

@@ -1,0 +1,145 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// The multilayer perceptron that is trained: Linear → ReLU → (activation quantizer) per hidden layer, then a Linear
+/// output layer; every Linear's weight passes through a weight quantizer. Biases stay float (they are added after
+/// the integer dot product in the scorer).
+/// </summary>
+internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Linear> _layers = new();
+    private readonly ModuleList<Quantizer> _weightQuantizers = new();
+    private readonly ModuleList<Quantizer> _activationQuantizers = new();
+
+    public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
+    {
+        int[] sizes = new[] { inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
+        bool quantize = options.Mode != QatMode.Float;
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
+            if (quantize && options.WeightBits != 32)
+            {
+                _weightQuantizers.Add(new Quantizer($"wq{i}", weights: true, options.WeightBits, sizes[i + 1], options.PerChannelWeights, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + i));
+            }
+
+            if (quantize && options.ActivationBits != 32 && i + 2 < sizes.Length)
+            {
+                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, 1, false, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
+            }
+        }
+
+        RegisterComponents();
+        if (options.Mode == QatMode.PostTraining)
+        {
+            SetQuantizersEnabled(false);
+        }
+    }
+
+    public IReadOnlyList<Linear> Layers => _layers.ToList();
+
+    public IReadOnlyList<Quantizer> WeightQuantizers => _weightQuantizers.ToList();
+
+    public IReadOnlyList<Quantizer> ActivationQuantizers => _activationQuantizers.ToList();
+
+    public IEnumerable<Quantizer> Quantizers => _weightQuantizers.Concat(_activationQuantizers);
+
+    public void SetQuantizersEnabled(bool enabled)
+    {
+        foreach (var q in Quantizers)
+        {
+            q.Enabled = enabled;
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (!training && Quantizers.Any(q => q.Enabled))
+        {
+            return DeployedForward(x);
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor h = x;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            Linear layer = _layers[i];
+            Tensor w = _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
+            h = nn.functional.linear(h, w, layer.bias);
+            if (i + 1 < _layers.Count)
+            {
+                h = nn.functional.relu(h);
+                if (_activationQuantizers.Count > 0)
+                {
+                    h = _activationQuantizers[i].call(h);
+                }
+            }
+        }
+
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The evaluation forward pass, computed exactly as <see cref="QuantizedMlp.Forward"/> computes it in C#, so that the
+    /// deployed model makes the same predictions as the trained one: a float input (or float activation) enters a layer
+    /// through a float64 dot product rounded once to float32; integer activation codes meet integer weight codes in an
+    /// exact integer dot product, scaled by (weight step · activation step) in float32; then the bias is added in
+    /// float32. Mathematically this is the fake-quantized forward pass; only the order of floating-point operations is
+    /// pinned.
+    /// </summary>
+    private Tensor DeployedForward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor h = x;
+        Tensor? codes = null;
+        Tensor? codeStep = null;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            Linear layer = _layers[i];
+            Tensor weight = layer.weight!.detach();
+            Tensor y;
+            if (_weightQuantizers.Count > 0 && _weightQuantizers[i].Enabled)
+            {
+                Quantizer wq = _weightQuantizers[i];
+                Tensor wCodes = wq.Codes(weight).to_type(ScalarType.Float64);
+                Tensor wStep = wq.step.detach().exp();
+                if (codes is null)
+                {
+                    y = (h.to_type(ScalarType.Float64).matmul(wCodes.t()) * wStep.to_type(ScalarType.Float64)).to_type(ScalarType.Float32);
+                }
+                else
+                {
+                    Tensor acc = codes.to_type(ScalarType.Float64).matmul(wCodes.t()).to_type(ScalarType.Float32);
+                    y = acc * (wStep * codeStep!);
+                }
+            }
+            else
+            {
+                Tensor input = codes is null ? h : codes * codeStep!;
+                y = input.to_type(ScalarType.Float64).matmul(weight.to_type(ScalarType.Float64).t()).to_type(ScalarType.Float32);
+            }
+
+            y = y + layer.bias!.detach();
+            codes = null;
+            if (i + 1 < _layers.Count)
+            {
+                y = y.clamp_min(0);
+                if (_activationQuantizers.Count > 0 && _activationQuantizers[i].Enabled)
+                {
+                    Quantizer aq = _activationQuantizers[i];
+                    codeStep = aq.step.detach().exp();
+                    codes = (y / codeStep).round().clamp(0, aq.Range.Max);
+                }
+            }
+
+            h = y;
+        }
+
+        return h.MoveToOuterDisposeScope();
+    }
+}

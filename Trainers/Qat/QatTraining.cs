@@ -1,0 +1,186 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// Trains a <see cref="QatNetwork"/> with TorchSharp on the CPU: seeded initialisation and shuffling, AdamW, one dispose
+/// scope per step, validation under no_grad with early stopping (the best epoch's weights are kept), hardness annealing
+/// for the soft estimators, cancellation between steps; then exports the integer model.
+/// </summary>
+internal static class QatTraining
+{
+    public static QuantizedMlp Train(QatData data, int classes, QatOptions options, QatData? validation = null,
+        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        using QatNetwork network = TrainNetwork(data, classes, options, validation, progress, cancellation);
+        return QuantizedMlp.FromNetwork(network, options, classes);
+    }
+
+    /// <summary>Trains and returns the network in evaluation mode (the caller disposes it).</summary>
+    public static QatNetwork TrainNetwork(QatData data, int classes, QatOptions options, QatData? validation = null,
+        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        if (data.Count == 0)
+        {
+            throw new InvalidOperationException("No training rows.");
+        }
+
+        if (options.NumberOfThreads is int threads)
+        {
+            set_num_threads(threads);
+        }
+
+        manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        QatData train = data;
+        if (validation is null && options.ValidationFraction > 0 && data.Count >= 10)
+        {
+            int[] order = Enumerable.Range(0, data.Count).OrderBy(_ => random.Next()).ToArray();
+            int held = Math.Max(1, (int)(data.Count * options.ValidationFraction));
+            validation = data.Subset(order[..held]);
+            train = data.Subset(order[held..]);
+        }
+
+        int outputs = options.Task == QatTask.MulticlassClassification ? classes : 1;
+        if (options.Task == QatTask.MulticlassClassification && classes < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "A multiclass task needs at least 2 classes.");
+        }
+
+        var network = new QatNetwork(data.FeatureCount, outputs, options);
+        using Tensor x = tensor(train.Features).reshape(train.Count, train.FeatureCount);
+        using Tensor y = Targets(train, options.Task);
+        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var shuffle = new Generator((ulong)options.Seed);
+        int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, (long)options.MaxEpoch * batches));
+        long step = 0;
+        double best = double.NegativeInfinity;
+        int sinceBest = 0;
+        Dictionary<string, Tensor>? bestState = null;
+        for (int epoch = 1; epoch <= options.MaxEpoch; epoch++)
+        {
+            network.train();
+            double lossSum = 0;
+            using (Tensor permutation = randperm(train.Count, generator: shuffle))
+            {
+                for (int b = 0; b < batches; b++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    foreach (var q in network.Quantizers)
+                    {
+                        q.Hardness = schedule.ValueAt(step);
+                    }
+
+                    Tensor index = permutation.narrow(0, (long)b * options.BatchSize, Math.Min(options.BatchSize, train.Count - b * options.BatchSize));
+                    optimizer.zero_grad();
+                    Tensor loss = Loss(network.call(x.index_select(0, index)), y.index_select(0, index), options.Task);
+                    loss.backward();
+                    optimizer.step();
+                    lossSum += loss.item<float>() * index.shape[0];
+                    step++;
+                }
+            }
+
+            double metric = validation is null ? double.NaN : Evaluate(network, validation, options.Task);
+            progress?.Report(new QatProgress(epoch, lossSum / train.Count, metric));
+            if (validation is not null)
+            {
+                double score = options.Task == QatTask.Regression ? -metric : metric;
+                if (score > best)
+                {
+                    best = score;
+                    sinceBest = 0;
+                    DisposeState(bestState);
+                    bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+                }
+                else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (bestState is not null)
+        {
+            network.load_state_dict(bestState);
+            DisposeState(bestState);
+        }
+
+        network.eval();
+        if (options.Mode == QatMode.PostTraining)
+        {
+            CalibrateAfterTraining(network, x);
+        }
+
+        return network;
+    }
+
+    /// <summary>Post-training quantization: weight steps from max |w| per channel, activation steps from the ranges seen on the training rows.</summary>
+    private static void CalibrateAfterTraining(QatNetwork network, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (q, layer) in network.WeightQuantizers.Zip(network.Layers))
+        {
+            q.Calibrate(layer.weight!);
+        }
+
+        Tensor h = x;
+        for (int i = 0; i < network.Layers.Count - 1; i++)
+        {
+            h = nn.functional.relu(network.Layers[i].call(h));
+            if (i < network.ActivationQuantizers.Count)
+            {
+                network.ActivationQuantizers[i].Calibrate(h);
+            }
+        }
+
+        network.SetQuantizersEnabled(true);
+    }
+
+    /// <summary>Accuracy (classification) or RMSE (regression) of the network in evaluation mode.</summary>
+    public static double Evaluate(QatNetwork network, QatData data, QatTask task)
+    {
+        bool wasTraining = network.training;
+        network.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor output = network.call(tensor(data.Features).reshape(data.Count, data.FeatureCount));
+        Tensor labels = tensor(data.Labels);
+        double metric = task switch
+        {
+            QatTask.MulticlassClassification => output.argmax(1).to_type(ScalarType.Float32).eq(labels).to_type(ScalarType.Float32).mean().item<float>(),
+            QatTask.BinaryClassification => output.squeeze(1).gt(0).to_type(ScalarType.Float32).eq(labels).to_type(ScalarType.Float32).mean().item<float>(),
+            _ => Math.Sqrt((output.squeeze(1) - labels).square().mean().item<float>()),
+        };
+        if (wasTraining)
+        {
+            network.train();
+        }
+
+        return metric;
+    }
+
+    private static Tensor Targets(QatData data, QatTask task) => task == QatTask.MulticlassClassification
+        ? tensor(data.Labels).to_type(ScalarType.Int64)
+        : tensor(data.Labels);
+
+    private static Tensor Loss(Tensor output, Tensor target, QatTask task) => task switch
+    {
+        QatTask.MulticlassClassification => nn.functional.cross_entropy(output, target),
+        QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), target),
+        _ => nn.functional.mse_loss(output.squeeze(1), target),
+    };
+
+    private static void DisposeState(Dictionary<string, Tensor>? state)
+    {
+        foreach (var t in state?.Values ?? Enumerable.Empty<Tensor>())
+        {
+            t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using MlRounding.Ops;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// A fake quantizer for weights (signed, narrow range, per output channel or per tensor, zero point 0) or hidden
+/// activations (unsigned, after ReLU, zero point 0): y = clamp(R(x / s), qmin, qmax) s, where R is the chosen rounding
+/// estimator of the ops library. With <see cref="QatEstimator.LearnedStepSize"/> the step s is a parameter, and
+/// autograd through x / s and · s gives exactly LSQ's step gradient (round(v) - v inside, qmin or qmax outside), scaled by
+/// 1 / sqrt(N qmax). The parameter is log s: Adam normalises gradient magnitudes, so a step stored directly would move by
+/// about the learning rate per update, which is larger than an 8-bit step itself; in log space every update is a
+/// relative change, and s stays positive. Otherwise s follows the data: max |w| / qmax for weights, a running maximum
+/// for activations.
+/// </summary>
+internal sealed class Quantizer : nn.Module<Tensor, Tensor>
+{
+    private readonly bool _weights;
+    private readonly bool _perChannel;
+    private readonly QatEstimator _estimator;
+    private readonly double _halfWidth;
+    private readonly Generator _noise;
+    private bool _initialized;
+
+    public Quantizer(string name, bool weights, int bits, long channels, bool perChannel, QatEstimator estimator, double halfWidth, long seed)
+        : base(name)
+    {
+        _weights = weights;
+        Bits = bits;
+        _perChannel = weights && perChannel;
+        _estimator = estimator;
+        _halfWidth = halfWidth;
+        _noise = new Generator((ulong)seed);
+        Range = bits == 1 ? new QuantizationRange(-1, 1)
+            : weights ? QuantizationRange.FromBits(bits, signed: true, narrowRange: true)
+            : QuantizationRange.FromBits(bits, signed: false);
+        step = nn.Parameter(zeros(_perChannel ? channels : 1), requires_grad: Learned);
+        RegisterComponents();
+    }
+
+    /// <summary>Gets the bits; 1 means binary weights ±s.</summary>
+    public int Bits { get; }
+
+    /// <summary>Gets the integer codes.</summary>
+    public QuantizationRange Range { get; }
+
+    /// <summary>Gets or sets the hardness of the annealed estimators.</summary>
+    public double Hardness { get; set; } = 1;
+
+    /// <summary>Gets or sets a value indicating whether the quantizer is active (post-training quantization switches it on after training).</summary>
+    public bool Enabled { get; set; } = true;
+
+    private bool Learned => _estimator == QatEstimator.LearnedStepSize;
+
+#pragma warning disable IDE1006, SA1300 // PyTorch-style parameter name, for state_dict.
+    /// <summary>Gets log s, one per channel or one.</summary>
+    public Parameter step { get; }
+#pragma warning restore IDE1006, SA1300
+
+    /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
+    public void Calibrate(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor amax = _perChannel ? x.abs().amax(new long[] { 1 }) : x.abs().max().reshape(1);
+        step.copy_((amax / Math.Max(1, Range.Max)).clamp_min(1e-8).log());
+        _initialized = true;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (!Enabled)
+        {
+            return x;
+        }
+
+        using var scope = NewDisposeScope();
+        Track(x);
+        Tensor s = step.exp();
+        if (Learned)
+        {
+            long perStep = _perChannel ? x.shape[1] : x.numel();
+            double g = Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
+            s = s * g + (s - s * g).detach();
+        }
+
+        if (_perChannel)
+        {
+            s = s.unsqueeze(1);
+        }
+
+        Tensor v = x / s;
+        Tensor codes = Bits == 1 ? Binary(v) : Round(v).clamp(Range.Min, Range.Max);
+        return (codes * s).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The integer codes of <paramref name="x"/> (no gradient), as the scorer stores them.</summary>
+    public Tensor Codes(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor s = step.exp();
+        Tensor v = x / (_perChannel ? s.unsqueeze(1) : s);
+        Tensor codes = Bits == 1 ? where(v.ge(0), ones_like(v), -ones_like(v)) : v.round().clamp(Range.Min, Range.Max);
+        return codes.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The steps actually used (clamped), one per channel or one.</summary>
+    public double[] Steps()
+    {
+        using var noGrad = no_grad();
+        using Tensor s = step.exp().to_type(ScalarType.Float64);
+        return s.data<double>().ToArray();
+    }
+
+    // Initialise on first use (LSQ: 2 mean|x| / sqrt(qmax)); keep data-driven steps up to date for the other estimators.
+    private void Track(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        if (Learned)
+        {
+            if (!_initialized)
+            {
+                Tensor meanAbs = _perChannel ? x.abs().mean(new long[] { 1 }) : x.abs().mean().reshape(1);
+                step.copy_((meanAbs * (2 / Math.Sqrt(Math.Max(1, Range.Max)))).clamp_min(1e-8).log());
+                _initialized = true;
+            }
+
+            return;
+        }
+
+        if (_weights)
+        {
+            Calibrate(x);
+        }
+        else if (training)
+        {
+            Tensor amax = (x.abs().max().reshape(1) / Math.Max(1, Range.Max)).clamp_min(1e-8);
+            step.copy_(_initialized ? (step.exp() * 0.9 + amax * 0.1).log() : amax.log());
+            _initialized = true;
+        }
+    }
+
+    // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1).
+    private static Tensor Binary(Tensor v)
+    {
+        Tensor clipped = v.clamp(-1, 1);
+        return clipped + (where(v.ge(0), ones_like(v), -ones_like(v)) - clipped).detach();
+    }
+
+    private Tensor Round(Tensor v)
+    {
+        if (!training)
+        {
+            return Rounding.StraightThrough(v);
+        }
+
+        return _estimator switch
+        {
+            QatEstimator.Sigmoid => Rounding.Sigmoid(v, Hardness, hard: true),
+            QatEstimator.Softmax => Rounding.Softmax(v, Hardness, hard: true),
+            QatEstimator.FiniteDifference => Rounding.FiniteDifference(v, _halfWidth),
+            QatEstimator.SoftRound => Rounding.SoftRound(v, Hardness),
+            QatEstimator.Noise => Rounding.Noise(v, training: true, _noise),
+            _ => Rounding.StraightThrough(v),
+        };
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _noise.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
