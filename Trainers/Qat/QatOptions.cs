@@ -54,8 +54,23 @@ public enum QatEstimator
 /// <summary>Options of the quantization-aware MLP trainer. Names follow ML.NET and Microsoft.ML.TorchSharp.</summary>
 public sealed class QatOptions
 {
-    /// <summary>Gets or sets the task.</summary>
+    /// <summary>Gets or sets the task; the catalog methods set it.</summary>
     public QatTask Task { get; set; } = QatTask.MulticlassClassification;
+
+    /// <summary>Gets or sets the label column: Single (regression), Boolean (binary) or a key (multiclass). Default "Label".</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Gets or sets the features column, a known-size vector of Single. Default "Features".</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Gets or sets validation rows for early stopping (same schema as the training data); null holds out <see cref="ValidationFraction"/> of the training rows.</summary>
+    public Microsoft.ML.IDataView? ValidationSet { get; set; }
+
+    /// <summary>Gets or sets a callback told each epoch's loss and validation metric.</summary>
+    public IProgress<QatProgress>? Progress { get; set; }
+
+    /// <summary>Gets or sets a token that stops training between steps (an <see cref="OperationCanceledException"/> is thrown, nothing is returned).</summary>
+    public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Gets or sets the sizes of the hidden layers. Default 128, 64.</summary>
     public int[] HiddenLayers { get; set; } = { 128, 64 };
@@ -129,5 +144,7 @@ public sealed class QatOptions
         if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
         if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
+        if (string.IsNullOrEmpty(LabelColumnName)) Fail(nameof(LabelColumnName), LabelColumnName, "LabelColumnName must be a column name.");
+        if (string.IsNullOrEmpty(FeatureColumnName)) Fail(nameof(FeatureColumnName), FeatureColumnName, "FeatureColumnName must be a column name.");
     }
 }

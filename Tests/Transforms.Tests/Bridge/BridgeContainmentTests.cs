@@ -1,45 +1,17 @@
 using System.Reflection;
 using Microsoft.ML;
+using MlRounding.Tests.Shared;
+using static MlRounding.Tests.Shared.BridgeRules;
 
 namespace MlRounding.Tests.Bridge;
 
 [TestClass]
 public sealed class BridgeContainmentTests
 {
-    private static bool IsMlNet(Type? type) => type?.Assembly.GetName().Name?.StartsWith("Microsoft.ML", StringComparison.Ordinal) == true;
-
-    private static Type Outermost(Type type)
-    {
-        while (type.DeclaringType is not null)
-        {
-            type = type.DeclaringType;
-        }
-
-        return type;
-    }
-
-    private static bool InBridge(Type user) => Outermost(user).Namespace == "MlRounding.Bridge"
-        || Outermost(user).Namespace == "System.Runtime.CompilerServices";
-
-    private static bool IsPublicApi(MemberInfo member) => member switch
-    {
-        Type t => (t.IsGenericParameter || t.IsVisible) && (!t.IsGenericType || t.GetGenericArguments().All(a => !IsMlNet(a) || IsPublicApi(a)))
-                  && (!t.HasElementType || IsPublicApi(t.GetElementType()!)),
-        MethodBase m => (m.IsPublic || m.IsFamily || m.IsFamilyOrAssembly) && IsPublicApi(m.DeclaringType!),
-        FieldInfo f => (f.IsPublic || f.IsFamily || f.IsFamilyOrAssembly) && IsPublicApi(f.DeclaringType!),
-        PropertyInfo p => IsPublicApi(p.DeclaringType!),
-        _ => true,
-    };
-
     [TestMethod]
     public void OutsideTheBridgeFolder_OnlyPublicMlNetApiIsUsed()
     {
-        var offenders = IlMemberScanner.Scan(typeof(RoundingTransformer).Assembly)
-            .Where(u => !InBridge(u.User))
-            .Where(u => IsMlNet(u.Member as Type ?? u.Member.DeclaringType) && !IsPublicApi(u.Member))
-            .Select(u => $"{u.User.FullName} ({u.Where}) uses {u.Member.DeclaringType?.FullName}.{u.Member.Name}")
-            .Distinct()
-            .ToList();
+        var offenders = BridgeRules.Offenders(typeof(RoundingTransformer).Assembly);
         Assert.IsEmpty(offenders, "ML.NET internals used outside Transforms/Bridge:\n" + string.Join("\n", offenders));
     }
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 
-namespace MlRounding.Tests.Bridge;
+namespace MlRounding.Tests.Shared;
 
 /// <summary>
 /// Lists the members and types that an assembly's code refers to, by walking the IL of every method body (operand

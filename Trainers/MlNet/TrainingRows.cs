@@ -1,0 +1,102 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlRounding.Trainers;
+
+/// <summary>Reads features and labels from an <see cref="IDataView"/> into memory, one cursor pass.</summary>
+internal static class TrainingRows
+{
+    public static ArgumentOutOfRangeException Mismatch(string role, string column, string expected, DataViewType actual) =>
+        new("inputSchema", $"Schema mismatch for {role} column '{column}': expected {expected}, got {actual}");
+
+    /// <summary>Checks the columns; returns the feature count and, for multiclass, the class count.</summary>
+    public static (int Features, int Classes) Check(DataViewSchema schema, QatOptions options)
+    {
+        var features = schema.GetColumnOrNull(options.FeatureColumnName)
+            ?? throw new ArgumentOutOfRangeException("inputSchema", $"Could not find feature column '{options.FeatureColumnName}'");
+        if (features.Type is not VectorDataViewType { IsKnownSize: true } vector || vector.ItemType != NumberDataViewType.Single)
+        {
+            throw Mismatch("feature", features.Name, "known-size vector of Single", features.Type);
+        }
+
+        var label = schema.GetColumnOrNull(options.LabelColumnName)
+            ?? throw new ArgumentOutOfRangeException("inputSchema", $"Could not find label column '{options.LabelColumnName}'");
+        int classes = 1;
+        switch (options.Task)
+        {
+            case QatTask.Regression when label.Type != NumberDataViewType.Single:
+                throw Mismatch("label", label.Name, "Single", label.Type);
+            case QatTask.BinaryClassification when label.Type != BooleanDataViewType.Instance:
+                throw Mismatch("label", label.Name, "Boolean", label.Type);
+            case QatTask.BinaryClassification:
+                classes = 2;
+                break;
+            case QatTask.MulticlassClassification:
+                if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+                {
+                    throw Mismatch("label", label.Name, "Key<UInt32> (use MapValueToKey)", label.Type);
+                }
+
+                classes = (int)Math.Min(key.Count, 65536);
+                if (classes < 2)
+                {
+                    throw Mismatch("label", label.Name, "a key with at least 2 values", label.Type);
+                }
+
+                break;
+        }
+
+        return (vector.Size, classes);
+    }
+
+    /// <summary>
+    /// Reads every row whose features and label are finite (and whose key label is not missing); rows with NaN or
+    /// infinite values are skipped and counted, as ML.NET's trainers skip rows with missing values.
+    /// </summary>
+    public static (QatData Data, long Skipped) Read(IDataView data, QatOptions options, int featureCount)
+    {
+        var featureColumn = data.Schema[options.FeatureColumnName];
+        var labelColumn = data.Schema[options.LabelColumnName];
+        var features = new List<float>();
+        var labels = new List<float>();
+        long skipped = 0;
+        using var cursor = data.GetRowCursor(new[] { featureColumn, labelColumn });
+        var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
+        Func<float> getLabel = options.Task switch
+        {
+            QatTask.Regression => Getter<float>(cursor, labelColumn, v => v),
+            QatTask.BinaryClassification => Getter<bool>(cursor, labelColumn, v => v ? 1f : 0f),
+            _ => Getter<uint>(cursor, labelColumn, v => v == 0 ? float.NaN : v - 1),
+        };
+        VBuffer<float> row = default;
+        var dense = new float[featureCount];
+        while (cursor.MoveNext())
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            getFeatures(ref row);
+            row.CopyTo(dense);
+            float label = getLabel();
+            if (!float.IsFinite(label) || !dense.All(float.IsFinite))
+            {
+                skipped++;
+                continue;
+            }
+
+            features.AddRange(dense);
+            labels.Add(label);
+        }
+
+        return (new QatData(features.ToArray(), labels.ToArray(), featureCount), skipped);
+    }
+
+    private static Func<float> Getter<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, float> convert)
+    {
+        var get = cursor.GetGetter<T>(column);
+        T value = default!;
+        return () =>
+        {
+            get(ref value);
+            return convert(value);
+        };
+    }
+}
