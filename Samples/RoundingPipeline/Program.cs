@@ -20,6 +20,9 @@ switch (mode)
     {
         ITransformer model = new MLContext().Model.Load(args[1], out _);
         RoundingPipelineSample.Print(model.Transform(RoundingPipelineSample.LoadData(ml)), Console.Out);
+        // Scoring is plain C#: LibTorch is never loaded into this process.
+        bool libTorch = File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libtorch_cpu.so", StringComparison.Ordinal);
+        Console.Error.WriteLine($"libtorch loaded: {libTorch.ToString().ToLowerInvariant()}");
         return 0;
     }
 

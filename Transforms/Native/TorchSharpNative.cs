@@ -17,11 +17,12 @@ namespace MlRounding.Native;
 /// <para>
 /// The fix runs automatically when this assembly is first used (a module initializer) and can be called
 /// explicitly with <see cref="EnsureLoaded"/> by an application that calls TorchSharp before any MlRounding
-/// API. It first tries to load the library as shipped: where the system is new enough, nothing changes. Only
-/// when that fails and the library holds the strong requirement does it mark that one requirement weak
-/// (<c>VER_FLG_WEAK</c>) in the copy placed in the application's output (written to a temporary name, then
-/// moved). When that folder is read-only, the patched copy goes to a per-user cache folder and is handed to
-/// the runtime through <see cref="System.Runtime.Loader.AssemblyLoadContext.ResolvingUnmanagedDll"/>.
+/// API. It never loads LibTorch itself (scoring a trained model in C# does not need it). It reads the library's
+/// version requirements: where the requirement is absent or already weak, or the system libstdc++ has the version,
+/// nothing changes. Otherwise it marks that one requirement weak (<c>VER_FLG_WEAK</c>) in the copy placed in the
+/// application's output (written to a temporary name, then moved). When that folder is read-only, a patched copy is
+/// written to a per-user cache folder and handed to the runtime through
+/// <see cref="System.Runtime.Loader.AssemblyLoadContext.ResolvingUnmanagedDll"/> when TorchSharp first asks for it.
 /// Nothing is installed system-wide.
 /// </para>
 /// </remarks>
@@ -32,6 +33,7 @@ public static class TorchSharpNative
     private static readonly object Gate = new();
     private static bool _done;
     private static IntPtr _handle;
+    private static IntPtr _cachedHandle;
 
     /// <summary>Gets a one-line description of what <see cref="EnsureLoaded"/> did, for diagnostics.</summary>
     public static string Status { get; private set; } = "not run";
@@ -40,8 +42,8 @@ public static class TorchSharpNative
     /// Ensures TorchSharp's native library can be loaded in this process. Safe to call many times and from
     /// many threads; does nothing on operating systems other than Linux.
     /// </summary>
-    /// <returns><see langword="true"/> when the native library is loaded or loadable; <see langword="false"/> when it
-    /// could not be found or fixed (TorchSharp will then report its own error on first use).</returns>
+    /// <returns><see langword="true"/> when the native library is loadable; <see langword="false"/> when it could not be
+    /// found or fixed (TorchSharp will then report its own error on first use).</returns>
     public static bool EnsureLoaded()
     {
         lock (Gate)
@@ -68,12 +70,14 @@ public static class TorchSharpNative
     internal static void Initialize() => EnsureLoaded();
 #pragma warning restore CA2255
 
+    // Never loads LibTorch itself (a model that only scores in C# must not pay for it): it only makes the library in the
+    // output loadable, in place when possible, else through a resolver that loads a patched copy when TorchSharp asks.
     private static IntPtr LoadOrFix()
     {
         if (!OperatingSystem.IsLinux())
         {
             Status = "not Linux: nothing to do";
-            return IntPtr.Zero;
+            return Loadable;
         }
 
         string? path = FindLibrary();
@@ -83,28 +87,34 @@ public static class TorchSharpNative
             return IntPtr.Zero;
         }
 
-        if (NativeLibrary.TryLoad(path, out IntPtr handle))
-        {
-            Status = "loaded as shipped: " + path;
-            return handle;
-        }
-
         byte[] image = File.ReadAllBytes(path);
         if (!ElfVersionPatcher.HasStrongRequirement(image, MissingVersion))
         {
-            Status = "load failed and the library has no " + MissingVersion + " requirement to relax: " + path;
-            return IntPtr.Zero;
+            Status = "loadable as shipped or already patched: " + path;
+            return Loadable;
+        }
+
+        if (ElfVersionPatcher.SystemLibStdCxxHas(MissingVersion))
+        {
+            Status = "the system libstdc++ has " + MissingVersion + ": nothing to do";
+            return Loadable;
         }
 
         ElfVersionPatcher.MarkWeak(image, MissingVersion);
-        if (TryReplace(path, image) && NativeLibrary.TryLoad(path, out handle))
+        if (TryReplace(path, image))
         {
             Status = "patched in place: " + path;
-            return handle;
+            return Loadable;
         }
 
-        return LoadFromCache(path, image);
+        System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
+            name is "LibTorchSharp" or LibraryFile ? LoadFromCache(path, image) : IntPtr.Zero;
+        Status = "output folder read-only: a patched copy will be loaded from the user cache on first use";
+        return Loadable;
     }
+
+    /// <summary>A non-zero marker: the library is loadable (it is not a handle).</summary>
+    private static readonly IntPtr Loadable = new(1);
 
     // The application folder is read-only: write the patched copy to a per-user cache, load the libraries it
     // needs from the original folder first (the loader then matches them by SONAME), and answer the runtime's
@@ -133,16 +143,22 @@ public static class TorchSharpNative
             }
         }
 
-        if (!NativeLibrary.TryLoad(copy, out IntPtr handle))
+        lock (Gate)
         {
-            Status = "could not load the patched copy " + copy;
-            return IntPtr.Zero;
-        }
+            if (_cachedHandle != IntPtr.Zero)
+            {
+                return _cachedHandle;
+            }
 
-        System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
-            name is "LibTorchSharp" or LibraryFile ? handle : IntPtr.Zero;
-        Status = "patched copy loaded from " + copy;
-        return handle;
+            if (!NativeLibrary.TryLoad(copy, out IntPtr handle))
+            {
+                Status = "could not load the patched copy " + copy;
+                return IntPtr.Zero;
+            }
+
+            Status = "patched copy loaded from " + copy;
+            return _cachedHandle = handle;
+        }
     }
 
     private static bool TryReplace(string path, byte[] image)

@@ -43,6 +43,7 @@ public sealed class FreshProcessTests
             string[] theirs = stdout.Replace("\r\n", "\n").Split('\n');
             string[] ours = expected.ToString().Replace("\r\n", "\n").Split('\n');
             CollectionAssert.AreEqual(ours.Take(11).ToArray(), theirs.Take(11).ToArray(), "round-trip formatted values, first 10 rows");
+            StringAssert.Contains(stderr, "libtorch loaded: false", "loading and scoring a model must not load LibTorch");
         }
         finally
         {

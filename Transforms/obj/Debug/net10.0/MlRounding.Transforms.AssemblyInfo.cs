@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+06804c1e78e1af5d589ccaf30834850fe3b97c44")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+97f70620569102c2b164b31b0f9fd179a9248efe")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
