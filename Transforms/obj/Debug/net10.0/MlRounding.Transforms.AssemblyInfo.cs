@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+97f70620569102c2b164b31b0f9fd179a9248efe")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+12a0bbd8fff9c38fe8486ba879c9678cdce31dc4")]
 [assembly: System.Reflection.AssemblyProductAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyTitleAttribute("MlRounding.Transforms")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
