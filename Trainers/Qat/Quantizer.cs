@@ -78,6 +78,13 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         Track(x);
+        if (Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x, step) && (_perChannel ? step.shape[0] == x.shape[0] : true))
+        {
+            long elements = _perChannel ? x.shape[1] : x.numel();
+            double scale = Rounding.LearnedStepSizeGradientScale(Math.Max(1, elements), Math.Max(1, Range.Max));
+            return LsqQuantizeFunction.apply(x, step, scale, Range.Min, Range.Max).MoveToOuterDisposeScope();
+        }
+
         Tensor s = step.exp();
         if (Learned)
         {

@@ -1,0 +1,46 @@
+using MlRounding.Ops;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers.Tests.Qat;
+
+[TestClass]
+public sealed class LsqQuantizeFunctionTests
+{
+    /// <summary>The same quantizer written with ordinary differentiable ops (the composite path of <see cref="Quantizer"/>).</summary>
+    private static Tensor Composite(Tensor x, Tensor logStep, double g, long qmin, long qmax)
+    {
+        Tensor s = logStep.exp();
+        s = s * g + (s - s * g).detach();
+        if (logStep.shape[0] > 1)
+        {
+            s = s.unsqueeze(1);
+        }
+
+        return Rounding.StraightThrough(x / s).clamp(qmin, qmax) * s;
+    }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void Fused_EqualsTheCompositeQuantizer_ValuesAndGradients(bool perChannel)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x0 = randn(new long[] { 6, 50 }, generator: new Generator(3)) * 2;
+        Tensor log0 = (rand(perChannel ? 6 : 1, generator: new Generator(4)) * 0.5f - 2f);
+        Tensor seed = randn(new long[] { 6, 50 }, generator: new Generator(5));
+        const double g = 0.05;
+
+        Tensor x1 = x0.clone().requires_grad_(true), l1 = log0.clone().requires_grad_(true);
+        Tensor y1 = LsqQuantizeFunction.apply(x1, l1, g, -7L, 7L);
+        y1.backward(new[] { seed });
+        Tensor x2 = x0.clone().requires_grad_(true), l2 = log0.clone().requires_grad_(true);
+        Tensor y2 = Composite(x2, l2, g, -7, 7);
+        y2.backward(new[] { seed });
+
+        Assert.IsTrue(y1.equal(y2).all().item<bool>(), "forward bit-identical");
+        // The composite multiplies by s and divides by s again: equal up to rounding.
+        Assert.IsTrue(x1.grad!.allclose(x2.grad!, rtol: 1e-6, atol: 0), "x gradient");
+        Assert.IsTrue(x1.grad!.eq(0).equal(x2.grad!.eq(0)).all().item<bool>(), "same mask");
+        Assert.IsTrue(l1.grad!.allclose(l2.grad!, rtol: 1e-4, atol: 1e-6), $"step gradient: {string.Join(",", l1.grad!.data<float>().ToArray())} vs {string.Join(",", l2.grad!.data<float>().ToArray())}");
+    }
+}
