@@ -11,12 +11,16 @@ namespace MlRounding.Trainers;
 /// </summary>
 public sealed class QuantizedMlp
 {
-    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers)
+    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null)
     {
         Task = task;
         Classes = classes;
         Layers = layers;
+        Roundings = roundings ?? Array.Empty<(int, RoundingGrid)>();
     }
+
+    /// <summary>Gets the extra rounding layers: layer boundary (0 input, k after hidden layer k, last = output) and grid.</summary>
+    public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings { get; }
 
     /// <summary>Gets the task.</summary>
     public QatTask Task { get; }
@@ -50,6 +54,7 @@ public sealed class QuantizedMlp
         }
 
         float[] h = features.ToArray();
+        RoundAt(0, h);
         int[]? codes = null;
         float codeStep = 1;
         for (int l = 0; l < Layers.Count; l++)
@@ -83,9 +88,37 @@ public sealed class QuantizedMlp
             }
 
             h = y;
+            if (Roundings.Any(r => r.Position == l + 1))
+            {
+                if (codes is not null)
+                {
+                    for (int j = 0; j < h.Length; j++)
+                    {
+                        h[j] = codes[j] * codeStep;
+                    }
+
+                    codes = null;
+                }
+
+                RoundAt(l + 1, h);
+            }
         }
 
         return h;
+    }
+
+    private void RoundAt(int position, float[] values)
+    {
+        foreach (var (p, grid) in Roundings)
+        {
+            if (p == position)
+            {
+                for (int j = 0; j < values.Length; j++)
+                {
+                    values[j] = grid.Round(values[j], j);
+                }
+            }
+        }
     }
 
     // The same operations, in the same order, as QatNetwork's evaluation forward pass (see there).
@@ -157,6 +190,6 @@ public sealed class QuantizedMlp
             layers.Add(new QuantizedLayer(inputs, outputs, bits, bits == 1 ? 0 : wq.Range.Min, packed, null, steps, bias, activationBits, activationStep, activationMax));
         }
 
-        return new QuantizedMlp(options.Task, classes, layers);
+        return new QuantizedMlp(options.Task, classes, layers, network.Roundings.ToList());
     }
 }

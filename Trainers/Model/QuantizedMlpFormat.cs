@@ -13,6 +13,8 @@ namespace MlRounding.Trainers;
 /// int64 smallest code; then for 32 bits inputs·outputs float32 weights, else int32 byte count (= ceil(inputs·outputs·bits/8))
 /// and the packed codes; int32 step count (1 or outputs) and the float32 steps; outputs float32 biases;
 /// int32 activation bits (2..16, or 32 for none); float32 activation step; int64 largest activation code</item>
+/// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
+/// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
 /// </list>
 /// </remarks>
 public static class QuantizedMlpFormat
@@ -66,6 +68,13 @@ public static class QuantizedMlpFormat
                 w.Write(l.ActivationBits);
                 w.Write(l.ActivationStep);
                 w.Write(l.ActivationMax);
+            }
+
+            w.Write(model.Roundings.Count);
+            foreach (var (position, grid) in model.Roundings)
+            {
+                w.Write(position);
+                grid.Write(w);
             }
         }
 
@@ -177,12 +186,20 @@ public static class QuantizedMlpFormat
                 layers.Add(new QuantizedLayer(inputs, outputs, bits, codeMin, packed, floatWeights, stepValues, bias, activationBits, activationStep, activationMax));
             }
 
+            int roundingCount = Range(r.ReadInt32(), 0, 16, "rounding layer count");
+            var roundings = new List<(int, RoundingGrid)>(roundingCount);
+            for (int i = 0; i < roundingCount; i++)
+            {
+                int position = Range(r.ReadInt32(), 0, count, "rounding layer position");
+                roundings.Add((position, RoundingGrid.Read(r)));
+            }
+
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new FormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers);
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings);
         }
         catch (EndOfStreamException e)
         {

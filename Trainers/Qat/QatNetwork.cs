@@ -1,3 +1,4 @@
+using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,6 +15,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Linear> _layers = new();
     private readonly ModuleList<Quantizer> _weightQuantizers = new();
     private readonly ModuleList<Quantizer> _activationQuantizers = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> _roundingModules = new();
+    private readonly List<(int Position, RoundingGrid Grid)> _roundings = new();
 
     public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
     {
@@ -33,6 +36,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             }
         }
 
+        foreach (var layer in options.RoundingLayers)
+        {
+            _roundingModules.Add(layer.Grid.CreateLayer(layer.Gradient));
+            _roundings.Add((layer.Position, layer.Grid));
+        }
+
         RegisterComponents();
         if (options.Mode == QatMode.PostTraining)
         {
@@ -47,6 +56,22 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     public IReadOnlyList<Quantizer> ActivationQuantizers => _activationQuantizers.ToList();
 
     public IEnumerable<Quantizer> Quantizers => _weightQuantizers.Concat(_activationQuantizers);
+
+    /// <summary>Gets the extra rounding layers: boundary and grid.</summary>
+    public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings => _roundings;
+
+    private Tensor RoundAt(int position, Tensor h)
+    {
+        for (int r = 0; r < _roundings.Count; r++)
+        {
+            if (_roundings[r].Position == position)
+            {
+                h = _roundingModules[r].call(h);
+            }
+        }
+
+        return h;
+    }
 
     public void SetQuantizersEnabled(bool enabled)
     {
@@ -64,7 +89,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        Tensor h = x;
+        Tensor h = RoundAt(0, x);
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];
@@ -78,6 +103,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
                     h = _activationQuantizers[i].call(h);
                 }
             }
+
+            h = RoundAt(i + 1, h);
         }
 
         return h.MoveToOuterDisposeScope();
@@ -95,7 +122,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor h = x;
+        Tensor h = RoundAt(0, x);
         Tensor? codes = null;
         Tensor? codeStep = null;
         for (int i = 0; i < _layers.Count; i++)
@@ -138,6 +165,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             }
 
             h = y;
+            if (_roundings.Any(r => r.Position == i + 1))
+            {
+                // An extra rounding layer works on values: dequantize the codes first, then continue in float.
+                h = RoundAt(i + 1, codes is null ? h : codes * codeStep!);
+                codes = null;
+            }
         }
 
         return h.MoveToOuterDisposeScope();

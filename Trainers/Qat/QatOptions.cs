@@ -75,6 +75,9 @@ public sealed class QatOptions
     /// <summary>Gets or sets the sizes of the hidden layers. Default 128, 64.</summary>
     public int[] HiddenLayers { get; set; } = { 128, 64 };
 
+    /// <summary>Gets the extra rounding layers inserted at layer boundaries (see <see cref="QatRoundingLayer"/>). Empty by default.</summary>
+    public IList<QatRoundingLayer> RoundingLayers { get; } = new List<QatRoundingLayer>();
+
     /// <summary>Gets or sets the bits of the weights: 2..8, 1 (binary weights ±scale), or 32 (float). Default 8.</summary>
     public int WeightBits { get; set; } = 8;
 
@@ -144,6 +147,14 @@ public sealed class QatOptions
         if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
         if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
+        foreach (var layer in RoundingLayers)
+        {
+            if (layer?.Grid is null || layer.Position < 0 || layer.Position > (HiddenLayers?.Length ?? 0) + 1)
+            {
+                Fail(nameof(RoundingLayers), layer?.Position, $"RoundingLayers: each needs a grid and a position in [0, {(HiddenLayers?.Length ?? 0) + 1}].");
+            }
+        }
+
         if (string.IsNullOrEmpty(LabelColumnName)) Fail(nameof(LabelColumnName), LabelColumnName, "LabelColumnName must be a column name.");
         if (string.IsNullOrEmpty(FeatureColumnName)) Fail(nameof(FeatureColumnName), FeatureColumnName, "FeatureColumnName must be a column name.");
     }

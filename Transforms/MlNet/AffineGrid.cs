@@ -168,7 +168,7 @@ public sealed class AffineGrid : RoundingGrid
             (ref VBuffer<long> v) => v = new VBuffer<long>(zeros.Length, (long[])zeros.Clone()));
     }
 
-    internal override void Write(BinaryWriter writer)
+    internal override void WriteFields(BinaryWriter writer)
     {
         writer.Write(Bits);
         writer.Write(Range.Min);

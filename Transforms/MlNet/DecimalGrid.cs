@@ -77,7 +77,7 @@ public sealed class DecimalGrid : RoundingGrid
         AddText(builder, RoundingAnnotations.Midpoint, Midpoint.ToString());
     }
 
-    internal override void Write(BinaryWriter writer)
+    internal override void WriteFields(BinaryWriter writer)
     {
         writer.Write(Decimals);
         writer.Write((byte)Midpoint);

@@ -54,13 +54,7 @@ internal static class ModelPayload
                 WriteString(writer, column.OutputColumnName);
                 WriteString(writer, column.InputColumnName);
                 WriteString(writer, column.CodesColumnName ?? string.Empty);
-                writer.Write(column.Grid switch
-                {
-                    DecimalGrid => (byte)1,
-                    StepGrid => (byte)2,
-                    _ => (byte)3,
-                });
-                column.Grid.Write(writer);
+                WriteGrid(writer, column.Grid);
             }
         }
 
@@ -95,14 +89,7 @@ internal static class ModelPayload
                 string output = ReadString(reader);
                 string input = ReadString(reader);
                 string codes = ReadString(reader);
-                byte kind = reader.ReadByte();
-                RoundingGrid grid = kind switch
-                {
-                    1 => new DecimalGrid(reader.ReadInt32(), ReadMidpoint(reader)),
-                    2 => new StepGrid(reader.ReadDouble(), reader.ReadDouble(), ReadMidpoint(reader)),
-                    3 => ReadAffine(reader),
-                    _ => throw new FormatException($"Unknown grid kind {kind} for column '{output}'."),
-                };
+                RoundingGrid grid = ReadGrid(reader, $"column '{output}'");
                 if (output.Length == 0 || input.Length == 0)
                 {
                     throw new FormatException("Empty column name.");
@@ -125,6 +112,42 @@ internal static class ModelPayload
         catch (ArgumentException e)
         {
             throw new FormatException("The RoundingTransformer entry of the model holds an invalid value: " + e.Message, e);
+        }
+    }
+
+    /// <summary>byte grid kind (1 decimals, 2 step, 3 affine), then the grid's fields.</summary>
+    public static void WriteGrid(BinaryWriter writer, RoundingGrid grid)
+    {
+        writer.Write(grid switch
+        {
+            DecimalGrid => (byte)1,
+            StepGrid => (byte)2,
+            _ => (byte)3,
+        });
+        grid.WriteFields(writer);
+    }
+
+    /// <summary>Reads a grid written by <see cref="WriteGrid"/>; <paramref name="what"/> names it in errors.</summary>
+    public static RoundingGrid ReadGrid(BinaryReader reader, string what)
+    {
+        try
+        {
+            byte kind = reader.ReadByte();
+            return kind switch
+            {
+                1 => new DecimalGrid(reader.ReadInt32(), ReadMidpoint(reader)),
+                2 => new StepGrid(reader.ReadDouble(), reader.ReadDouble(), ReadMidpoint(reader)),
+                3 => ReadAffine(reader),
+                _ => throw new FormatException($"Unknown grid kind {kind} for {what}."),
+            };
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new FormatException($"The grid of {what} is truncated.", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"The grid of {what} holds an invalid value: {e.Message}", e);
         }
     }
 

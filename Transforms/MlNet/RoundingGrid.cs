@@ -38,6 +38,30 @@ public abstract class RoundingGrid
     /// <summary>Rounds one value of slot <paramref name="slot"/>.</summary>
     internal abstract T Apply<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>Rounds one float32 value, exactly as the transform and <see cref="CreateLayer"/> do.</summary>
+    /// <param name="x">The value.</param>
+    /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
+    /// <returns>The rounded value.</returns>
+    public float Round(float x, int slot = 0) => Apply(x, slot);
+
+    /// <summary>Rounds one float64 value, exactly as the transform and <see cref="CreateLayer"/> do.</summary>
+    /// <param name="x">The value.</param>
+    /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
+    /// <returns>The rounded value.</returns>
+    public double Round(double x, int slot = 0) => Apply(x, slot);
+
+    /// <summary>Writes the grid in the versioned binary form used inside model files (see <see cref="Read"/>).</summary>
+    /// <param name="writer">The destination.</param>
+    public void Write(BinaryWriter writer) => ModelPayload.WriteGrid(ArgumentNullExceptionHelper(writer), this);
+
+    /// <summary>Reads a grid written by <see cref="Write(BinaryWriter)"/>.</summary>
+    /// <param name="reader">The source.</param>
+    /// <returns>The grid.</returns>
+    /// <exception cref="FormatException">The bytes are not a valid grid.</exception>
+    public static RoundingGrid Read(BinaryReader reader) => ModelPayload.ReadGrid(ArgumentNullExceptionHelper(reader), "grid");
+
+    private static T ArgumentNullExceptionHelper<T>(T value) where T : class => value ?? throw new ArgumentNullException(nameof(value));
+
     /// <summary>The integer code of one value (affine grids); NaN stays NaN.</summary>
     internal virtual T Code<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T> => Apply(x, slot);
 
@@ -48,7 +72,7 @@ public abstract class RoundingGrid
     internal abstract void Annotate(DataViewSchema.Annotations.Builder builder);
 
     /// <summary>Writes the grid's fields (see <see cref="ModelPayload"/> for the format).</summary>
-    internal abstract void Write(BinaryWriter writer);
+    internal abstract void WriteFields(BinaryWriter writer);
 
     /// <summary>Round with the given midpoint rule exactly as the ops library's composite path does it.</summary>
     internal static T RoundWith<T>(T u, MidpointRounding midpoint) where T : unmanaged, IFloatingPointIeee754<T>

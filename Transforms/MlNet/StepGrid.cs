@@ -78,7 +78,7 @@ public sealed class StepGrid : RoundingGrid
         AddText(builder, RoundingAnnotations.Midpoint, Midpoint.ToString());
     }
 
-    internal override void Write(BinaryWriter writer)
+    internal override void WriteFields(BinaryWriter writer)
     {
         writer.Write(Step);
         writer.Write(Offset);
