@@ -17,6 +17,7 @@ internal static class MlroundCli
         var root = new RootCommand("mlround: trainable rounding for ML.NET")
         {
             OpCommand.Create(stdout),
+            CompareCommand.Create(stdout, stderr),
         };
 
         ParseResult parsed = root.Parse(args);

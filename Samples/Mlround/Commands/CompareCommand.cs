@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MlRounding.Trainers;
+
+namespace MlRounding.Cli.Commands;
+
+/// <summary>
+/// <c>mlround compare</c>: float, post-training and quantization-aware MLPs at each bit width on one split, as a
+/// table (metric, model size, training time), optionally JSON and a chart of the metric against bits. Without
+/// <c>--data</c> it runs on the bundled digits data.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var data = new Option<string?>("--data") { Description = "CSV file with a header and numeric columns (default: the bundled digits data)" };
+        var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
+        var bits = new Option<string>("--bits") { Description = "Weight bit widths to compare, comma-separated (1..8)", DefaultValueFactory = _ => "8,4,2" };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs per model", DefaultValueFactory = _ => 60 };
+        var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
+        var png = new Option<string?>("--png") { Description = "Draw the metric against bits into this PNG file" };
+        var command = new Command("compare", "Compare float, post-training and quantization-aware training at several bit widths.")
+        {
+            data, label, bits, epochs, seed, json, png,
+        };
+        command.SetAction(result =>
+        {
+            string path = result.GetValue(data) ?? Path.Combine(AppContext.BaseDirectory, "data", "digits.csv");
+            int[] widths = ParseBits(result.GetValue(bits)!);
+            if (result.GetValue(epochs) < 1)
+            {
+                throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
+            }
+
+            CsvTable table = CsvTable.Read(path);
+            string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
+            int labelIndex = table.ColumnIndex(labelName);
+            if (table.Header.Length < 2)
+            {
+                throw new FormatException($"data file '{path}' needs at least one feature column besides the label.");
+            }
+
+            var (train, test) = Comparison.Split(table, labelIndex);
+            if (train.Count < 2 || test.Count < 1)
+            {
+                throw new FormatException($"data file '{path}' has too few rows ({table.Rows.Length}) to split.");
+            }
+
+            QatTask task = Comparison.InferTask(train.Select(r => r.Label));
+            var options = new QatOptions { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2 };
+            stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (every 5th row)");
+            var rows = Comparison.Run(train, test, task, widths, options, new Progress(stderr));
+            PrintTable(stdout, rows);
+            if (result.GetValue(png) is { } file)
+            {
+                ComparisonChart.Save(file, rows, task);
+            }
+
+            if (result.GetValue(json))
+            {
+                stdout.WriteLine(Json(task, rows));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static int[] ParseBits(string text)
+    {
+        var widths = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int b) || b < 1 || b > 8)
+            {
+                throw new ArgumentOutOfRangeException("bits", $"--bits: '{part}' is not a bit width in 1..8.");
+            }
+
+            widths.Add(b);
+        }
+
+        return widths.Count > 0 ? widths.ToArray() : throw new ArgumentOutOfRangeException("bits", "--bits needs at least one bit width.");
+    }
+
+    private static void PrintTable(TextWriter writer, IReadOnlyList<ComparisonRow> rows)
+    {
+        string[] metrics = rows[0].Metrics.Keys.ToArray();
+        writer.WriteLine(string.Join("  ", new[] { "mode".PadRight(5), "weights", "acts" }.Concat(metrics.Select(m => m.PadLeft(14))).Append("model bytes".PadLeft(12)).Append("train s".PadLeft(8))));
+        foreach (var row in rows)
+        {
+            writer.WriteLine(string.Join("  ", new[]
+            {
+                row.Mode.PadRight(5), $"W{row.WeightBits}".PadLeft(7), $"A{row.ActivationBits}".PadLeft(4),
+            }.Concat(metrics.Select(m => row.Metrics[m].ToString("0.0000", CultureInfo.InvariantCulture).PadLeft(14)))
+             .Append(row.ModelBytes.ToString(CultureInfo.InvariantCulture).PadLeft(12))
+             .Append(row.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture).PadLeft(8))));
+        }
+    }
+
+    internal static string Json(QatTask task, IReadOnlyList<ComparisonRow> rows)
+    {
+        string name = task switch
+        {
+            QatTask.Regression => "regression",
+            QatTask.BinaryClassification => "binary",
+            _ => "multiclass",
+        };
+        var payload = new Dictionary<string, object>
+        {
+            ["task"] = name,
+            ["rows"] = rows.Select(r =>
+            {
+                var o = new Dictionary<string, object> { ["mode"] = r.Mode, ["weight_bits"] = r.WeightBits, ["activation_bits"] = r.ActivationBits };
+                foreach (var m in r.Metrics)
+                {
+                    o[m.Key] = m.Value;
+                }
+
+                o["model_bytes"] = r.ModelBytes;
+                o["train_seconds"] = r.TrainSeconds;
+                return o;
+            }).ToArray(),
+        };
+        return JsonSerializer.Serialize(payload);
+    }
+
+    private sealed class Progress(TextWriter writer) : IProgress<string>
+    {
+        public void Report(string value) => writer.WriteLine(value);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlRounding.Trainers;
+
+namespace MlRounding.Cli;
+
+/// <summary>One row of <c>mlround compare</c>: a training mode at a bit width, its held-out metrics, size and time.</summary>
+internal sealed record ComparisonRow(string Mode, int WeightBits, int ActivationBits, IReadOnlyDictionary<string, double> Metrics, long ModelBytes, double TrainSeconds);
+
+/// <summary>
+/// Trains float, post-training-quantized and quantization-aware MLPs on one split of a numeric CSV through ordinary
+/// ML.NET pipelines (normalization, then the trainer) and measures them on the held-out rows.
+/// </summary>
+internal static class Comparison
+{
+    /// <summary>The task inferred from the label: integers with 2 values are binary, up to 50 values multiclass, else regression.</summary>
+    public static QatTask InferTask(IEnumerable<float> labels)
+    {
+        var distinct = labels.Distinct().ToList();
+        bool integers = distinct.All(v => v == MathF.Round(v));
+        return integers && distinct.Count == 2 ? QatTask.BinaryClassification
+            : integers && distinct.Count <= 50 ? QatTask.MulticlassClassification
+            : QatTask.Regression;
+    }
+
+    public sealed class Row
+    {
+        public float[] Features { get; set; } = Array.Empty<float>();
+
+        public float Label { get; set; }
+
+        public bool BinaryLabel { get; set; }
+    }
+
+    /// <summary>The fixed split: rows whose index is a multiple of 5 are held out (20 %), the others train.</summary>
+    public static (List<Row> Train, List<Row> Test) Split(CsvTable table, int labelIndex)
+    {
+        var rows = table.Rows.Select(r => new Row
+        {
+            Features = r.Where((_, c) => c != labelIndex).ToArray(),
+            Label = r[labelIndex],
+            BinaryLabel = r[labelIndex] != 0,
+        }).ToList();
+        return (rows.Where((_, i) => i % 5 != 0).ToList(), rows.Where((_, i) => i % 5 == 0).ToList());
+    }
+
+    public static IReadOnlyList<ComparisonRow> Run(List<Row> train, List<Row> test, QatTask task, int[] bits, QatOptions template, IProgress<string>? progress = null)
+    {
+        var ml = new MLContext(seed: template.Seed);
+        int featureCount = train[0].Features.Length;
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
+        IDataView trainView = ml.Data.LoadFromEnumerable(train, schema);
+        IDataView testView = ml.Data.LoadFromEnumerable(test, schema);
+        var configurations = new List<(QatMode Mode, int Weights, int Activations)> { (QatMode.Float, 32, 32) };
+        foreach (int b in bits)
+        {
+            configurations.Add((QatMode.PostTraining, b, 8));
+            configurations.Add((QatMode.QuantizationAware, b, 8));
+        }
+
+        var rows = new List<ComparisonRow>();
+        foreach (var (mode, weights, activations) in configurations)
+        {
+            var options = Clone(template);
+            options.Mode = mode;
+            options.WeightBits = weights;
+            options.ActivationBits = activations;
+            options.FeatureColumnName = "Features";
+            var watch = Stopwatch.StartNew();
+            var (metrics, bytes) = task switch
+            {
+                QatTask.MulticlassClassification => Multiclass(ml, trainView, testView, options),
+                QatTask.BinaryClassification => Binary(ml, trainView, testView, options),
+                _ => Regression(ml, trainView, testView, options),
+            };
+            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, bytes, watch.Elapsed.TotalSeconds));
+            progress?.Report($"{Name(mode)} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
+        }
+
+        return rows;
+    }
+
+    public static string Name(QatMode mode) => mode switch
+    {
+        QatMode.Float => "float",
+        QatMode.PostTraining => "ptq",
+        _ => "qat",
+    };
+
+    private static QatOptions Clone(QatOptions o)
+    {
+        var copy = new QatOptions
+        {
+            HiddenLayers = o.HiddenLayers, PerChannelWeights = o.PerChannelWeights, Estimator = o.Estimator, MaxEpoch = o.MaxEpoch,
+            BatchSize = o.BatchSize, LearningRate = o.LearningRate, WeightDecay = o.WeightDecay, Seed = o.Seed,
+            ValidationFraction = o.ValidationFraction, EarlyStoppingPatience = o.EarlyStoppingPatience, NumberOfThreads = o.NumberOfThreads,
+            Progress = o.Progress, CancellationToken = o.CancellationToken,
+        };
+        return copy;
+    }
+
+    private static (Dictionary<string, double>, long) Multiclass(MLContext ml, IDataView train, IDataView test, QatOptions options)
+    {
+        options.LabelColumnName = "LabelKey";
+        var model = ml.Transforms.Conversion.MapValueToKey("LabelKey", nameof(Row.Label))
+            .Append(ml.Transforms.NormalizeMinMax("Features"))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(options))
+            .Fit(train);
+        var m = ml.MulticlassClassification.Evaluate(model.Transform(test), "LabelKey");
+        return (new() { ["accuracy"] = m.MicroAccuracy, ["macro_accuracy"] = m.MacroAccuracy }, model.LastTransformer.Model.Network.ParameterBytes);
+    }
+
+    private static (Dictionary<string, double>, long) Binary(MLContext ml, IDataView train, IDataView test, QatOptions options)
+    {
+        options.LabelColumnName = nameof(Row.BinaryLabel);
+        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.BinaryClassification.Trainers.QuantizationAware(options)).Fit(train);
+        var m = ml.BinaryClassification.Evaluate(model.Transform(test), nameof(Row.BinaryLabel));
+        return (new() { ["accuracy"] = m.Accuracy, ["auc"] = m.AreaUnderRocCurve }, model.LastTransformer.Model.Network.ParameterBytes);
+    }
+
+    private static (Dictionary<string, double>, long) Regression(MLContext ml, IDataView train, IDataView test, QatOptions options)
+    {
+        options.LabelColumnName = nameof(Row.Label);
+        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(options)).Fit(train);
+        var m = ml.Regression.Evaluate(model.Transform(test), nameof(Row.Label));
+        return (new() { ["rmse"] = m.RootMeanSquaredError, ["r2"] = m.RSquared }, model.LastTransformer.Model.Network.ParameterBytes);
+    }
+}

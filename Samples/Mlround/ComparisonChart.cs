@@ -1,0 +1,30 @@
+using MlRounding.Trainers;
+using ScottPlot;
+
+namespace MlRounding.Cli;
+
+/// <summary>Draws the first metric against weight bits: quantization-aware and post-training, with the float model as a line.</summary>
+internal static class ComparisonChart
+{
+    public static void Save(string path, IReadOnlyList<ComparisonRow> rows, QatTask task)
+    {
+        string metric = rows[0].Metrics.Keys.First();
+        var plot = new Plot();
+        foreach (string mode in new[] { "qat", "ptq" })
+        {
+            var points = rows.Where(r => r.Mode == mode).OrderBy(r => r.WeightBits).ToArray();
+            var line = plot.Add.ScatterLine(points.Select(r => (double)r.WeightBits).ToArray(), points.Select(r => r.Metrics[metric]).ToArray());
+            line.LegendText = mode == "qat" ? "quantization-aware" : "post-training";
+            line.MarkerSize = 8;
+        }
+
+        var reference = plot.Add.HorizontalLine(rows.First(r => r.Mode == "float").Metrics[metric]);
+        reference.LegendText = "float";
+        reference.LinePattern = LinePattern.Dashed;
+        plot.Title($"{metric} against weight bits (activations 8 bits)");
+        plot.XLabel("weight bits");
+        plot.YLabel(metric);
+        plot.ShowLegend(Alignment.LowerRight);
+        AtomicFile.Write(path, temp => plot.SavePng(temp, 800, 500));
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace MlRounding.Samples.Tests.Mlround;
+
+[TestClass]
+public sealed class CompareCommandTests
+{
+    [TestMethod]
+    public void BundledDigits_TableAndJsonLastLine()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("compare", "--bits", "4,2", "--epochs", "6", "--json");
+        Assert.AreEqual(0, code, stderr);
+        string[] lines = stdout.Trim().Split('\n');
+        using var json = JsonDocument.Parse(lines[^1]);
+        Assert.AreEqual("multiclass", json.RootElement.GetProperty("task").GetString());
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.HasCount(5, rows, "float, then ptq and qat at each width");
+        CollectionAssert.AreEqual(new[] { "float", "ptq", "qat", "ptq", "qat" }, rows.Select(r => r.GetProperty("mode").GetString()).ToArray());
+        CollectionAssert.AreEqual(new[] { 32, 4, 4, 2, 2 }, rows.Select(r => r.GetProperty("weight_bits").GetInt32()).ToArray());
+        foreach (var row in rows)
+        {
+            Assert.IsTrue(row.GetProperty("accuracy").GetDouble() is > 0.5 and <= 1);
+            Assert.IsTrue(row.GetProperty("macro_accuracy").GetDouble() is > 0.5 and <= 1);
+            Assert.IsGreaterThan(0L, row.GetProperty("model_bytes").GetInt64());
+            Assert.IsGreaterThan(0.0, row.GetProperty("train_seconds").GetDouble());
+        }
+
+        Assert.IsLessThan(rows[0].GetProperty("model_bytes").GetInt64() / 6, rows[1].GetProperty("model_bytes").GetInt64(), "W4 is much smaller than float");
+        StringAssert.Contains(lines[0], "accuracy");
+    }
+
+    [TestMethod]
+    public void OwnCsv_RegressionTaskInferred()
+    {
+        string folder = Directory.CreateTempSubdirectory().FullName;
+        string csv = Path.Combine(folder, "data.csv");
+        var random = new Random(1);
+        File.WriteAllLines(csv, new[] { "a,b,target" }.Concat(Enumerable.Range(0, 200).Select(_ =>
+        {
+            double a = random.NextDouble(), b = random.NextDouble();
+            return FormattableString.Invariant($"{a},{b},{3 * a - b + 0.01 * random.NextDouble()}");
+        })));
+        var (code, stdout, stderr) = CliRunner.Run("compare", "--data", csv, "--label", "target", "--bits", "8", "--epochs", "30", "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual("regression", json.RootElement.GetProperty("task").GetString());
+        Assert.IsTrue(json.RootElement.GetProperty("rows")[0].TryGetProperty("rmse", out _));
+        Assert.IsTrue(json.RootElement.GetProperty("rows")[0].TryGetProperty("r2", out _));
+        Directory.Delete(folder, true);
+    }
+
+    [TestMethod]
+    public void BadInput_ExitCode2_OneLine()
+    {
+        string folder = Directory.CreateTempSubdirectory().FullName;
+        string empty = Path.Combine(folder, "empty.csv");
+        File.WriteAllText(empty, string.Empty);
+        string text = Path.Combine(folder, "text.csv");
+        File.WriteAllLines(text, new[] { "a,label", "x,1", "y,0" });
+        var cases = new[]
+        {
+            (new[] { "compare", "--data", Path.Combine(folder, "missing.csv") }, "does not exist"),
+            (new[] { "compare", "--data", empty }, "is empty"),
+            (new[] { "compare", "--data", text }, "is not a number"),
+            (new[] { "compare", "--label", "Nope", "--epochs", "1" }, "unknown column 'Nope'"),
+            (new[] { "compare", "--bits", "9" }, "--bits"),
+            (new[] { "compare", "--epochs", "0" }, "--epochs"),
+        };
+        foreach (var (args, expected) in cases)
+        {
+            var (code, _, stderr) = CliRunner.Run(args);
+            Assert.AreEqual(2, code, string.Join(' ', args) + ": " + stderr);
+            Assert.Contains(expected, stderr, string.Join(' ', args));
+        }
+
+        Directory.Delete(folder, true);
+    }
+}
