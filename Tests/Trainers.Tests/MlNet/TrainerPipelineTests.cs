@@ -163,3 +163,40 @@ public sealed class TrainerPipelineTests
         Assert.AreEqual("WeightBits", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.QuantizationAware(weightBits: 12)).ParamName);
     }
 }
+
+[TestClass]
+public sealed class DeterminismTests
+{
+    [TestMethod]
+    public void SameSeedAndThreads_ByteIdenticalSavedModelEntries()
+    {
+        byte[] Save()
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = ml.Data.CreateEnumerable<TrainerPipelineTests.Digit>(
+                ml.Data.LoadFromTextFile<TrainerPipelineTests.Digit>(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), hasHeader: true, separatorChar: ','), false).Take(600).ToList();
+            var data = ml.Data.LoadFromEnumerable(rows);
+            var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Concatenate("Features", "Pixels"))
+                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 2 }))
+                .Fit(data);
+            using var stream = new MemoryStream();
+            ml.Model.Save(model, data.Schema, stream);
+            return stream.ToArray();
+        }
+
+        byte[] first = Save(), second = Save();
+        using var a = new System.IO.Compression.ZipArchive(new MemoryStream(first));
+        using var b = new System.IO.Compression.ZipArchive(new MemoryStream(second));
+        CollectionAssert.AreEqual(a.Entries.Select(e => e.FullName).ToArray(), b.Entries.Select(e => e.FullName).ToArray());
+        foreach (var entry in a.Entries)
+        {
+            using var x = new MemoryStream();
+            using var y = new MemoryStream();
+            entry.Open().CopyTo(x);
+            b.GetEntry(entry.FullName)!.Open().CopyTo(y);
+            CollectionAssert.AreEqual(x.ToArray(), y.ToArray(), entry.FullName);
+        }
+
+        Assert.IsTrue(first.AsSpan().SequenceEqual(second), "the whole model file is byte-identical");
+    }
+}
