@@ -70,7 +70,13 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         }
 
         var progress = new Progress(channel, Options.Progress);
-        QuantizedMlp network = QatTraining.Train(train, classes, Options, validation, progress, Options.CancellationToken);
+        float inputStep = InputGrid.SingleStep(input.Schema[Options.FeatureColumnName]);
+        if (inputStep > 0)
+        {
+            Log(channel, ChannelMessageKind.Info, $"Features are on the integer grid of a Quantize transform (step {inputStep}): the whole path is integer.");
+        }
+
+        QuantizedMlp network = QatTraining.Train(train, classes, Options, validation, progress, Options.CancellationToken, inputStep);
         Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
         return MakeTransformer(network, input.Schema);
     }

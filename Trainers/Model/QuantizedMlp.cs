@@ -11,13 +11,17 @@ namespace MlRounding.Trainers;
 /// </summary>
 public sealed class QuantizedMlp
 {
-    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null)
+    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, float inputStep = 0)
     {
         Task = task;
         Classes = classes;
         Layers = layers;
         Roundings = roundings ?? Array.Empty<(int, RoundingGrid)>();
+        InputStep = inputStep;
     }
+
+    /// <summary>Gets the step of the integer input grid (features from a single-scale <c>Quantize</c> transform), or 0 when the input is float.</summary>
+    public float InputStep { get; }
 
     /// <summary>Gets the extra rounding layers: layer boundary (0 input, k after hidden layer k, last = output) and grid.</summary>
     public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings { get; }
@@ -57,6 +61,11 @@ public sealed class QuantizedMlp
         RoundAt(0, h);
         int[]? codes = null;
         float codeStep = 1;
+        if (InputStep > 0 && !Roundings.Any(r => r.Position == 0))
+        {
+            codes = h.Select(v => (int)MathF.Round(v / InputStep)).ToArray();
+            codeStep = InputStep;
+        }
         for (int l = 0; l < Layers.Count; l++)
         {
             QuantizedLayer layer = Layers[l];
@@ -190,6 +199,6 @@ public sealed class QuantizedMlp
             layers.Add(new QuantizedLayer(inputs, outputs, bits, bits == 1 ? 0 : wq.Range.Min, packed, null, steps, bias, activationBits, activationStep, activationMax));
         }
 
-        return new QuantizedMlp(options.Task, classes, layers, network.Roundings.ToList());
+        return new QuantizedMlp(options.Task, classes, layers, network.Roundings.ToList(), network.InputStep);
     }
 }

@@ -15,6 +15,7 @@ namespace MlRounding.Trainers;
 /// int32 activation bits (2..16, or 32 for none); float32 activation step; int64 largest activation code</item>
 /// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
 /// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
+/// <item>float32 input step (0: float input; positive: the features are on a single-scale integer grid)</item>
 /// </list>
 /// </remarks>
 public static class QuantizedMlpFormat
@@ -76,6 +77,8 @@ public static class QuantizedMlpFormat
                 w.Write(position);
                 grid.Write(w);
             }
+
+            w.Write(model.InputStep);
         }
 
         return stream.ToArray();
@@ -194,12 +197,18 @@ public static class QuantizedMlpFormat
                 roundings.Add((position, RoundingGrid.Read(r)));
             }
 
+            float inputStep = r.ReadSingle();
+            if (!(inputStep >= 0) || !float.IsFinite(inputStep))
+            {
+                throw new FormatException($"Invalid input step {inputStep}.");
+            }
+
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new FormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers, roundings);
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputStep);
         }
         catch (EndOfStreamException e)
         {

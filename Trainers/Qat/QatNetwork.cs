@@ -51,6 +51,13 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<Linear> Layers => _layers.ToList();
 
+    /// <summary>
+    /// Gets or sets the step of the input grid when the features come from a single-scale <c>Quantize</c> transform
+    /// (0 otherwise): the deployed pass then recovers the integer input codes round(x / step) and the first layer's dot
+    /// product is integer too, so the whole path from input to output is integer.
+    /// </summary>
+    public float InputStep { get; set; }
+
     public IReadOnlyList<Quantizer> WeightQuantizers => _weightQuantizers.ToList();
 
     public IReadOnlyList<Quantizer> ActivationQuantizers => _activationQuantizers.ToList();
@@ -125,6 +132,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         Tensor h = RoundAt(0, x);
         Tensor? codes = null;
         Tensor? codeStep = null;
+        if (InputStep > 0 && !_roundings.Any(r => r.Position == 0))
+        {
+            codeStep = tensor(InputStep);
+            codes = (h / codeStep).round();
+        }
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];

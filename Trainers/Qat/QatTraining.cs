@@ -11,9 +11,10 @@ namespace MlRounding.Trainers;
 internal static class QatTraining
 {
     public static QuantizedMlp Train(QatData data, int classes, QatOptions options, QatData? validation = null,
-        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, float inputStep = 0)
     {
         using QatNetwork network = TrainNetwork(data, classes, options, validation, progress, cancellation);
+        network.InputStep = options.Mode == QatMode.Float ? 0 : inputStep;
         return QuantizedMlp.FromNetwork(network, options, classes);
     }
 
