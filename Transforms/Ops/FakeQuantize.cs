@@ -187,6 +187,7 @@ internal sealed class FakeQuantizeFunction : autograd.SingleTensorFunction<FakeQ
 {
     public override string Name => nameof(FakeQuantizeFunction);
 
+    // Not wrapped in GradientScope: the mask saved for backward must outlive this call (it joins the caller's scope).
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var x = (Tensor)vars[0];
@@ -202,18 +203,21 @@ internal sealed class FakeQuantizeFunction : autograd.SingleTensorFunction<FakeQ
         using var scope = NewDisposeScope();
         double s = x.dtype == ScalarType.Float32 ? (float)scale : scale;
         var (output, mask) = Rounding.FakeQuantizeComposite(x, tensor(s, x.dtype, x.device), tensor((double)zero, x.dtype, x.device), qmin, qmax);
-        ctx.save_for_backward(new() { mask });
+        ctx.save_for_backward(new() { mask.MoveToOuterDisposeScope() });
         ctx.save_data("packed", false);
         return output.MoveToOuterDisposeScope();
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var mask = ctx.get_saved_variables()[0];
-        Tensor dx = (bool)ctx.get_data("packed") && grad_output.device_type == DeviceType.CPU
-            ? TensorKernels.MaskedGradient(grad_output, mask)
-            : grad_output * mask.to_type(grad_output.dtype);
-        return new() { dx, null!, null!, null!, null! };
+        return GradientScope.Run(() =>
+        {
+            var mask = ctx.get_saved_variables()[0];
+            Tensor dx = (bool)ctx.get_data("packed") && grad_output.device_type == DeviceType.CPU
+                ? TensorKernels.MaskedGradient(grad_output, mask)
+                : grad_output * mask.to_type(grad_output.dtype);
+            return new() { dx, null!, null!, null!, null! };
+        });
     }
 }
 
@@ -221,6 +225,7 @@ internal sealed class FakeQuantizePerChannelFunction : autograd.SingleTensorFunc
 {
     public override string Name => nameof(FakeQuantizePerChannelFunction);
 
+    // Not wrapped in GradientScope: the mask saved for backward must outlive this call (it joins the caller's scope).
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var x = (Tensor)vars[0];
@@ -238,8 +243,11 @@ internal sealed class FakeQuantizePerChannelFunction : autograd.SingleTensorFunc
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var mask = ctx.get_saved_variables()[0];
-        return new() { grad_output * mask.to_type(grad_output.dtype), null!, null!, null!, null!, null! };
+        return GradientScope.Run(() =>
+        {
+            var mask = ctx.get_saved_variables()[0];
+            return new() { grad_output * mask.to_type(grad_output.dtype), null!, null!, null!, null!, null! };
+        });
     }
 }
 

@@ -98,37 +98,43 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        var scale = (Tensor)vars[1];
-        var zero = (Tensor)vars[2];
-        long qmin = (long)vars[3], qmax = (long)vars[4];
-        long dim = (long)vars[6];
-        using var scope = NewDisposeScope();
-        var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
-        var (output, _) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
-        ctx.save_for_backward(new() { x, scale, zero });
-        ctx.save_data("args", (qmin, qmax, (double)vars[5], dim));
-        return output.MoveToOuterDisposeScope();
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            var scale = (Tensor)vars[1];
+            var zero = (Tensor)vars[2];
+            long qmin = (long)vars[3], qmax = (long)vars[4];
+            long dim = (long)vars[6];
+            using var scope = NewDisposeScope();
+            var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
+            var (output, _) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
+            ctx.save_for_backward(new() { x, scale, zero });
+            ctx.save_data("args", (qmin, qmax, (double)vars[5], dim));
+            return output.MoveToOuterDisposeScope();
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var saved = ctx.get_saved_variables();
-        Tensor x = saved[0], scale = saved[1], zero = saved[2];
-        var (qmin, qmax, factor, dim) = ((long, long, double, long))ctx.get_data("args");
-        using var noGrad = no_grad();
-        var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
-        Tensor scaled = x * s.reciprocal();
-        Tensor v = (scaled + z).round();
-        Tensor below = v.lt(qmin), above = v.gt(qmax);
-        Tensor inside = below.logical_or(above).logical_not();
-        Tensor dx = grad_output * inside.to_type(grad_output.dtype);
-        Tensor insideScale = (v.clamp(qmin, qmax) - z) * s;
-        Tensor sGrad = where(inside, (insideScale - x) / s, where(below, qmin - z, qmax - z));
-        Tensor zGrad = where(inside, zeros_like(x), -s.expand_as(x));
-        Tensor ds = Reduce(sGrad * grad_output * factor, dim).reshape(scale.shape).to(scale.dtype);
-        Tensor dz = Reduce(zGrad * grad_output * factor, dim).reshape(zero.shape).to(zero.dtype);
-        return new() { dx, ds, dz, null!, null!, null!, null! };
+        return GradientScope.Run(() =>
+        {
+            var saved = ctx.get_saved_variables();
+            Tensor x = saved[0], scale = saved[1], zero = saved[2];
+            var (qmin, qmax, factor, dim) = ((long, long, double, long))ctx.get_data("args");
+            using var noGrad = no_grad();
+            var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
+            Tensor scaled = x * s.reciprocal();
+            Tensor v = (scaled + z).round();
+            Tensor below = v.lt(qmin), above = v.gt(qmax);
+            Tensor inside = below.logical_or(above).logical_not();
+            Tensor dx = grad_output * inside.to_type(grad_output.dtype);
+            Tensor insideScale = (v.clamp(qmin, qmax) - z) * s;
+            Tensor sGrad = where(inside, (insideScale - x) / s, where(below, qmin - z, qmax - z));
+            Tensor zGrad = where(inside, zeros_like(x), -s.expand_as(x));
+            Tensor ds = Reduce(sGrad * grad_output * factor, dim).reshape(scale.shape).to(scale.dtype);
+            Tensor dz = Reduce(zGrad * grad_output * factor, dim).reshape(zero.shape).to(zero.dtype);
+            return new() { dx, ds, dz, null!, null!, null!, null! };
+        });
     }
 
     private static (Tensor Scale, Tensor Zero) Broadcast(Tensor x, Tensor scale, Tensor zero, long dim, long qmin, long qmax)

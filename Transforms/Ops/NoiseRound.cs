@@ -87,24 +87,30 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        var f = (Func<Tensor, Tensor>)vars[1];
-        bool training = (bool)vars[2];
-        var generator = vars[3] as Generator;
-        ctx.save_for_backward(new() { x });
-        ctx.save_data("f", f);
-        using var scope = NewDisposeScope();
-        Tensor input = training
-            ? x + (rand(x.shape, dtype: x.dtype, device: x.device, generator: generator) - 0.5)
-            : x.round();
-        return f(input).MoveToOuterDisposeScope();
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            var f = (Func<Tensor, Tensor>)vars[1];
+            bool training = (bool)vars[2];
+            var generator = vars[3] as Generator;
+            ctx.save_for_backward(new() { x });
+            ctx.save_data("f", f);
+            using var scope = NewDisposeScope();
+            Tensor input = training
+                ? x + (rand(x.shape, dtype: x.dtype, device: x.device, generator: generator) - 0.5)
+                : x.round();
+            return f(input).MoveToOuterDisposeScope();
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var x = ctx.get_saved_variables()[0];
-        var f = (Func<Tensor, Tensor>)ctx.get_data("f");
-        using var noGrad = no_grad();
-        return new() { grad_output * (f(x + 0.5) - f(x - 0.5)), null!, null!, null! };
+        return GradientScope.Run(() =>
+        {
+            var x = ctx.get_saved_variables()[0];
+            var f = (Func<Tensor, Tensor>)ctx.get_data("f");
+            using var noGrad = no_grad();
+            return new() { grad_output * (f(x + 0.5) - f(x - 0.5)), null!, null!, null! };
+        });
     }
 }

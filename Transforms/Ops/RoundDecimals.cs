@@ -119,30 +119,36 @@ internal sealed class RoundDecimalsFunction : autograd.SingleTensorFunction<Roun
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        int decimals = (int)vars[1];
-        var estimator = (RoundingGradient)vars[3];
-        if (estimator is not StraightThroughEstimator)
+        return GradientScope.Run(() =>
         {
-            ctx.save_for_backward(new() { x });
-        }
-
-        ctx.save_data("decimals", decimals);
-        ctx.save_data("estimator", estimator);
-        return Rounding.RoundDecimalsValue(x, decimals, (MidpointRounding)vars[2]);
+            var x = (Tensor)vars[0];
+            int decimals = (int)vars[1];
+            var estimator = (RoundingGradient)vars[3];
+            if (estimator is not StraightThroughEstimator)
+            {
+                ctx.save_for_backward(new() { x });
+            }
+    
+            ctx.save_data("decimals", decimals);
+            ctx.save_data("estimator", estimator);
+            return Rounding.RoundDecimalsValue(x, decimals, (MidpointRounding)vars[2]);
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var estimator = (RoundingGradient)ctx.get_data("estimator");
-        if (estimator is StraightThroughEstimator)
+        return GradientScope.Run(() =>
         {
-            return new() { grad_output, null!, null!, null! };
-        }
-
-        using var noGrad = no_grad();
-        var x = ctx.get_saved_variables()[0];
-        Tensor u = Rounding.ScaleDecimals(x, (int)ctx.get_data("decimals"));
-        return new() { grad_output * estimator.Derivative(u), null!, null!, null! };
+            var estimator = (RoundingGradient)ctx.get_data("estimator");
+            if (estimator is StraightThroughEstimator)
+            {
+                return new() { grad_output, null!, null!, null! };
+            }
+    
+            using var noGrad = no_grad();
+            var x = ctx.get_saved_variables()[0];
+            Tensor u = Rounding.ScaleDecimals(x, (int)ctx.get_data("decimals"));
+            return new() { grad_output * estimator.Derivative(u), null!, null!, null! };
+        });
     }
 }

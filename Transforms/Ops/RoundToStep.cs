@@ -102,27 +102,33 @@ internal sealed class RoundToStepFunction : autograd.SingleTensorFunction<RoundT
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        var (step, offset) = Rounding.TypedStep(x, (double)vars[1], (double)vars[2]);
-        ctx.save_for_backward(new() { x });
-        ctx.save_data("args", (step, offset, (RoundingGradient)vars[4]));
-        using var scope = NewDisposeScope();
-        Tensor u = (x - offset) / step;
-        Tensor y = Rounding.RoundWith(u, (MidpointRounding)vars[3]) * step + offset;
-        Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
-        return where(overflow, x, y).MoveToOuterDisposeScope();
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            var (step, offset) = Rounding.TypedStep(x, (double)vars[1], (double)vars[2]);
+            ctx.save_for_backward(new() { x });
+            ctx.save_data("args", (step, offset, (RoundingGradient)vars[4]));
+            using var scope = NewDisposeScope();
+            Tensor u = (x - offset) / step;
+            Tensor y = Rounding.RoundWith(u, (MidpointRounding)vars[3]) * step + offset;
+            Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
+            return where(overflow, x, y).MoveToOuterDisposeScope();
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var (step, offset, gradient) = ((double, double, RoundingGradient))ctx.get_data("args");
-        if (gradient is StraightThroughEstimator)
+        return GradientScope.Run(() =>
         {
-            return new() { grad_output, null!, null!, null!, null! };
-        }
-
-        using var noGrad = no_grad();
-        Tensor x = ctx.get_saved_variables()[0];
-        return new() { grad_output * gradient.Derivative((x - offset) / step), null!, null!, null!, null! };
+            var (step, offset, gradient) = ((double, double, RoundingGradient))ctx.get_data("args");
+            if (gradient is StraightThroughEstimator)
+            {
+                return new() { grad_output, null!, null!, null!, null! };
+            }
+    
+            using var noGrad = no_grad();
+            Tensor x = ctx.get_saved_variables()[0];
+            return new() { grad_output * gradient.Derivative((x - offset) / step), null!, null!, null!, null! };
+        });
     }
 }

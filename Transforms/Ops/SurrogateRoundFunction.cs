@@ -10,17 +10,23 @@ internal sealed class SurrogateRoundFunction : autograd.SingleTensorFunction<Sur
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        ctx.save_for_backward(new() { x });
-        ctx.save_data("estimator", vars[1]);
-        return TensorKernels.Round(x);
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            ctx.save_for_backward(new() { x });
+            ctx.save_data("estimator", vars[1]);
+            return TensorKernels.Round(x);
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var x = ctx.get_saved_variables()[0];
-        var estimator = (RoundingGradient)ctx.get_data("estimator");
-        using var noGrad = no_grad();
-        return new() { grad_output * estimator.Derivative(x), null! };
+        return GradientScope.Run(() =>
+        {
+            var x = ctx.get_saved_variables()[0];
+            var estimator = (RoundingGradient)ctx.get_data("estimator");
+            using var noGrad = no_grad();
+            return new() { grad_output * estimator.Derivative(x), null! };
+        });
     }
 }

@@ -59,6 +59,21 @@ public sealed class FakeQuantizeTests
     }
 
     [TestMethod]
+    public void FakeQuantize_CompositePath_BackwardUsesItsSavedMask()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = (randn(new long[] { 40, 3 }, generator: new Generator(8)) * 2).requires_grad_(true);
+        Tensor viaComposite = Rounding.FakeQuantize(x.t(), 0.1, 0, -8, 7); // non-contiguous: composite path
+        viaComposite.sum().backward();
+        Tensor composite = x.grad!.clone();
+        x.grad!.zero_();
+        Rounding.FakeQuantize(x.detach().clone().requires_grad_(false), 0.1, 0, -8, 7).Dispose();
+        Tensor y = Rounding.FakeQuantize(x, 0.1, 0, -8, 7);
+        y.sum().backward();
+        TensorAssert.BitIdentical(x.grad!, composite);
+    }
+
+    [TestMethod]
     public void FakeQuantize_Float64_MatchesScalarFormula()
     {
         const double s = 0.1;
