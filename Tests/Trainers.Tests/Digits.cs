@@ -30,6 +30,16 @@ internal static class Digits
         return (new QatData(train.Features.ToArray(), train.Labels.ToArray(), 64), new QatData(test.Features.ToArray(), test.Labels.ToArray(), 64));
     }
 
+    /// <summary>The trained network's evaluation-pass scores and the plain C# scorer's, on every row of <paramref name="data"/>.</summary>
+    public static (float[] Network, float[] Scorer) BothScores(QatNetwork network, QuantizedMlp model, QatData data)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var noGrad = TorchSharp.torch.no_grad();
+        float[] torchScores = network.call(TorchSharp.torch.tensor(data.Features).reshape(data.Count, data.FeatureCount)).data<float>().ToArray();
+        float[] ours = Enumerable.Range(0, data.Count).SelectMany(i => model.Forward(data.Features.AsSpan(i * data.FeatureCount, data.FeatureCount))).ToArray();
+        return (torchScores, ours);
+    }
+
     public static double Accuracy(QuantizedMlp model, QatData data)
     {
         int correct = 0;

@@ -15,10 +15,7 @@ public sealed class InputGridTests
         network.InputStep = 1f / 16;
         var model = QuantizedMlp.FromNetwork(network, options, 10);
         Assert.AreEqual(1f / 16, model.InputStep);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        float[] torchScores = network.call(tensor(Digits.Test.Features).reshape(Digits.Test.Count, 64)).data<float>().ToArray();
-        float[] ours = Enumerable.Range(0, Digits.Test.Count).SelectMany(i => model.Forward(Digits.Test.Features.AsSpan(i * 64, 64))).ToArray();
+        var (torchScores, ours) = Digits.BothScores(network, model, Digits.Test);
         CollectionAssert.AreEqual(torchScores, ours);
         Assert.IsGreaterThan(0.94, Digits.Accuracy(model, Digits.Test));
         Assert.AreEqual(model.Forward(Digits.Test.Features.AsSpan(0, 64))[3], QuantizedMlpFormat.Read(QuantizedMlpFormat.Write(model)).Forward(Digits.Test.Features.AsSpan(0, 64))[3]);

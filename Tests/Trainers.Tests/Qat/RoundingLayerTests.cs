@@ -18,12 +18,10 @@ public sealed class RoundingLayerTests
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = new DecimalGrid(2), Position = options.HiddenLayers.Length + 1 });
         using var network = QatTraining.TrainNetwork(data, 1, options);
         var model = QuantizedMlp.FromNetwork(network, options, 1);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        float[] torchScores = network.call(tensor(Digits.Test.Features).reshape(Digits.Test.Count, 64)).data<float>().ToArray();
+        var (torchScores, scores) = Digits.BothScores(network, model, Digits.Test);
         for (int i = 0; i < Digits.Test.Count; i++)
         {
-            float ours = model.Forward(Digits.Test.Features.AsSpan(i * 64, 64))[0];
+            float ours = scores[i];
             Assert.AreEqual(torchScores[i], ours, $"row {i}: scorer equals the network");
             Assert.AreEqual(MathF.Round(ours * 100) / 100, ours, $"row {i}: a whole number of cents");
         }
@@ -46,10 +44,7 @@ public sealed class RoundingLayerTests
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = new StepGrid(0.5), Position = 1 });
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
         var model = QuantizedMlp.FromNetwork(network, options, 10);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        float[] torchScores = network.call(tensor(Digits.Test.Features).reshape(Digits.Test.Count, 64)).data<float>().ToArray();
-        float[] ours = Enumerable.Range(0, Digits.Test.Count).SelectMany(i => model.Forward(Digits.Test.Features.AsSpan(i * 64, 64))).ToArray();
+        var (torchScores, ours) = Digits.BothScores(network, model, Digits.Test);
         CollectionAssert.AreEqual(torchScores, ours);
         Assert.IsGreaterThan(0.9, Digits.Accuracy(model, Digits.Test));
     }

@@ -15,14 +15,12 @@ public sealed class TrainingBehaviourTests
             var options = new QatOptions { WeightBits = bits, MaxEpoch = 10, NumberOfThreads = 2 };
             using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
             var model = QuantizedMlp.FromNetwork(network, options, 10);
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            float[] torchScores = network.call(tensor(Digits.Test.Features).reshape(Digits.Test.Count, 64)).data<float>().ToArray();
+            var (torchScores, scores) = Digits.BothScores(network, model, Digits.Test);
             int sameLabel = 0;
             double worst = 0;
             for (int i = 0; i < Digits.Test.Count; i++)
             {
-                float[] ours = model.Forward(Digits.Test.Features.AsSpan(i * 64, 64));
+                float[] ours = scores.AsSpan(i * 10, 10).ToArray();
                 float[] theirs = torchScores.AsSpan(i * 10, 10).ToArray();
                 sameLabel += Array.IndexOf(ours, ours.Max()) == Array.IndexOf(theirs, theirs.Max()) ? 1 : 0;
                 worst = Math.Max(worst, ours.Zip(theirs).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second))));
