@@ -1,5 +1,6 @@
 using MlRounding.Ops;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
 namespace MlRounding.Trainers;
@@ -33,12 +34,11 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
             Span<float> dst = MemoryMarshal.Cast<byte, float>(y.bytes);
             int columns = (int)x.shape[1];
-            for (int i = 0; i < src.Length; i++)
+            for (int row = 0, at = 0; at < src.Length; row++, at += columns)
             {
-                float s = steps.Length == 1 ? steps[0] : steps[i / columns];
-                dst[i] = Math.Clamp(MathF.Round(src[i] / s), qmin, qmax) * s;
+                Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax);
             }
-    
+
             return y;
         });
     }
@@ -51,32 +51,85 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             Tensor x = saved[0], logStep = saved[1];
             var (gradScale, qmin, qmax) = ((double, float, float))ctx.get_data("args");
             float[] steps = Steps(logStep);
-            using Tensor g = grad_output.contiguous();
+            Tensor g = grad_output.contiguous();
             Tensor dx = empty_like(x);
             var dLog = new double[steps.Length];
             ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
             ReadOnlySpan<float> dy = MemoryMarshal.Cast<byte, float>(g.bytes);
             Span<float> dst = MemoryMarshal.Cast<byte, float>(dx.bytes);
             int columns = (int)x.shape[1];
-            for (int i = 0; i < src.Length; i++)
+            for (int row = 0, at = 0; at < src.Length; row++, at += columns)
             {
-                int k = steps.Length == 1 ? 0 : i / columns;
-                float s = steps[k];
-                float v = src[i] / s;
-                float r = MathF.Round(v);
-                bool inside = r >= qmin && r <= qmax;
-                dst[i] = inside ? dy[i] : 0f;
-                dLog[k] += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
+                int k = steps.Length == 1 ? 0 : row;
+                dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax);
             }
-    
+
             for (int k = 0; k < dLog.Length; k++)
             {
                 dLog[k] *= steps[k] * gradScale;
             }
-    
+
             Tensor dStep = tensor(dLog.Select(d => (float)d).ToArray()).reshape(logStep.shape);
             return new() { dx, dStep, null!, null!, null! };
         });
+    }
+
+    // y = clamp(round(x / s), qmin, qmax) s, eight lanes at a time, then the tail.
+    private static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(s);
+            var lo = Vector256.Create(qmin);
+            var hi = Vector256.Create(qmax);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8)) / vs;
+                (Vector256.Min(Vector256.Max(Vector256.Round(v), lo), hi) * vs).CopyTo(y.Slice(i, 8));
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] = Math.Clamp(MathF.Round(x[i] / s), qmin, qmax) * s;
+        }
+    }
+
+    // dx = dy inside the grid, 0 outside; returns Σ dy (round(v) - v inside, the clamped code outside).
+    private static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax)
+    {
+        double sum = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(s);
+            var lo = Vector256.Create(qmin);
+            var hi = Vector256.Create(qmax);
+            var acc = Vector256<float>.Zero;
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8)) / vs;
+                var r = Vector256.Round(v);
+                var g = Vector256.Create(dy.Slice(i, 8));
+                var inside = Vector256.GreaterThanOrEqual(r, lo) & Vector256.LessThanOrEqual(r, hi);
+                Vector256.ConditionalSelect(inside, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
+                acc += g * Vector256.ConditionalSelect(inside, r - v, Vector256.Min(Vector256.Max(r, lo), hi));
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float v = x[i] / s;
+            float r = MathF.Round(v);
+            bool inside = r >= qmin && r <= qmax;
+            dx[i] = inside ? dy[i] : 0f;
+            sum += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
+        }
+
+        return sum;
     }
 
     private static float[] Steps(Tensor logStep)
