@@ -125,6 +125,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     // Initialise on first use (LSQ: 2 mean|x| / sqrt(qmax)); keep data-driven steps up to date for the other estimators.
     private void Track(Tensor x)
     {
+        if (Learned && _initialized)
+        {
+            return; // learned steps need no tracking after initialisation
+        }
+
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         if (Learned)
