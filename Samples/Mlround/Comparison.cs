@@ -48,11 +48,8 @@ internal static class Comparison
     public static IReadOnlyList<ComparisonRow> Run(List<Row> train, List<Row> test, QatTask task, int[] bits, QatOptions template, IProgress<string>? progress = null)
     {
         var ml = new MLContext(seed: template.Seed);
-        int featureCount = train[0].Features.Length;
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
-        IDataView trainView = ml.Data.LoadFromEnumerable(train, schema);
-        IDataView testView = ml.Data.LoadFromEnumerable(test, schema);
+        IDataView trainView = TaskPipeline.ToDataView(ml, train);
+        IDataView testView = TaskPipeline.ToDataView(ml, test);
         var configurations = new List<(QatMode Mode, int Weights, int Activations)> { (QatMode.Float, 32, 32) };
         foreach (int b in bits)
         {
@@ -63,19 +60,15 @@ internal static class Comparison
         var rows = new List<ComparisonRow>();
         foreach (var (mode, weights, activations) in configurations)
         {
-            var options = Clone(template);
+            var options = TaskPipeline.Clone(template);
             options.Mode = mode;
             options.WeightBits = weights;
             options.ActivationBits = activations;
-            options.FeatureColumnName = "Features";
             var watch = Stopwatch.StartNew();
-            var (metrics, bytes) = task switch
-            {
-                QatTask.MulticlassClassification => Multiclass(ml, trainView, testView, options),
-                QatTask.BinaryClassification => Binary(ml, trainView, testView, options),
-                _ => Regression(ml, trainView, testView, options),
-            };
-            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, bytes, watch.Elapsed.TotalSeconds));
+            ITransformer model = TaskPipeline.Build(ml, task, options).Fit(trainView);
+            double seconds = watch.Elapsed.TotalSeconds;
+            var metrics = TaskPipeline.Evaluate(ml, task, model, testView);
+            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), seconds));
             progress?.Report($"{Name(mode)} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         }
 
@@ -88,43 +81,4 @@ internal static class Comparison
         QatMode.PostTraining => "ptq",
         _ => "qat",
     };
-
-    private static QatOptions Clone(QatOptions o)
-    {
-        var copy = new QatOptions
-        {
-            HiddenLayers = o.HiddenLayers, PerChannelWeights = o.PerChannelWeights, Estimator = o.Estimator, MaxEpoch = o.MaxEpoch,
-            BatchSize = o.BatchSize, LearningRate = o.LearningRate, WeightDecay = o.WeightDecay, Seed = o.Seed,
-            ValidationFraction = o.ValidationFraction, EarlyStoppingPatience = o.EarlyStoppingPatience, NumberOfThreads = o.NumberOfThreads,
-            Progress = o.Progress, CancellationToken = o.CancellationToken,
-        };
-        return copy;
-    }
-
-    private static (Dictionary<string, double>, long) Multiclass(MLContext ml, IDataView train, IDataView test, QatOptions options)
-    {
-        options.LabelColumnName = "LabelKey";
-        var model = ml.Transforms.Conversion.MapValueToKey("LabelKey", nameof(Row.Label))
-            .Append(ml.Transforms.NormalizeMinMax("Features"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(options))
-            .Fit(train);
-        var m = ml.MulticlassClassification.Evaluate(model.Transform(test), "LabelKey");
-        return (new() { ["accuracy"] = m.MicroAccuracy, ["macro_accuracy"] = m.MacroAccuracy }, model.LastTransformer.Model.Network.ParameterBytes);
-    }
-
-    private static (Dictionary<string, double>, long) Binary(MLContext ml, IDataView train, IDataView test, QatOptions options)
-    {
-        options.LabelColumnName = nameof(Row.BinaryLabel);
-        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.BinaryClassification.Trainers.QuantizationAware(options)).Fit(train);
-        var m = ml.BinaryClassification.Evaluate(model.Transform(test), nameof(Row.BinaryLabel));
-        return (new() { ["accuracy"] = m.Accuracy, ["auc"] = m.AreaUnderRocCurve }, model.LastTransformer.Model.Network.ParameterBytes);
-    }
-
-    private static (Dictionary<string, double>, long) Regression(MLContext ml, IDataView train, IDataView test, QatOptions options)
-    {
-        options.LabelColumnName = nameof(Row.Label);
-        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(options)).Fit(train);
-        var m = ml.Regression.Evaluate(model.Transform(test), nameof(Row.Label));
-        return (new() { ["rmse"] = m.RootMeanSquaredError, ["r2"] = m.RSquared }, model.LastTransformer.Model.Network.ParameterBytes);
-    }
 }
