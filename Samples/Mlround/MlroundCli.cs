@@ -18,6 +18,9 @@ internal static class MlroundCli
         {
             OpCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr),
+            TrainCommand.Create(stdout, stderr),
+            EvaluateCommand.CreateEvaluate(stdout),
+            EvaluateCommand.CreatePredict(stdout),
         };
 
         ParseResult parsed = root.Parse(args);
