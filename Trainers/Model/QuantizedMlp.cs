@@ -11,14 +11,22 @@ namespace MlRounding.Trainers;
 /// </summary>
 public sealed class QuantizedMlp
 {
-    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, float inputStep = 0)
+    internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
     {
+        OutputScale = outputScale;
+        OutputShift = outputShift;
         Task = task;
         Classes = classes;
         Layers = layers;
         Roundings = roundings ?? Array.Empty<(int, RoundingGrid)>();
         InputStep = inputStep;
     }
+
+    /// <summary>Gets the scale applied to the last layer's output (regression: the training labels' standard deviation; else 1).</summary>
+    public float OutputScale { get; }
+
+    /// <summary>Gets the shift added to the scaled output (regression: the training labels' mean; else 0).</summary>
+    public float OutputShift { get; }
 
     /// <summary>Gets the step of the integer input grid (features from a single-scale <c>Quantize</c> transform), or 0 when the input is float.</summary>
     public float InputStep { get; }
@@ -77,6 +85,14 @@ public sealed class QuantizedMlp
             }
 
             codes = null;
+            if (l + 1 == Layers.Count && (OutputScale != 1 || OutputShift != 0))
+            {
+                for (int j = 0; j < y.Length; j++)
+                {
+                    y[j] = y[j] * OutputScale + OutputShift;
+                }
+            }
+
             if (l + 1 < Layers.Count)
             {
                 for (int j = 0; j < y.Length; j++)
@@ -199,6 +215,6 @@ public sealed class QuantizedMlp
             layers.Add(new QuantizedLayer(inputs, outputs, bits, bits == 1 ? 0 : wq.Range.Min, packed, null, steps, bias, activationBits, activationStep, activationMax));
         }
 
-        return new QuantizedMlp(options.Task, classes, layers, network.Roundings.ToList(), network.InputStep);
+        return new QuantizedMlp(options.Task, classes, layers, network.Roundings.ToList(), network.InputStep, network.OutputScale, network.OutputShift);
     }
 }

