@@ -15,7 +15,12 @@ public sealed class QatRegressionModelParameters : ScalarScoringModelParameters
     public override int FeatureCount => Network.FeatureCount;
 
     /// <inheritdoc/>
-    public override float Score(ReadOnlySpan<float> features) => Network.Forward(features)[0];
+    public override float Score(ReadOnlySpan<float> features)
+    {
+        Span<float> output = stackalloc float[1];
+        Network.Forward(features, output);
+        return output[0];
+    }
 
     /// <inheritdoc/>
     public override byte[] SavePayload() => QuantizedMlpFormat.Write(Network);
@@ -39,7 +44,12 @@ public sealed class QatBinaryModelParameters : BinaryScoringModelParameters
     public override int FeatureCount => Network.FeatureCount;
 
     /// <inheritdoc/>
-    public override float Score(ReadOnlySpan<float> features) => Network.Forward(features)[0];
+    public override float Score(ReadOnlySpan<float> features)
+    {
+        Span<float> output = stackalloc float[1];
+        Network.Forward(features, output);
+        return output[0];
+    }
 
     /// <inheritdoc/>
     public override float Probability(float score) => 1f / (1f + MathF.Exp(-score));
@@ -71,16 +81,21 @@ public sealed class QatMulticlassModelParameters : VectorScoringModelParameters
     /// <inheritdoc/>
     public override void Score(ReadOnlySpan<float> features, Span<float> scores)
     {
-        float[] logits = Network.Forward(features);
-        float max = logits.Max();
-        float sum = 0;
-        for (int i = 0; i < logits.Length; i++)
+        Network.Forward(features, scores);
+        float max = float.NegativeInfinity;
+        foreach (float logit in scores)
         {
-            scores[i] = MathF.Exp(logits[i] - max);
+            max = Math.Max(max, logit);
+        }
+
+        float sum = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = MathF.Exp(scores[i] - max);
             sum += scores[i];
         }
 
-        for (int i = 0; i < logits.Length; i++)
+        for (int i = 0; i < scores.Length; i++)
         {
             scores[i] /= sum;
         }

@@ -11,6 +11,8 @@ namespace MlRounding.Trainers;
 /// </summary>
 public sealed class QuantizedMlp
 {
+    private readonly bool[] _roundingAt; // per layer boundary: is there an extra rounding layer
+    private readonly int _width; // the widest layer boundary, the size of the scratch buffers
     internal QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
     {
         OutputScale = outputScale;
@@ -20,6 +22,12 @@ public sealed class QuantizedMlp
         Layers = layers;
         Roundings = roundings ?? Array.Empty<(int, RoundingGrid)>();
         InputStep = inputStep;
+        _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
+        _roundingAt = new bool[layers.Count + 1];
+        foreach (var (position, _) in Roundings)
+        {
+            _roundingAt[position] = true;
+        }
     }
 
     /// <summary>Gets the scale applied to the last layer's output (regression: the training labels' standard deviation; else 1).</summary>
@@ -60,31 +68,65 @@ public sealed class QuantizedMlp
     /// <exception cref="ArgumentException">The row has the wrong number of features.</exception>
     public float[] Forward(ReadOnlySpan<float> features)
     {
+        var output = new float[Layers[^1].Outputs];
+        Forward(features, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Raw outputs for one row, written into <paramref name="output"/>, without allocating: the intermediate
+    /// activations live in buffers reused per thread, so one model can be scored from many threads.
+    /// </summary>
+    /// <param name="features">The row's features.</param>
+    /// <param name="output">Where to write the outputs (as many as the last layer has).</param>
+    /// <exception cref="ArgumentException">The row has the wrong number of features, or the output the wrong length.</exception>
+    public void Forward(ReadOnlySpan<float> features, Span<float> output)
+    {
         if (features.Length != FeatureCount)
         {
             throw new ArgumentException($"Expected {FeatureCount} features, got {features.Length}.", nameof(features));
         }
 
-        float[] h = features.ToArray();
-        RoundAt(0, h);
-        int[]? codes = null;
-        float codeStep = 1;
-        if (InputStep > 0 && !Roundings.Any(r => r.Position == 0))
+        if (output.Length != Layers[^1].Outputs)
         {
-            codes = h.Select(v => (int)MathF.Round(v / InputStep)).ToArray();
+            throw new ArgumentException($"Expected room for {Layers[^1].Outputs} outputs, got {output.Length}.", nameof(output));
+        }
+
+        if (_h is null || _h.Length < _width)
+        {
+            _h = new float[_width];
+            _y = new float[_width];
+            _codes = new int[_width];
+        }
+
+        Span<float> h = _h.AsSpan(0, FeatureCount);
+        features.CopyTo(h);
+        RoundAt(0, h);
+        Span<int> codes = _codes.AsSpan(0, 0);
+        float codeStep = 1;
+        if (InputStep > 0 && !_roundingAt[0])
+        {
+            codes = _codes.AsSpan(0, FeatureCount);
+            for (int k = 0; k < h.Length; k++)
+            {
+                codes[k] = (int)MathF.Round(h[k] / InputStep);
+            }
+
             codeStep = InputStep;
         }
+
+        float[] current = _h, next = _y!;
         for (int l = 0; l < Layers.Count; l++)
         {
             QuantizedLayer layer = Layers[l];
-            var y = new float[layer.Outputs];
+            Span<float> y = next.AsSpan(0, layer.Outputs);
             for (int j = 0; j < layer.Outputs; j++)
             {
                 float step = layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j];
                 y[j] = Dot(layer, j, h, codes, step, codeStep) + layer.Bias[j];
             }
 
-            codes = null;
+            codes = _codes.AsSpan(0, 0);
             if (l + 1 == Layers.Count && (OutputScale != 1 || OutputShift != 0))
             {
                 for (int j = 0; j < y.Length; j++)
@@ -102,7 +144,7 @@ public sealed class QuantizedMlp
 
                 if (layer.ActivationBits != 32)
                 {
-                    codes = new int[y.Length];
+                    codes = _codes.AsSpan(0, y.Length);
                     for (int j = 0; j < y.Length; j++)
                     {
                         codes[j] = (int)Math.Clamp(MathF.Round(y[j] / layer.ActivationStep), 0, layer.ActivationMax);
@@ -112,27 +154,38 @@ public sealed class QuantizedMlp
                 }
             }
 
-            h = y;
-            if (Roundings.Any(r => r.Position == l + 1))
+            if (_roundingAt[l + 1])
             {
-                if (codes is not null)
+                if (!codes.IsEmpty)
                 {
-                    for (int j = 0; j < h.Length; j++)
+                    for (int j = 0; j < y.Length; j++)
                     {
-                        h[j] = codes[j] * codeStep;
+                        y[j] = codes[j] * codeStep;
                     }
 
-                    codes = null;
+                    codes = _codes.AsSpan(0, 0);
                 }
 
-                RoundAt(l + 1, h);
+                RoundAt(l + 1, y);
             }
+
+            h = y;
+            (current, next) = (next, current);
         }
 
-        return h;
+        h.CopyTo(output);
     }
 
-    private void RoundAt(int position, float[] values)
+    [ThreadStatic]
+    private static float[]? _h;
+
+    [ThreadStatic]
+    private static float[]? _y;
+
+    [ThreadStatic]
+    private static int[]? _codes;
+
+    private void RoundAt(int position, Span<float> values)
     {
         foreach (var (p, grid) in Roundings)
         {
@@ -147,7 +200,7 @@ public sealed class QuantizedMlp
     }
 
     // The same operations, in the same order, as QatNetwork's evaluation forward pass (see there).
-    private static float Dot(QuantizedLayer layer, int row, float[] h, int[]? codes, float weightStep, float codeStep)
+    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<float> h, ReadOnlySpan<int> codes, float weightStep, float codeStep)
     {
         int n = layer.Inputs, offset = row * n;
         if (layer.FloatWeights is { } w)
@@ -155,14 +208,14 @@ public sealed class QuantizedMlp
             double sum = 0;
             for (int k = 0; k < n; k++)
             {
-                sum += (double)w[offset + k] * (codes is null ? h[k] : codes[k] * codeStep);
+                sum += (double)w[offset + k] * (codes.IsEmpty ? h[k] : codes[k] * codeStep);
             }
 
             return (float)sum;
         }
 
         int[] c = layer.Codes;
-        if (codes is not null)
+        if (!codes.IsEmpty)
         {
             long acc = 0; // exact: integer weights times integer activations
             for (int k = 0; k < n; k++)

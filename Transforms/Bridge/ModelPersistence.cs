@@ -34,29 +34,38 @@ internal static class ModelPersistence
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(ModelPersistence).Assembly.FullName);
 
-    public static void Save(ModelSaveContext ctx, IColumnMapping mapping)
-    {
-        ctx.CheckAtModel();
-        ctx.SetVersionInfo(GetVersionInfo());
-        ctx.SaveNonEmptyString(mapping.Kind);
-        byte[] payload = mapping.SavePayload();
-        ctx.Writer.Write(payload.Length);
-        ctx.Writer.Write(payload);
-    }
+    public static void Save(ModelSaveContext ctx, IColumnMapping mapping) =>
+        WriteEntry(ctx, GetVersionInfo(), mapping.Kind, mapping.SavePayload());
 
     // Factory for SignatureLoadModel.
     private static ITransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
-        string kind = ctx.LoadNonEmptyString();
+        var (kind, payload) = ReadEntry(ctx, GetVersionInfo());
+        return ModelPayload.Load(env, kind, payload);
+    }
+
+    /// <summary>Writes an MlRounding entry: version info, a tag (string table), then the length-prefixed payload.</summary>
+    public static void WriteEntry(ModelSaveContext ctx, VersionInfo version, string tag, byte[] payload)
+    {
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(version);
+        ctx.SaveNonEmptyString(tag);
+        ctx.Writer.Write(payload.Length);
+        ctx.Writer.Write(payload);
+    }
+
+    /// <summary>Reads an entry written by <see cref="WriteEntry"/>; the payload length is checked against the bytes left before allocating.</summary>
+    public static (string Tag, byte[] Payload) ReadEntry(ModelLoadContext ctx, VersionInfo version)
+    {
+        ctx.CheckAtModel(version);
+        string tag = ctx.LoadNonEmptyString();
         int length = ctx.Reader.ReadInt32();
         long left = ctx.Reader.BaseStream.Length - ctx.Reader.BaseStream.Position;
         if (length < 0 || length > left)
         {
-            throw new FormatException($"MlRounding model entry is corrupt: payload length {length} but {left} bytes left.");
+            throw new FormatException($"MlRounding entry '{tag}' is corrupt: payload length {length} but {left} bytes left.");
         }
 
-        byte[] payload = ctx.Reader.ReadBytes(length);
-        return ModelPayload.Load(env, kind, payload);
+        return (tag, ctx.Reader.ReadBytes(length));
     }
 }

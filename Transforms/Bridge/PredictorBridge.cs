@@ -39,26 +39,13 @@ internal static class PredictorBridge
 
     public static void Save(ModelSaveContext ctx, object model, string loader, byte[] payload)
     {
-        ctx.CheckAtModel();
-        ctx.SetVersionInfo(Version(loader));
         Type type = model.GetType();
-        ctx.SaveNonEmptyString($"{type.FullName}, {type.Assembly.GetName().Name}");
-        ctx.Writer.Write(payload.Length);
-        ctx.Writer.Write(payload);
+        ModelPersistence.WriteEntry(ctx, Version(loader), $"{type.FullName}, {type.Assembly.GetName().Name}", payload);
     }
 
     private static T Load<T>(IHostEnvironment env, ModelLoadContext ctx, string loader) where T : class
     {
-        ctx.CheckAtModel(Version(loader));
-        string typeName = ctx.LoadNonEmptyString();
-        int length = ctx.Reader.ReadInt32();
-        long left = ctx.Reader.BaseStream.Length - ctx.Reader.BaseStream.Position;
-        if (length < 0 || length > left)
-        {
-            throw new FormatException($"MlRounding predictor entry is corrupt: payload length {length} but {left} bytes left.");
-        }
-
-        byte[] payload = ctx.Reader.ReadBytes(length);
+        var (typeName, payload) = ModelPersistence.ReadEntry(ctx, Version(loader));
         Type? type = Type.GetType(typeName, throwOnError: false);
         if (type is null || !typeof(T).IsAssignableFrom(type) || type.Assembly.GetName().Name?.StartsWith("MlRounding.", StringComparison.Ordinal) != true)
         {

@@ -80,10 +80,6 @@ public sealed class AffineGrid : RoundingGrid
         ? Rounding.Layers.FakeQuantize(_scales[0], _zeroPoints[0], Range)
         : Rounding.Layers.FakeQuantizePerChannel(tensor(_scales), tensor(_zeroPoints), -1, Range);
 
-    internal override T Apply<T>(T x, int slot) => CreateRounder<T>(false).One(x, slot);
-
-    internal override T Code<T>(T x, int slot) => CreateRounder<T>(true).One(x, slot);
-
     internal override SpanRounder<T> CreateRounder<T>(bool codes) => new Rounder<T>(this, codes);
 
     /// <summary>Per-slot (or single) parameters in the element type; 1/s is rounded to T first, as LibTorch does.</summary>

@@ -38,8 +38,6 @@ public sealed class DecimalGrid : RoundingGrid
     /// <inheritdoc/>
     public override nn.Module<Tensor, Tensor> CreateLayer(RoundingGradient? gradient = null) => Rounding.Layers.RoundDecimals(Decimals, Midpoint, gradient);
 
-    internal override T Apply<T>(T x, int slot) => new Op<T>(this).Apply(x);
-
     internal override SpanRounder<T> CreateRounder<T>(bool codes) => new UniformRounder<T, Op<T>>(new Op<T>(this));
 
     private readonly struct Op<T> : IElementOp<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -13,6 +13,10 @@ namespace MlRounding;
 /// </summary>
 public abstract class RoundingGrid
 {
+    // The per-value rounders of Round(float) and Round(double), built once (an affine rounder converts its parameters).
+    private SpanRounder<float>? _float;
+    private SpanRounder<double>? _double;
+
     private protected RoundingGrid()
     {
     }
@@ -35,35 +39,37 @@ public abstract class RoundingGrid
     /// <returns>A new module.</returns>
     public abstract nn.Module<Tensor, Tensor> CreateLayer(RoundingGradient? gradient = null);
 
-    /// <summary>Rounds one value of slot <paramref name="slot"/>.</summary>
-    internal abstract T Apply<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Rounds one float32 value, exactly as the transform and <see cref="CreateLayer"/> do.</summary>
     /// <param name="x">The value.</param>
     /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
     /// <returns>The rounded value.</returns>
-    public float Round(float x, int slot = 0) => Apply(x, slot);
+    public float Round(float x, int slot = 0) => (_float ??= CreateRounder<float>(codes: false)).One(x, slot);
 
     /// <summary>Rounds one float64 value, exactly as the transform and <see cref="CreateLayer"/> do.</summary>
     /// <param name="x">The value.</param>
     /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
     /// <returns>The rounded value.</returns>
-    public double Round(double x, int slot = 0) => Apply(x, slot);
+    public double Round(double x, int slot = 0) => (_double ??= CreateRounder<double>(codes: false)).One(x, slot);
 
     /// <summary>Writes the grid in the versioned binary form used inside model files (see <see cref="Read"/>).</summary>
     /// <param name="writer">The destination.</param>
-    public void Write(BinaryWriter writer) => ModelPayload.WriteGrid(ArgumentNullExceptionHelper(writer), this);
+    public void Write(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ModelPayload.WriteGrid(writer, this);
+    }
 
     /// <summary>Reads a grid written by <see cref="Write(BinaryWriter)"/>.</summary>
     /// <param name="reader">The source.</param>
     /// <returns>The grid.</returns>
     /// <exception cref="FormatException">The bytes are not a valid grid.</exception>
-    public static RoundingGrid Read(BinaryReader reader) => ModelPayload.ReadGrid(ArgumentNullExceptionHelper(reader), "grid");
+    public static RoundingGrid Read(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return ModelPayload.ReadGrid(reader, "grid");
+    }
 
-    private static T ArgumentNullExceptionHelper<T>(T value) where T : class => value ?? throw new ArgumentNullException(nameof(value));
-
-    /// <summary>The integer code of one value (affine grids); NaN stays NaN.</summary>
-    internal virtual T Code<T>(T x, int slot) where T : unmanaged, IFloatingPointIeee754<T> => Apply(x, slot);
 
     /// <summary>This grid's rounding (or, with <paramref name="codes"/>, its integer codes) for element type T.</summary>
     internal abstract SpanRounder<T> CreateRounder<T>(bool codes) where T : unmanaged, IFloatingPointIeee754<T>;

@@ -41,8 +41,6 @@ public sealed class StepGrid : RoundingGrid
     /// <inheritdoc/>
     public override nn.Module<Tensor, Tensor> CreateLayer(RoundingGradient? gradient = null) => Rounding.Layers.RoundToStep(Step, Offset, Midpoint, gradient);
 
-    internal override T Apply<T>(T x, int slot) => new Op<T>(this).Apply(x);
-
     internal override SpanRounder<T> CreateRounder<T>(bool codes) => new UniformRounder<T, Op<T>>(new Op<T>(this));
 
     private readonly struct Op<T> : IElementOp<T> where T : unmanaged, IFloatingPointIeee754<T>

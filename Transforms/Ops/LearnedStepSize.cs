@@ -105,12 +105,11 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
             var zero = (Tensor)vars[2];
             long qmin = (long)vars[3], qmax = (long)vars[4];
             long dim = (long)vars[6];
-            using var scope = NewDisposeScope();
             var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
             var (output, _) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
             ctx.save_for_backward(new() { x, scale, zero });
             ctx.save_data("args", (qmin, qmax, (double)vars[5], dim));
-            return output.MoveToOuterDisposeScope();
+            return output;
         });
     }
 

@@ -95,11 +95,10 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
             var generator = vars[3] as Generator;
             ctx.save_for_backward(new() { x });
             ctx.save_data("f", f);
-            using var scope = NewDisposeScope();
             Tensor input = training
                 ? x + (rand(x.shape, dtype: x.dtype, device: x.device, generator: generator) - 0.5)
                 : x.round();
-            return f(input).MoveToOuterDisposeScope();
+            return f(input);
         });
     }
 

@@ -37,15 +37,17 @@ public static partial class Rounding
         return RoundDecimalsFunction.apply(x, decimals, midpoint, estimator ?? RoundingGradient.StraightThrough);
     }
 
+    /// <summary>10^|d| in the tensor's type (rounded to float32 for float32 tensors, as LibTorch does).</summary>
+    private static double PowerOfTen(Tensor x, int decimals)
+    {
+        double p = Math.Pow(10, Math.Abs(decimals));
+        return x.dtype == ScalarType.Float32 ? (float)p : p;
+    }
+
     /// <summary>The scaled value u = x * 10^d (d &gt;= 0) or x / 10^-d (d &lt; 0), in the tensor's type.</summary>
     internal static Tensor ScaleDecimals(Tensor x, int decimals)
     {
-        double p = Math.Pow(10, Math.Abs(decimals));
-        if (x.dtype == ScalarType.Float32)
-        {
-            p = (float)p;
-        }
-
+        double p = PowerOfTen(x, decimals);
         return decimals >= 0 ? x * p : x / p;
     }
 
@@ -54,16 +56,19 @@ public static partial class Rounding
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        double p = Math.Pow(10, Math.Abs(decimals));
-        if (x.dtype == ScalarType.Float32)
-        {
-            p = (float)p;
-        }
-
-        Tensor u = ScaleDecimals(x, decimals);
+        double p = PowerOfTen(x, decimals);
+        Tensor u = decimals >= 0 ? x * p : x / p;
         Tensor r = RoundWith(u, midpoint);
+        return UnlessOverflow(x, u, decimals >= 0 ? r / p : r * p).MoveToOuterDisposeScope();
+    }
 
-        Tensor y = decimals >= 0 ? r / p : r * p;
+    /// <summary>
+    /// <paramref name="y"/>, except x itself where the scaled value <paramref name="u"/> overflowed while x is finite
+    /// (x is then already on the grid).
+    /// </summary>
+    internal static Tensor UnlessOverflow(Tensor x, Tensor u, Tensor y)
+    {
+        using var scope = NewDisposeScope();
         Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
         return where(overflow, x, y).MoveToOuterDisposeScope();
     }

@@ -108,11 +108,9 @@ internal sealed class RoundToStepFunction : autograd.SingleTensorFunction<RoundT
             var (step, offset) = Rounding.TypedStep(x, (double)vars[1], (double)vars[2]);
             ctx.save_for_backward(new() { x });
             ctx.save_data("args", (step, offset, (RoundingGradient)vars[4]));
-            using var scope = NewDisposeScope();
             Tensor u = (x - offset) / step;
             Tensor y = Rounding.RoundWith(u, (MidpointRounding)vars[3]) * step + offset;
-            Tensor overflow = u.isfinite().logical_not().logical_and(x.isfinite());
-            return where(overflow, x, y).MoveToOuterDisposeScope();
+            return Rounding.UnlessOverflow(x, u, y);
         });
     }
 
