@@ -43,13 +43,16 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         RegisterComponents();
+        Layers = _layers.ToList();
+        WeightQuantizers = _weightQuantizers.ToList();
+        ActivationQuantizers = _activationQuantizers.ToList();
         if (options.Mode == QatMode.PostTraining)
         {
             SetQuantizersEnabled(false);
         }
     }
 
-    public IReadOnlyList<Linear> Layers => _layers.ToList();
+    public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();
 
     /// <summary>
     /// Gets or sets the step of the input grid when the features come from a single-scale <c>Quantize</c> transform
@@ -67,9 +70,9 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// <summary>output · scale + shift in float32, after the last layer and before an output rounding layer.</summary>
     private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h * OutputScale + OutputShift;
 
-    public IReadOnlyList<Quantizer> WeightQuantizers => _weightQuantizers.ToList();
+    public IReadOnlyList<Quantizer> WeightQuantizers { get; private set; } = Array.Empty<Quantizer>();
 
-    public IReadOnlyList<Quantizer> ActivationQuantizers => _activationQuantizers.ToList();
+    public IReadOnlyList<Quantizer> ActivationQuantizers { get; private set; } = Array.Empty<Quantizer>();
 
     public IEnumerable<Quantizer> Quantizers => _weightQuantizers.Concat(_activationQuantizers);
 
@@ -131,7 +134,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The evaluation forward pass, computed exactly as <see cref="QuantizedMlp.Forward"/> computes it in C#, so that the
+    /// The evaluation forward pass, computed exactly as <see cref="QuantizedMlp.Forward(ReadOnlySpan{float}, Span{float})"/> computes it in C#, so that the
     /// deployed model makes the same predictions as the trained one: a float input (or float activation) enters a layer
     /// through a float64 dot product rounded once to float32; integer activation codes meet integer weight codes in an
     /// exact integer dot product, scaled by (weight step · activation step) in float32; then the bias is added in

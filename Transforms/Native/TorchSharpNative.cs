@@ -32,7 +32,7 @@ public static class TorchSharpNative
     private const string MissingVersion = ElfVersionPatcher.MarkerVersion;
     private static readonly object Gate = new();
     private static bool _done;
-    private static IntPtr _handle;
+    private static bool _loadable;
     private static IntPtr _cachedHandle;
 
     /// <summary>Gets a one-line description of what <see cref="EnsureLoaded"/> did, for diagnostics.</summary>
@@ -53,7 +53,7 @@ public static class TorchSharpNative
                 _done = true;
                 try
                 {
-                    _handle = LoadOrFix();
+                    _loadable = MakeLoadable();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
                 {
@@ -61,7 +61,7 @@ public static class TorchSharpNative
                 }
             }
 
-            return _handle != IntPtr.Zero || !OperatingSystem.IsLinux();
+            return _loadable || !OperatingSystem.IsLinux();
         }
     }
 
@@ -72,49 +72,46 @@ public static class TorchSharpNative
 
     // Never loads LibTorch itself (a model that only scores in C# must not pay for it): it only makes the library in the
     // output loadable, in place when possible, else through a resolver that loads a patched copy when TorchSharp asks.
-    private static IntPtr LoadOrFix()
+    private static bool MakeLoadable()
     {
         if (!OperatingSystem.IsLinux())
         {
             Status = "not Linux: nothing to do";
-            return Loadable;
+            return true;
         }
 
         string? path = FindLibrary();
         if (path is null)
         {
             Status = "libLibTorchSharp.so not found next to the application";
-            return IntPtr.Zero;
+            return false;
         }
 
         byte[] image = File.ReadAllBytes(path);
         if (!ElfVersionPatcher.HasStrongRequirement(image, MissingVersion))
         {
             Status = "loadable as shipped or already patched: " + path;
-            return Loadable;
+            return true;
         }
 
         if (ElfVersionPatcher.SystemLibStdCxxHas(MissingVersion))
         {
             Status = "the system libstdc++ has " + MissingVersion + ": nothing to do";
-            return Loadable;
+            return true;
         }
 
         ElfVersionPatcher.MarkWeak(image, MissingVersion);
         if (TryReplace(path, image))
         {
             Status = "patched in place: " + path;
-            return Loadable;
+            return true;
         }
 
         System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
             name is "LibTorchSharp" or LibraryFile ? LoadFromCache(path, image) : IntPtr.Zero;
         Status = "output folder read-only: a patched copy will be loaded from the user cache on first use";
-        return Loadable;
+        return true;
     }
-
-    /// <summary>A non-zero marker: the library is loadable (it is not a handle).</summary>
-    private static readonly IntPtr Loadable = new(1);
 
     // The application folder is read-only: write the patched copy to a per-user cache, load the libraries it
     // needs from the original folder first (the loader then matches them by SONAME), and answer the runtime's
