@@ -76,7 +76,7 @@ internal static class TrainingRows
             getFeatures(ref row);
             row.CopyTo(dense);
             float label = getLabel();
-            if (!float.IsFinite(label) || !dense.All(float.IsFinite))
+            if (!float.IsFinite(label) || !AllFinite(dense))
             {
                 skipped++;
                 continue;
@@ -87,6 +87,19 @@ internal static class TrainingRows
         }
 
         return (new QatData(features.ToArray(), labels.ToArray(), featureCount), skipped);
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static Func<float> Getter<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, float> convert)

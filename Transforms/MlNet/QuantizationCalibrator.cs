@@ -104,11 +104,15 @@ internal static class QuantizationCalibrator
                 throw new InvalidOperationException($"Column '{column.Name}': a vector of {buffer.Length} values where {expected} were declared.");
             }
 
-            int slot = 0;
-            foreach (T value in buffer.DenseValues())
+            // Every slot counts, implicit zeros of a sparse vector included; no enumerator per row.
+            ReadOnlySpan<T> values = buffer.GetValues();
+            ReadOnlySpan<int> indices = buffer.IsDense ? default : buffer.GetIndices();
+            for (int slot = 0, k = 0; slot < buffer.Length; slot++)
             {
-                stats[perSlot ? slot : 0].Add(value.ToDouble(null));
-                slot++;
+                double value = buffer.IsDense ? values[slot].ToDouble(null)
+                    : k < indices.Length && indices[k] == slot ? values[k++].ToDouble(null)
+                    : 0;
+                stats[perSlot ? slot : 0].Add(value);
             }
         };
     }
