@@ -187,25 +187,26 @@ internal sealed class FakeQuantizeFunction : autograd.SingleTensorFunction<FakeQ
 {
     public override string Name => nameof(FakeQuantizeFunction);
 
-    // Not wrapped in GradientScope: the mask saved for backward must outlive this call (it joins the caller's scope).
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        double scale = (double)vars[1];
-        long zero = (long)vars[2], qmin = (long)vars[3], qmax = (long)vars[4];
-        if (TensorKernels.FakeQuantize(x, scale, zero, qmin, qmax) is var (y, bits))
+        return GradientScope.Run(() =>
         {
-            ctx.save_for_backward(new() { bits });
-            ctx.save_data("packed", true);
-            return y;
-        }
+            var x = (Tensor)vars[0];
+            double scale = (double)vars[1];
+            long zero = (long)vars[2], qmin = (long)vars[3], qmax = (long)vars[4];
+            if (TensorKernels.FakeQuantize(x, scale, zero, qmin, qmax) is var (y, bits))
+            {
+                GradientScope.SaveCreated(ctx, bits);
+                ctx.save_data("packed", true);
+                return y;
+            }
 
-        using var scope = NewDisposeScope();
-        double s = x.dtype == ScalarType.Float32 ? (float)scale : scale;
-        var (output, mask) = Rounding.FakeQuantizeComposite(x, tensor(s, x.dtype, x.device), tensor((double)zero, x.dtype, x.device), qmin, qmax);
-        ctx.save_for_backward(new() { mask.MoveToOuterDisposeScope() });
-        ctx.save_data("packed", false);
-        return output.MoveToOuterDisposeScope();
+            double s = x.dtype == ScalarType.Float32 ? (float)scale : scale;
+            var (output, mask) = Rounding.FakeQuantizeComposite(x, tensor(s, x.dtype, x.device), tensor((double)zero, x.dtype, x.device), qmin, qmax);
+            GradientScope.SaveCreated(ctx, mask);
+            ctx.save_data("packed", false);
+            return output;
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
@@ -225,20 +226,21 @@ internal sealed class FakeQuantizePerChannelFunction : autograd.SingleTensorFunc
 {
     public override string Name => nameof(FakeQuantizePerChannelFunction);
 
-    // Not wrapped in GradientScope: the mask saved for backward must outlive this call (it joins the caller's scope).
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        var scales = (Tensor)vars[1];
-        var zeroPoints = (Tensor)vars[2];
-        long dim = (long)vars[3], qmin = (long)vars[4], qmax = (long)vars[5];
-        using var scope = NewDisposeScope();
-        long[] shape = Rounding.ChannelShape(x, dim);
-        Tensor s = scales.detach().to(x.dtype, x.device).reshape(shape);
-        Tensor z = zeroPoints.detach().to(x.dtype, x.device).reshape(shape);
-        var (output, mask) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
-        ctx.save_for_backward(new() { mask.MoveToOuterDisposeScope() });
-        return output.MoveToOuterDisposeScope();
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            var scales = (Tensor)vars[1];
+            var zeroPoints = (Tensor)vars[2];
+            long dim = (long)vars[3], qmin = (long)vars[4], qmax = (long)vars[5];
+            long[] shape = Rounding.ChannelShape(x, dim);
+            Tensor s = scales.detach().to(x.dtype, x.device).reshape(shape);
+            Tensor z = zeroPoints.detach().to(x.dtype, x.device).reshape(shape);
+            var (output, mask) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
+            GradientScope.SaveCreated(ctx, mask);
+            return output;
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)

@@ -24,6 +24,19 @@ public static class GradientScope
         return gradients;
     }
 
+    /// <summary>
+    /// Saves tensors that <paramref name="ctx"/>'s backward needs and that were created inside <see cref="Run(Func{Tensor})"/>:
+    /// they are moved out of its scope (to the caller's) first, so they outlive the forward call. Inputs of the function
+    /// are not owned by the scope: save those with <c>ctx.save_for_backward</c> directly.
+    /// </summary>
+    /// <param name="ctx">The autograd context of the forward call.</param>
+    /// <param name="created">Tensors created in the forward pass.</param>
+    public static void SaveCreated(autograd.AutogradContext ctx, params Tensor[] created)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        ctx.save_for_backward(created.Select(t => t.MoveToOuterDisposeScope()).ToList());
+    }
+
     /// <summary>Runs <paramref name="body"/> in a new dispose scope and moves the returned tensor out of it.</summary>
     /// <param name="body">The forward computation.</param>
     /// <returns>The output.</returns>

@@ -64,14 +64,15 @@ internal sealed class ClippedFunction : autograd.SingleTensorFunction<ClippedFun
 {
     public override string Name => nameof(ClippedFunction);
 
-    // Not wrapped in GradientScope: the mask saved for backward must outlive this call (it joins the caller's scope).
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var x = (Tensor)vars[0];
-        double min = (double)vars[1], max = (double)vars[2];
-        using var scope = NewDisposeScope();
-        ctx.save_for_backward(new() { x.ge(min).logical_and(x.le(max)).MoveToOuterDisposeScope() });
-        return x.round().clamp(min, max).MoveToOuterDisposeScope();
+        return GradientScope.Run(() =>
+        {
+            var x = (Tensor)vars[0];
+            double min = (double)vars[1], max = (double)vars[2];
+            GradientScope.SaveCreated(ctx, x.ge(min).logical_and(x.le(max)));
+            return x.round().clamp(min, max);
+        });
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
