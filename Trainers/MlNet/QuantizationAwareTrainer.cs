@@ -129,10 +129,7 @@ public sealed class QuantizationAwareRegressionTrainer : QuantizationAwareTraine
     private protected override RegressionPredictionTransformer<QatRegressionModelParameters> MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema) =>
         TrainerBridge.Regression(Environment, new QatRegressionModelParameters(Environment, network), trainSchema, Options.FeatureColumnName);
 
-    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema)
-    {
-        yield return TrainerBridge.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-    }
+    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema) => TrainerBridge.RegressionOutputColumns();
 }
 
 /// <summary>Quantization-aware MLP binary classifier. Output: Score (logit), Probability, PredictedLabel.</summary>
@@ -145,12 +142,7 @@ public sealed class QuantizationAwareBinaryTrainer : QuantizationAwareTrainerBas
     private protected override BinaryPredictionTransformer<QatBinaryModelParameters> MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema) =>
         TrainerBridge.Binary(Environment, new QatBinaryModelParameters(Environment, network), trainSchema, Options.FeatureColumnName);
 
-    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema)
-    {
-        yield return TrainerBridge.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        yield return TrainerBridge.Column(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        yield return TrainerBridge.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false);
-    }
+    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema) => TrainerBridge.BinaryOutputColumns();
 }
 
 /// <summary>Quantization-aware MLP multiclass classifier. Output: Score (class probabilities), PredictedLabel (key).</summary>
@@ -166,7 +158,6 @@ public sealed class QuantizationAwareMulticlassTrainer : QuantizationAwareTraine
     private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema)
     {
         var label = inputSchema.FirstOrDefault(c => c.Name == Options.LabelColumnName);
-        yield return TrainerBridge.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
-        yield return TrainerBridge.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, label.ItemType ?? NumberDataViewType.UInt32, true);
+        return TrainerBridge.MulticlassOutputColumns(label);
     }
 }

@@ -68,15 +68,34 @@ public static class TrainerBridge
     public static void Log(IChannel channel, ChannelMessageKind kind, string message) =>
         channel.Send(new ChannelMessage(kind, MessageSensitivity.None, message));
 
-    /// <summary>A schema-shape column (its constructor is internal in ML.NET).</summary>
-    /// <param name="name">Name.</param>
-    /// <param name="kind">Scalar or vector.</param>
-    /// <param name="itemType">Item type.</param>
-    /// <param name="isKey">Whether it is a key.</param>
-    /// <param name="annotations">Annotations shape, or null.</param>
-    /// <returns>The column.</returns>
-    public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null) =>
-        new(name, kind, itemType, isKey, annotations);
+    /// <summary>The output columns of a regression trainer with ML.NET's own annotations (Score, marked as a trainer's score).</summary>
+    /// <returns>The columns.</returns>
+    public static IEnumerable<SchemaShape.Column> RegressionOutputColumns()
+    {
+        yield return new(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation()));
+    }
+
+    /// <summary>The output columns of a calibrated binary trainer with ML.NET's own annotations (Score, Probability, PredictedLabel).</summary>
+    /// <returns>The columns.</returns>
+    public static IEnumerable<SchemaShape.Column> BinaryOutputColumns()
+    {
+        yield return new(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation()));
+        yield return new(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation(true)));
+        yield return new(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false, new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation()));
+    }
+
+    /// <summary>
+    /// The output columns of a multiclass trainer with ML.NET's own annotations: the Score vector named by the label's
+    /// key values, and the PredictedLabel key carrying them, so that <c>MapKeyToValue</c> can follow the trainer.
+    /// </summary>
+    /// <param name="label">The label column's shape.</param>
+    /// <returns>The columns.</returns>
+    public static IEnumerable<SchemaShape.Column> MulticlassOutputColumns(SchemaShape.Column label)
+    {
+        var keyValues = label.Annotations?.Where(a => a.Name == AnnotationUtils.Kinds.KeyValues) ?? Enumerable.Empty<SchemaShape.Column>();
+        yield return new(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(label)));
+        yield return new(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(keyValues.Concat(AnnotationUtils.GetTrainerOutputAnnotation())));
+    }
 
     /// <summary>A schema shape from columns.</summary>
     /// <param name="columns">The columns.</param>

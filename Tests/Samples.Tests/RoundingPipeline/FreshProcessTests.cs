@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML;
 using MlRounding.Samples;
 
@@ -7,25 +6,6 @@ namespace MlRounding.Samples.Tests.RoundingPipeline;
 [TestClass]
 public sealed class FreshProcessTests
 {
-    /// <summary>Runs the sample program (built next to this test assembly) in a new process.</summary>
-    private static (int ExitCode, string Stdout, string Stderr) RunSample(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "RoundingPipeline.dll");
-        Assert.IsTrue(File.Exists(dll), dll);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        start.ArgumentList.Add(dll);
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Assert.IsTrue(process.WaitForExit(120_000), "the sample did not finish in 2 minutes");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
     [TestMethod]
     public void SavedHere_LoadedAndPredictedInAnotherProcess_BitIdentical()
     {
@@ -38,7 +18,7 @@ public sealed class FreshProcessTests
         try
         {
             ml.Model.Save(model, data.Schema, path);
-            var (code, stdout, stderr) = RunSample("load", path);
+            var (code, stdout, stderr) = SampleProcess.Run("RoundingPipeline", "load", path);
             Assert.AreEqual(0, code, stderr);
             string[] theirs = stdout.Replace("\r\n", "\n").Split('\n');
             string[] ours = expected.ToString().Replace("\r\n", "\n").Split('\n');
@@ -57,7 +37,7 @@ public sealed class FreshProcessTests
         string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.zip");
         try
         {
-            var (code, _, stderr) = RunSample("save", path);
+            var (code, _, stderr) = SampleProcess.Run("RoundingPipeline", "save", path);
             Assert.AreEqual(0, code, stderr);
             var ml = new MLContext();
             ITransformer loaded = ml.Model.Load(path, out var schema);

@@ -1,3 +1,4 @@
+using MlRounding.Tests.Shared;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

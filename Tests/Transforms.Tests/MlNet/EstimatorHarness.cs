@@ -1,3 +1,4 @@
+using MlRounding.Tests.Shared;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -8,14 +9,6 @@ namespace MlRounding.Tests.MlNet;
 /// the fitted transformer's schema), transform and save/load round trip with bit-identical values, and bad input
 /// rejected by both Fit and GetOutputSchema.
 /// </summary>
-internal static class Shapes
-{
-    /// <summary>ML.NET's SchemaShape.Create(DataViewSchema), internal in ML.NET 5, called by reflection.</summary>
-    public static SchemaShape Of(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
-            .Invoke(null, new object[] { schema })!;
-}
-
 internal static class EstimatorHarness
 {
     public static void Check<T>(MLContext ml, IEstimator<T> estimator, IDataView valid, IDataView? invalid = null)
