@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MlRounding.Cli.Commands;
+using Spectre.Console;
 
 namespace MlRounding.Cli;
 
@@ -12,13 +13,19 @@ internal static class MlroundCli
     /// <summary>Exit code of any other failure.</summary>
     public const int Failure = 1;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs one command line.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="stdout">Results (tables, CSV, the JSON line).</param>
+    /// <param name="stderr">Progress and errors.</param>
+    /// <param name="terminal">A live console on stderr for progress bars, or null for plain progress lines.</param>
+    /// <returns>The exit code.</returns>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal = null)
     {
         var root = new RootCommand("mlround: trainable rounding for ML.NET")
         {
             OpCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr),
-            TrainCommand.Create(stdout, stderr),
+            TrainCommand.Create(stdout, stderr, terminal),
             EvaluateCommand.CreateEvaluate(stdout),
             EvaluateCommand.CreatePredict(stdout),
         };

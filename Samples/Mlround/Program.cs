@@ -2,4 +2,4 @@ using MlRounding.Cli;
 using MlRounding.Native;
 
 TorchSharpNative.EnsureLoaded();
-return MlroundCli.Run(args, Console.Out, Console.Error);
+return MlroundCli.Run(args, Console.Out, Console.Error, TrainingDisplay.Terminal());

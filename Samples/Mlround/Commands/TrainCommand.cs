@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML;
 using MlRounding.Trainers;
+using Spectre.Console;
 
 namespace MlRounding.Cli.Commands;
 
 /// <summary><c>mlround train</c>: trains a model on a CSV through an ML.NET pipeline, prints held-out metrics and size, saves it.</summary>
 internal static class TrainCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal)
     {
         var data = new Option<string>("--data") { Description = "Training CSV (header, numeric columns)", Required = true };
         var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
@@ -91,7 +92,6 @@ internal static class TrainCommand
                 LearningRate = result.GetValue(rate),
                 Seed = result.GetValue(seed),
                 NumberOfThreads = 2,
-                Progress = new EpochLines(stderr),
             };
             if (options.Mode == QatMode.Float)
             {
@@ -102,7 +102,12 @@ internal static class TrainCommand
             var ml = new MLContext(seed: options.Seed);
             var trainView = TaskPipeline.ToDataView(ml, train);
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            ITransformer model = TaskPipeline.Build(ml, qatTask, options).Fit(trainView);
+            string validation = qatTask == QatTask.Regression ? "rmse" : "accuracy";
+            ITransformer model = TrainingDisplay.Run(terminal, stderr, options.MaxEpoch, validation, progress =>
+            {
+                options.Progress = progress;
+                return TaskPipeline.Build(ml, qatTask, options).Fit(trainView);
+            });
             double seconds = watch.Elapsed.TotalSeconds;
             var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TaskPipeline.ToDataView(ml, test));
             long bytes = TaskPipeline.ModelBytes(model);
@@ -178,10 +183,4 @@ internal static class TrainCommand
         "noise" => QatEstimator.Noise,
         _ => throw new ArgumentOutOfRangeException("estimator", $"--estimator: '{name}' is not lsq, ste, sigmoid, softmax, finite-difference, soft-round or noise."),
     };
-
-    private sealed class EpochLines(TextWriter writer) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => writer.WriteLine(
-            FormattableString.Invariant($"epoch {value.Epoch}: loss {value.TrainingLoss:0.0000}, validation {value.ValidationMetric:0.0000}"));
-    }
 }

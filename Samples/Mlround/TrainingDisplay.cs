@@ -1,0 +1,66 @@
+using Spectre.Console;
+using MlRounding.Trainers;
+
+namespace MlRounding.Cli;
+
+/// <summary>
+/// Shows training progress: a live bar (epoch, loss, validation metric, elapsed time) when stderr is a terminal,
+/// one plain line per epoch otherwise (logs, pipes, tests).
+/// </summary>
+internal static class TrainingDisplay
+{
+    /// <summary>A console for the live bar on stderr, or null when stderr is redirected or not interactive.</summary>
+    public static IAnsiConsole? Terminal()
+    {
+        if (Console.IsErrorRedirected)
+        {
+            return null;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return console.Profile.Capabilities.Interactive ? console : null;
+    }
+
+    /// <summary>Runs <paramref name="train"/>, giving it the reporter that draws its progress.</summary>
+    /// <param name="terminal">The live console, or null for plain lines.</param>
+    /// <param name="lines">Where plain lines go.</param>
+    /// <param name="maxEpoch">The epoch count the bar fills up to (early stopping completes it).</param>
+    /// <param name="validationName">What the validation metric is ("accuracy" or "rmse").</param>
+    /// <param name="train">The training.</param>
+    public static T Run<T>(IAnsiConsole? terminal, TextWriter lines, int maxEpoch, string validationName, Func<IProgress<QatProgress>, T> train)
+    {
+        if (terminal is null)
+        {
+            return train(new Lines(lines, validationName));
+        }
+
+        return terminal.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask("training", maxValue: maxEpoch);
+                T result = train(new Bar(task, maxEpoch, validationName));
+                task.Value = task.MaxValue;
+                return result;
+            });
+    }
+
+    private static string Describe(QatProgress p, int? maxEpoch, string validationName) => FormattableString.Invariant(
+        $"epoch {p.Epoch}{(maxEpoch is int m ? "/" + m : "")}: loss {p.TrainingLoss:0.0000}") +
+        (double.IsNaN(p.ValidationMetric) ? "" : FormattableString.Invariant($", validation {validationName} {p.ValidationMetric:0.0000}"));
+
+    private sealed class Lines(TextWriter writer, string validationName) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value) => writer.WriteLine(Describe(value, null, validationName));
+    }
+
+    private sealed class Bar(ProgressTask task, int maxEpoch, string validationName) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value)
+        {
+            task.Description = Markup.Escape(Describe(value, maxEpoch, validationName));
+            task.Value = value.Epoch;
+        }
+    }
+}

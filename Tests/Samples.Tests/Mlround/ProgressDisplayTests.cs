@@ -1,0 +1,41 @@
+using MlRounding.Cli;
+using Spectre.Console.Testing;
+
+namespace MlRounding.Samples.Tests.Mlround;
+
+/// <summary><c>mlround train</c>'s progress: a live bar on an interactive terminal, plain lines otherwise.</summary>
+[TestClass]
+public sealed class ProgressDisplayTests
+{
+    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+
+    [TestMethod]
+    public void InteractiveTerminal_LiveBarWithEpochLossAndValidation_NoPlainLines()
+    {
+        var terminal = new TestConsole().Interactive().EmitAnsiSequences().Width(120);
+        string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = MlroundCli.Run(new[] { "train", "--data", Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "4", "--out", model }, stdout, stderr, terminal);
+        Assert.AreEqual(0, code, stderr.ToString());
+        Assert.AreEqual("", stderr.ToString(), "the bar replaces the plain lines");
+        string bar = terminal.Output;
+        StringAssert.Contains(bar, "epoch 4/4: loss ");
+        StringAssert.Contains(bar, ", validation accuracy ");
+        StringAssert.Contains(bar, "100%");
+        StringAssert.Contains(stdout.ToString(), "accuracy: ", "results still go to stdout");
+        Directory.Delete(Path.GetDirectoryName(model)!, true);
+    }
+
+    [TestMethod]
+    public void NoTerminal_OnePlainLinePerEpoch()
+    {
+        string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
+        var (code, _, stderr) = CliRunner.Run("train", "--data", Data("diabetes.csv"), "--epochs", "3", "--out", model);
+        Assert.AreEqual(0, code, stderr);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        CollectionAssert.AreEqual(new[] { "epoch 1: loss", "epoch 2: loss", "epoch 3: loss" }, lines.Select(l => l[..13]).ToArray());
+        Assert.IsTrue(lines.All(l => l.Contains(", validation rmse ", StringComparison.Ordinal)), stderr);
+        Directory.Delete(Path.GetDirectoryName(model)!, true);
+    }
+}
