@@ -97,6 +97,13 @@ internal static class QatTraining
                 }
             }
 
+            if (!double.IsFinite(lossSum) || !Finite(network))
+            {
+                DisposeState(bestState);
+                network.Dispose();
+                throw Diverged(epoch, options);
+            }
+
             double metric = validation is null ? double.NaN : Evaluate(network, validation, options.Task);
             progress?.Report(new QatProgress(epoch, lossSum / train.Count, metric));
             if (validation is not null)
@@ -132,6 +139,17 @@ internal static class QatTraining
     }
 
     /// <summary>Post-training quantization: weight steps from max |w| per channel, activation steps from the ranges seen on the training rows.</summary>
+    /// <summary>Whether every parameter of the network is finite.</summary>
+    private static bool Finite(QatNetwork network)
+    {
+        using var scope = NewDisposeScope();
+        return network.parameters().All(p => p.isfinite().all().item<bool>());
+    }
+
+    /// <summary>The error of a run whose loss or weights became NaN or infinite (typically unnormalized, huge features).</summary>
+    private static InvalidOperationException Diverged(int epoch, QatOptions options) => new(FormattableString.Invariant(
+        $"Training diverged in epoch {epoch}: the loss or the weights became NaN or infinite. Normalize the features in '{options.FeatureColumnName}' (e.g. NormalizeMinMax or NormalizeMeanVariance) or lower LearningRate (now {options.LearningRate})."));
+
     private static void CalibrateAfterTraining(QatNetwork network, Tensor x)
     {
         using var scope = NewDisposeScope();

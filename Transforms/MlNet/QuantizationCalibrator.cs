@@ -56,6 +56,8 @@ internal static class QuantizationCalibrator
     /// <summary>
     /// Asymmetric: the range is widened to contain 0, scale = (hi - lo) / (qmax - qmin), zero point = qmin - round(lo / scale)
     /// (so 0 is exactly representable). Symmetric: scale = max(|lo|, |hi|) / qmax, zero point 0. A zero-width range gets scale 1.
+    /// Scales are clamped to [<see cref="Rounding.MinScale"/>, <see cref="Rounding.MaxScale"/>]; an asymmetric range too wide
+    /// for the largest scale is shrunk towards 0 in proportion (values beyond it saturate at the grid's ends).
     /// </summary>
     internal static (double Scale, long ZeroPoint) ScaleAndZeroPoint(double lo, double hi, QuantizationRange range, bool symmetric)
     {
@@ -71,6 +73,17 @@ internal static class QuantizationCalibrator
         if (!(hi > lo))
         {
             return (1, range.Min);
+        }
+
+        // Scales are bounded by Rounding.MaxScale: a wider range (e.g. values near the float limits) is shrunk towards 0
+        // in proportion, so both signs stay covered and the extremes saturate at the grid's ends. Halves avoid overflow.
+        double halfWidth = hi * 0.5 - lo * 0.5;
+        double maxHalfWidth = (range.Max - range.Min) * 0.5 * Rounding.MaxScale;
+        if (halfWidth > maxHalfWidth)
+        {
+            double shrink = maxHalfWidth / halfWidth;
+            lo *= shrink;
+            hi *= shrink;
         }
 
         double scale = Math.Clamp((hi - lo) / (range.Max - range.Min), Rounding.MinScale, Rounding.MaxScale);

@@ -20,7 +20,7 @@ public static class RoundingCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static RoundingEstimator Round(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, int decimals = 0, MidpointRounding midpoint = MidpointRounding.ToEven) =>
-        catalog.Round(new RoundOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Decimals = decimals, Midpoint = midpoint });
+        catalog.CheckDecimals(decimals, midpoint).Round(new RoundOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Decimals = decimals, Midpoint = midpoint });
 
     /// <summary>Rounds several columns to <paramref name="decimals"/> decimal places.</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -29,7 +29,7 @@ public static class RoundingCatalog
     /// <param name="midpoint">ToEven (default) or AwayFromZero.</param>
     /// <returns>The estimator.</returns>
     public static RoundingEstimator Round(this TransformsCatalog catalog, InputOutputColumnPair[] columns, int decimals = 0, MidpointRounding midpoint = MidpointRounding.ToEven) =>
-        catalog.Round(Pairs(columns).Select(p => new RoundOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Decimals = decimals, Midpoint = midpoint }).ToArray());
+        catalog.CheckDecimals(decimals, midpoint).Round(Pairs(columns).Select(p => new RoundOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Decimals = decimals, Midpoint = midpoint }).ToArray());
 
     /// <summary>Rounds columns to decimal places, one <see cref="RoundOptions"/> per column.</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -38,6 +38,12 @@ public static class RoundingCatalog
     public static RoundingEstimator Round(this TransformsCatalog catalog, params RoundOptions[] options)
     {
         CheckOptions(options);
+        foreach (var o in options)
+        {
+            Check.Decimals(o.Decimals, nameof(RoundOptions.Decimals));
+            Check.Midpoint(o.Midpoint, nameof(RoundOptions.Midpoint));
+        }
+
         var columns = options.Select(o => new RoundingColumn(Output(o.OutputColumnName), o.InputColumnName ?? o.OutputColumnName, new DecimalGrid(o.Decimals, o.Midpoint)));
         return new RoundingEstimator(CatalogEnvironment.Of(catalog), columns.ToArray());
     }
@@ -52,7 +58,7 @@ public static class RoundingCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static RoundingEstimator RoundToStep(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, double step = 1.0, double offset = 0.0, MidpointRounding midpoint = MidpointRounding.ToEven) =>
-        catalog.RoundToStep(new RoundToStepOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Step = step, Offset = offset, Midpoint = midpoint });
+        catalog.CheckStep(step, offset, midpoint).RoundToStep(new RoundToStepOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Step = step, Offset = offset, Midpoint = midpoint });
 
     /// <summary>Rounds several columns to the grid <paramref name="offset"/> + k <paramref name="step"/>.</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -62,7 +68,7 @@ public static class RoundingCatalog
     /// <param name="midpoint">ToEven (default) or AwayFromZero.</param>
     /// <returns>The estimator.</returns>
     public static RoundingEstimator RoundToStep(this TransformsCatalog catalog, InputOutputColumnPair[] columns, double step = 1.0, double offset = 0.0, MidpointRounding midpoint = MidpointRounding.ToEven) =>
-        catalog.RoundToStep(Pairs(columns).Select(p => new RoundToStepOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Step = step, Offset = offset, Midpoint = midpoint }).ToArray());
+        catalog.CheckStep(step, offset, midpoint).RoundToStep(Pairs(columns).Select(p => new RoundToStepOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Step = step, Offset = offset, Midpoint = midpoint }).ToArray());
 
     /// <summary>Rounds columns to step grids, one <see cref="RoundToStepOptions"/> per column.</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -71,6 +77,11 @@ public static class RoundingCatalog
     public static RoundingEstimator RoundToStep(this TransformsCatalog catalog, params RoundToStepOptions[] options)
     {
         CheckOptions(options);
+        foreach (var o in options)
+        {
+            Rounding.CheckStep(o.Step, o.Offset, o.Midpoint, nameof(RoundToStepOptions.Step), nameof(RoundToStepOptions.Offset), nameof(RoundToStepOptions.Midpoint));
+        }
+
         var columns = options.Select(o => new RoundingColumn(Output(o.OutputColumnName), o.InputColumnName ?? o.OutputColumnName, new StepGrid(o.Step, o.Offset, o.Midpoint)));
         return new RoundingEstimator(CatalogEnvironment.Of(catalog), columns.ToArray());
     }
@@ -86,7 +97,7 @@ public static class RoundingCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static QuantizingEstimator Quantize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, int bits = 8, bool symmetric = false, bool perSlot = false, QuantizeCalibration calibration = QuantizeCalibration.MinMax) =>
-        catalog.Quantize(new QuantizeOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Bits = bits, Symmetric = symmetric, PerSlot = perSlot, Calibration = calibration });
+        catalog.CheckBits(bits).Quantize(new QuantizeOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Bits = bits, Symmetric = symmetric, PerSlot = perSlot, Calibration = calibration });
 
     /// <summary>Quantizes several columns with the same settings (each column gets its own scale and zero point).</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -97,7 +108,7 @@ public static class RoundingCatalog
     /// <param name="calibration">How the range is chosen.</param>
     /// <returns>The estimator.</returns>
     public static QuantizingEstimator Quantize(this TransformsCatalog catalog, InputOutputColumnPair[] columns, int bits = 8, bool symmetric = false, bool perSlot = false, QuantizeCalibration calibration = QuantizeCalibration.MinMax) =>
-        catalog.Quantize(Pairs(columns).Select(p => new QuantizeOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Bits = bits, Symmetric = symmetric, PerSlot = perSlot, Calibration = calibration }).ToArray());
+        catalog.CheckBits(bits).Quantize(Pairs(columns).Select(p => new QuantizeOptions { OutputColumnName = p.Output, InputColumnName = p.Input, Bits = bits, Symmetric = symmetric, PerSlot = perSlot, Calibration = calibration }).ToArray());
 
     /// <summary>Quantizes columns, one <see cref="QuantizeOptions"/> per column.</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -109,7 +120,11 @@ public static class RoundingCatalog
         foreach (var o in options)
         {
             Output(o.OutputColumnName);
-            QuantizationRange.FromBits(o.Bits, o.Symmetric, o.NarrowRange); // checks Bits, naming "bits"
+            if (o.Bits < QuantizationRange.MinBits || o.Bits > QuantizationRange.MaxBits)
+            {
+                throw new ArgumentOutOfRangeException(nameof(QuantizeOptions.Bits), o.Bits, $"Bits must be in [{QuantizationRange.MinBits}, {QuantizationRange.MaxBits}].");
+            }
+
             if (!Enum.IsDefined(o.Calibration))
             {
                 throw new ArgumentOutOfRangeException(nameof(QuantizeOptions.Calibration), o.Calibration, "Calibration must be MinMax or Percentile.");
@@ -132,6 +147,27 @@ public static class RoundingCatalog
         }
 
         return new QuantizingEstimator(CatalogEnvironment.Of(catalog), options);
+    }
+
+    // The plain-argument overloads check their arguments under the arguments' names, the Options overloads under the
+    // options' property names; both then build the same estimator.
+    private static TransformsCatalog CheckDecimals(this TransformsCatalog catalog, int decimals, MidpointRounding midpoint)
+    {
+        Check.Decimals(decimals);
+        Check.Midpoint(midpoint);
+        return catalog;
+    }
+
+    private static TransformsCatalog CheckStep(this TransformsCatalog catalog, double step, double offset, MidpointRounding midpoint)
+    {
+        Rounding.CheckStep(step, offset, midpoint);
+        return catalog;
+    }
+
+    private static TransformsCatalog CheckBits(this TransformsCatalog catalog, int bits)
+    {
+        QuantizationRange.FromBits(bits, signed: false);
+        return catalog;
     }
 
     private static void CheckOptions<T>(T[] options)

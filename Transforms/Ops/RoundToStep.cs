@@ -24,11 +24,11 @@ public static partial class Rounding
         return RoundToStepFunction.apply(x, step, offset, midpoint, gradient ?? RoundingGradient.StraightThrough);
     }
 
-    internal static void CheckStep(double step, double offset, MidpointRounding midpoint)
+    internal static void CheckStep(double step, double offset, MidpointRounding midpoint, string stepName = "step", string offsetName = "offset", string midpointName = "midpoint")
     {
-        Check.InRange(step, MinScale, MaxScale, nameof(step));
-        Check.Finite(offset, nameof(offset));
-        Check.Midpoint(midpoint);
+        Check.InRange(step, MinScale, MaxScale, stepName);
+        Check.Finite(offset, offsetName);
+        Check.Midpoint(midpoint, midpointName);
     }
 
     /// <summary>Rounds with the given midpoint rule, no autograd.</summary>
