@@ -13,19 +13,23 @@ internal static class MlroundCli
     /// <summary>Exit code of any other failure.</summary>
     public const int Failure = 1;
 
+    /// <summary>Exit code of a run cancelled by Ctrl+C or SIGTERM (128 + SIGINT, as shells report it).</summary>
+    public const int Cancelled = 130;
+
     /// <summary>Runs one command line.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="stdout">Results (tables, CSV, the JSON line).</param>
     /// <param name="stderr">Progress and errors.</param>
     /// <param name="terminal">A live console on stderr for progress bars, or null for plain progress lines.</param>
+    /// <param name="cancellation">Stops training between steps; nothing is written then.</param>
     /// <returns>The exit code.</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal = null)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal = null, CancellationToken cancellation = default)
     {
         var root = new RootCommand("mlround: trainable rounding for ML.NET")
         {
             OpCommand.Create(stdout),
-            CompareCommand.Create(stdout, stderr),
-            TrainCommand.Create(stdout, stderr, terminal),
+            CompareCommand.Create(stdout, stderr, cancellation),
+            TrainCommand.Create(stdout, stderr, terminal, cancellation),
             EvaluateCommand.CreateEvaluate(stdout),
             EvaluateCommand.CreatePredict(stdout),
         };
@@ -33,17 +37,19 @@ internal static class MlroundCli
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-            {
-                stderr.WriteLine("error: " + error.Message);
-            }
+            stderr.WriteLine("error: " + parsed.Errors[0].Message); // the first is the cause; the rest follow from it
 
             return UsageError;
         }
 
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("cancelled: nothing was written.");
+            return Cancelled;
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException)
         {

@@ -12,7 +12,7 @@ namespace MlRounding.Cli.Commands;
 /// </summary>
 internal static class CompareCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
         var data = new Option<string?>("--data") { Description = "CSV file with a header and numeric columns (default: the bundled digits data)" };
         var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
@@ -49,7 +49,7 @@ internal static class CompareCommand
             }
 
             QatTask task = Comparison.InferTask(train.Select(r => r.Label));
-            var options = new QatOptions { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2 };
+            var options = new QatOptions { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
             stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (every 5th row)");
             var rows = Comparison.Run(train, test, task, widths, options, new Progress(stderr));
             PrintTable(stdout, rows);

@@ -9,7 +9,7 @@ namespace MlRounding.Cli.Commands;
 /// <summary><c>mlround train</c>: trains a model on a CSV through an ML.NET pipeline, prints held-out metrics and size, saves it.</summary>
 internal static class TrainCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal)
+    public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
         var data = new Option<string>("--data") { Description = "Training CSV (header, numeric columns)", Required = true };
         var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
@@ -33,6 +33,7 @@ internal static class TrainCommand
         };
         command.SetAction(result =>
         {
+            AtomicFile.CheckFolder(result.GetValue(output)!); // before training, not after
             CsvTable table = CsvTable.Read(result.GetValue(data)!);
             string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
             table.ColumnIndex(labelName);
@@ -92,13 +93,14 @@ internal static class TrainCommand
                 LearningRate = result.GetValue(rate),
                 Seed = result.GetValue(seed),
                 NumberOfThreads = 2,
+                CancellationToken = cancellation,
             };
             if (options.Mode == QatMode.Float)
             {
                 options.WeightBits = options.ActivationBits = 32;
             }
 
-            options.Validate();
+            ValidateNamingFlags(options);
             var ml = new MLContext(seed: options.Seed);
             var trainView = TaskPipeline.ToDataView(ml, train);
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -149,6 +151,31 @@ internal static class TrainCommand
 
         return System.Text.Json.JsonSerializer.Serialize(payload);
     }
+
+    /// <summary>The trainer's own checks, with the command-line flag named before the option's message.</summary>
+    internal static void ValidateNamingFlags(QatOptions options)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name && Flags.TryGetValue(name, out string? flag))
+        {
+            throw new ArgumentOutOfRangeException(flag, $"{flag}: {FirstLine(e.Message)}");
+        }
+    }
+
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        [nameof(QatOptions.WeightBits)] = "--weight-bits",
+        [nameof(QatOptions.ActivationBits)] = "--activation-bits",
+        [nameof(QatOptions.MaxEpoch)] = "--epochs",
+        [nameof(QatOptions.BatchSize)] = "--batch-size",
+        [nameof(QatOptions.LearningRate)] = "--learning-rate",
+        [nameof(QatOptions.HiddenLayers)] = "--hidden",
+    };
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Split(" (Parameter")[0].TrimEnd();
 
     private static void CheckLabels(IEnumerable<Comparison.Row> rows, QatTask task, string label)
     {
