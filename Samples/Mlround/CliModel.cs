@@ -47,6 +47,11 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
         CliModelInfo? info;
         try
         {
+            using (var stream = File.OpenRead(path))
+            {
+                ModelFileChecks.Verify(stream); // every entry's checksum, before anything parses it
+            }
+
             using var zip = ZipFile.OpenRead(path);
             var entry = zip.GetEntry(EntryName) ?? throw new FormatException($"'{path}' is not a model written by mlround train (no {EntryName}).");
             using var reader = new StreamReader(entry.Open());

@@ -1,0 +1,83 @@
+using System.IO.Compression;
+using System.IO.Hashing;
+using Microsoft.ML;
+
+namespace MlRounding;
+
+/// <summary>
+/// Checks a saved ML.NET model file before ML.NET parses it. ML.NET (through <see cref="ZipArchive"/>) does not verify
+/// the zip's CRC-32 checksums, and some of ML.NET's own entry readers (e.g. the binary schema of a prediction
+/// transformer) can loop on corrupted bytes; verifying every entry's checksum and size first turns accidental corruption
+/// (bit flips, truncation, a bad copy) into an <see cref="InvalidDataException"/> naming the entry.
+/// </summary>
+public static class ModelFileChecks
+{
+    /// <summary>Verifies the checksum and size of every entry of a model zip; the stream is left at position 0.</summary>
+    /// <param name="model">A seekable stream over the model file.</param>
+    /// <exception cref="InvalidDataException">The file is not a zip, or an entry's checksum or size does not match.</exception>
+    /// <exception cref="ArgumentException">The stream is not readable and seekable.</exception>
+    public static void Verify(Stream model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.CanRead || !model.CanSeek)
+        {
+            throw new ArgumentException("The model stream must be readable and seekable.", nameof(model));
+        }
+
+        model.Position = 0;
+        using (var archive = new ZipArchive(model, ZipArchiveMode.Read, leaveOpen: true))
+        {
+            byte[] buffer = new byte[81920];
+            foreach (ZipArchiveEntry entry in archive.Entries)
+            {
+                var crc = new Crc32();
+                long length = 0;
+                using Stream content = entry.Open();
+                int read;
+                while ((read = content.Read(buffer)) > 0)
+                {
+                    length += read;
+                    if (length > entry.Length)
+                    {
+                        throw new InvalidDataException($"Model file entry '{entry.FullName}' is corrupt: longer than its recorded size {entry.Length}.");
+                    }
+
+                    crc.Append(buffer.AsSpan(0, read));
+                }
+
+                if (length != entry.Length || crc.GetCurrentHashAsUInt32() != entry.Crc32)
+                {
+                    throw new InvalidDataException($"Model file entry '{entry.FullName}' is corrupt: its checksum or size does not match.");
+                }
+            }
+        }
+
+        model.Position = 0;
+    }
+
+    /// <summary>Verifies a model file (<see cref="Verify(Stream)"/>), then loads it with <c>mlContext.Model.Load</c>.</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">A seekable stream over the model file.</param>
+    /// <param name="inputSchema">The schema the model was saved with.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, Stream model, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        Verify(model);
+        return catalog.Load(model, out inputSchema);
+    }
+
+    /// <summary>Verifies a model file (<see cref="Verify(Stream)"/>), then loads it with <c>mlContext.Model.Load</c>.</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="filePath">The model file.</param>
+    /// <param name="inputSchema">The schema the model was saved with.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        using var stream = File.OpenRead(filePath);
+        return catalog.LoadVerified(stream, out inputSchema);
+    }
+}
