@@ -5,5 +5,11 @@ using MlRounding.Native;
 // Each benchmark class sets its own in-process job (see BenchmarkConfigs): the peers (LibTorch's kernels, ML.NET's
 // transforms) and our code share one process, one allocator and one thread pool.
 TorchSharpNative.EnsureLoaded();
+if (args is ["memory"])
+{
+    MlRounding.Benchmarks.TrainingMemoryProfile.Run(Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
     .Run(args, DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator));

@@ -104,6 +104,13 @@ internal static class QatTraining
                 throw Diverged(epoch, options);
             }
 
+            // Some TorchSharp objects that own native memory escape the step's dispose scope (inside the optimizer's
+            // step) and are released only by their finalizers, which a small managed heap rarely triggers: without this,
+            // RSS grew by ~110 MB over 50 epochs on digits; with it, it stays flat (docs/benchmarks.md). Costs well under
+            // a millisecond per epoch.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+
             double metric = validation is null ? double.NaN : Evaluate(network, validation, options.Task);
             progress?.Report(new QatProgress(epoch, lossSum / train.Count, metric));
             if (validation is not null)
