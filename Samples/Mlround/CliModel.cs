@@ -28,9 +28,15 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
     public void Save(MLContext ml, ITransformer model, DataViewSchema schema, string path) =>
         AtomicFile.Write(path, temp =>
         {
-            ml.Model.Save(model, schema, temp);
+            using (var file = File.Create(temp))
+            {
+                ml.Model.SaveDeterministic(model, schema, file); // same seed and threads: the same bytes
+            }
+
             using var zip = ZipFile.Open(temp, ZipArchiveMode.Update);
-            using var writer = new StreamWriter(zip.CreateEntry(EntryName).Open());
+            var info = zip.CreateEntry(EntryName);
+            info.LastWriteTime = ModelFiles.EntryTimestamp;
+            using var writer = new StreamWriter(info.Open());
             writer.Write(JsonSerializer.Serialize(this));
         });
 
@@ -49,7 +55,7 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
         {
             using (var stream = File.OpenRead(path))
             {
-                ModelFileChecks.Verify(stream); // every entry's checksum, before anything parses it
+                ModelFiles.Verify(stream); // every entry's checksum, before anything parses it
             }
 
             using var zip = ZipFile.OpenRead(path);

@@ -181,7 +181,7 @@ public sealed class DeterminismTests
                 .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 2 }))
                 .Fit(data);
             using var stream = new MemoryStream();
-            ml.Model.Save(model, data.Schema, stream);
+            ml.Model.SaveDeterministic(model, data.Schema, stream);
             return stream.ToArray();
         }
 

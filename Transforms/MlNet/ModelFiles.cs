@@ -5,13 +5,71 @@ using Microsoft.ML;
 namespace MlRounding;
 
 /// <summary>
-/// Checks a saved ML.NET model file before ML.NET parses it. ML.NET (through <see cref="ZipArchive"/>) does not verify
+/// Model files beyond <c>mlContext.Model.Save/Load</c>: a deterministic save (same model, same bytes), and a check of a
+/// saved file before ML.NET parses it. ML.NET (through <see cref="ZipArchive"/>) does not verify
 /// the zip's CRC-32 checksums, and some of ML.NET's own entry readers (e.g. the binary schema of a prediction
 /// transformer) can loop on corrupted bytes; verifying every entry's checksum and size first turns accidental corruption
 /// (bit flips, truncation, a bad copy) into an <see cref="InvalidDataException"/> naming the entry.
 /// </summary>
-public static class ModelFileChecks
+public static class ModelFiles
 {
+    /// <summary>The timestamp every entry of a deterministic save carries (the earliest a zip can record).</summary>
+    public static readonly DateTimeOffset EntryTimestamp = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Saves like <c>mlContext.Model.Save</c>, with every zip entry's timestamp set to <see cref="EntryTimestamp"/>, so
+    /// that the same model (e.g. trained with the same seed and thread count) gives a byte-identical file. The file is
+    /// written under a temporary name in the same folder, then moved into place.
+    /// </summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">The model.</param>
+    /// <param name="inputSchema">The schema of the model's input.</param>
+    /// <param name="filePath">The file to write.</param>
+    public static void SaveDeterministic(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string filePath)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        string full = Path.GetFullPath(filePath);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                catalog.SaveDeterministic(model, inputSchema, file);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Saves like <c>mlContext.Model.Save</c> into a stream, with every entry's timestamp set to <see cref="EntryTimestamp"/>.</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">The model.</param>
+    /// <param name="inputSchema">The schema of the model's input.</param>
+    /// <param name="stream">A writable stream.</param>
+    public static void SaveDeterministic(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(stream);
+        using var saved = new MemoryStream();
+        catalog.Save(model, inputSchema, saved);
+        saved.Position = 0;
+        using var source = new ZipArchive(saved, ZipArchiveMode.Read);
+        using var target = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (ZipArchiveEntry entry in source.Entries)
+        {
+            ZipArchiveEntry copy = target.CreateEntry(entry.FullName, CompressionLevel.Optimal);
+            copy.LastWriteTime = EntryTimestamp;
+            using Stream from = entry.Open();
+            using Stream to = copy.Open();
+            from.CopyTo(to);
+        }
+    }
+
     /// <summary>Verifies the checksum and size of every entry of a model zip; the stream is left at position 0.</summary>
     /// <param name="model">A seekable stream over the model file.</param>
     /// <exception cref="InvalidDataException">The file is not a zip, or an entry's checksum or size does not match.</exception>

@@ -4,9 +4,9 @@ using Microsoft.ML.Data;
 
 namespace MlRounding.Tests.MlNet;
 
-/// <summary><see cref="ModelFileChecks"/>: a corrupted entry is found by its checksum before ML.NET parses it.</summary>
+/// <summary><see cref="ModelFiles"/>: a corrupted entry is found by its checksum before ML.NET parses it.</summary>
 [TestClass]
-public sealed class ModelFileChecksTests
+public sealed class ModelFilesTests
 {
     private static byte[] SavedModel()
     {
@@ -46,7 +46,7 @@ public sealed class ModelFileChecksTests
         }
 
         zip[offset] ^= 0x5A;
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelFileChecks.Verify(new MemoryStream(zip)));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelFiles.Verify(new MemoryStream(zip)));
         StringAssert.StartsWith(e.Message, $"Model file entry '{name}' is corrupt");
     }
 
@@ -61,6 +61,45 @@ public sealed class ModelFileChecksTests
     public void UnseekableStream_ArgumentException()
     {
         using var pipe = new System.IO.Pipes.AnonymousPipeServerStream();
-        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentException>(() => ModelFileChecks.Verify(pipe)).ParamName);
+        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentException>(() => ModelFiles.Verify(pipe)).ParamName);
+    }
+
+    [TestMethod]
+    public void SaveDeterministic_FixedTimestamps_SameBytes_LoadsLikeSave()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(TestRow.Make(50));
+        var model = ml.Transforms.Round("A", "F", 2).Append(ml.Transforms.Quantize("Q", "FV", bits: 4)).Fit(data);
+        byte[] Save()
+        {
+            using var stream = new MemoryStream();
+            ml.Model.SaveDeterministic(model, data.Schema, stream);
+            return stream.ToArray();
+        }
+
+        byte[] first = Save();
+        using (var archive = new ZipArchive(new MemoryStream(first)))
+        {
+            Assert.IsTrue(archive.Entries.All(e => e.LastWriteTime == ModelFiles.EntryTimestamp), "every entry carries the fixed timestamp");
+        }
+
+        CollectionAssert.AreEqual(first, Save());
+        var loaded = ml.Model.LoadVerified(new MemoryStream(first), out _);
+        CollectionAssert.AreEqual(model.Transform(data).GetColumn<float>("A").ToArray(), loaded.Transform(data).GetColumn<float>("A").ToArray());
+    }
+
+    [TestMethod]
+    public void SaveDeterministic_ToAFile_ReplacesItWhole_NoTemporaryLeft()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(TestRow.Make(10));
+        var model = ml.Transforms.Round("A", "F", 1).Fit(data);
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        string path = Path.Combine(dir, "model.zip");
+        File.WriteAllText(path, "old");
+        ml.Model.SaveDeterministic(model, data.Schema, path);
+        Assert.IsNotNull(ml.Model.LoadVerified(path, out _));
+        CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray());
+        Directory.Delete(dir, true);
     }
 }
