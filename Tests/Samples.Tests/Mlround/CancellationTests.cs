@@ -40,7 +40,7 @@ public sealed class CancellationTests
     }
 
     [TestMethod]
-    public void SigInt_OnTheRealProgram_Exit130_NoFile()
+    public void SigTerm_OnTheRealProgram_Exit130_NoFile()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
@@ -67,7 +67,7 @@ public sealed class CancellationTests
         };
         process.BeginErrorReadLine();
         Assert.IsTrue(firstEpoch.Task.Wait(120_000), "training started: " + stderr);
-        using (var kill = Process.Start("kill", new[] { "-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }))
+        using (var kill = Process.Start("kill", new[] { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }))
         {
             kill.WaitForExit();
         }
@@ -78,7 +78,7 @@ public sealed class CancellationTests
             process.Kill(entireProcessTree: true);
         }
 
-        Assert.IsTrue(exited, "the program stopped after SIGINT");
+        Assert.IsTrue(exited, "the program stopped after SIGTERM");
         process.WaitForExit();
         Assert.AreEqual(MlroundCli.Cancelled, process.ExitCode, stderr.ToString());
         StringAssert.Contains(stderr.ToString(), "cancelled: nothing was written.");
