@@ -3,8 +3,9 @@ using MlRounding.Cli;
 
 namespace MlRounding.Samples.Tests.Mlround;
 
-/// <summary>Cancelling <c>mlround train</c> (a token, or Ctrl+C / SIGINT on the real program) stops training, exits
-/// with 130 and leaves no file, not even a temporary one.</summary>
+/// <summary>Cancelling <c>mlround train</c> (a token, or SIGTERM on the real program; Ctrl+C/SIGINT takes the same path,
+/// but a shell that starts a job in the background without job control makes it ignore SIGINT, so the test sends
+/// SIGTERM) stops training, exits with 130 and leaves no file, not even a temporary one.</summary>
 [TestClass]
 public sealed class CancellationTests
 {
