@@ -97,6 +97,12 @@ public static class TrainerBridge
         yield return new(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(keyValues.Concat(AnnotationUtils.GetTrainerOutputAnnotation())));
     }
 
+    /// <summary>The output and input column names of a fitted normalizer, in the order of <c>GetNormalizerModelParameters</c> (ML.NET keeps them internal).</summary>
+    /// <param name="normalizer">The normalizer.</param>
+    /// <returns>One pair per column.</returns>
+    public static IReadOnlyList<(string Output, string Input)> NormalizerColumns(Microsoft.ML.Transforms.NormalizingTransformer normalizer) =>
+        (normalizer ?? throw new ArgumentNullException(nameof(normalizer))).Columns.Select(c => (c.Name, c.InputColumnName)).ToList();
+
     /// <summary>A schema shape from columns.</summary>
     /// <param name="columns">The columns.</param>
     /// <returns>The shape.</returns>

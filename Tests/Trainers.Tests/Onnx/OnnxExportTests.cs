@@ -1,0 +1,189 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MlRounding.Trainers.Onnx;
+
+namespace MlRounding.Trainers.Tests.Onnx;
+
+/// <summary>ONNX Runtime on the exported file reproduces the C# scorer (same labels, scores within 1e-5 relative).</summary>
+[TestClass]
+public sealed class OnnxExportTests
+{
+    private static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+
+    public sealed class Digit
+    {
+        [LoadColumn(0, 63), VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+
+        [LoadColumn(64)] public float Label { get; set; }
+    }
+
+    private static (IDataView Train, IDataView Test, float[][] TestPixels) Digits(MLContext ml)
+    {
+        var rows = ml.Data.CreateEnumerable<Digit>(ml.Data.LoadFromTextFile<Digit>(DataFile("digits.csv"), hasHeader: true, separatorChar: ','), false).ToList();
+        var test = rows.Where((_, i) => i % 5 == 0).ToList();
+        return (ml.Data.LoadFromEnumerable(rows.Where((_, i) => i % 5 != 0)), ml.Data.LoadFromEnumerable(test), test.Select(r => r.Pixels).ToArray());
+    }
+
+    internal static Dictionary<string, float[]> RunOnnx(byte[] onnx, string input, float[][] rows, params string[] outputs)
+    {
+        using var session = new InferenceSession(onnx);
+        var tensor = new DenseTensor<float>(rows.SelectMany(r => r).ToArray(), new[] { rows.Length, rows[0].Length });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, tensor) });
+        return outputs.ToDictionary(o => o, o =>
+        {
+            var value = results.Single(r => r.Name == o);
+            return value.Value switch
+            {
+                Tensor<float> f => f.ToArray(),
+                Tensor<long> l => l.ToArray().Select(v => (float)v).ToArray(),
+                Tensor<bool> b => b.ToArray().Select(v => v ? 1f : 0f).ToArray(),
+                var other => throw new InvalidOperationException(other.GetType().Name),
+            };
+        });
+    }
+
+    internal static void AssertClose(float[] expected, float[] actual, double relative, string what)
+    {
+        Assert.HasCount(expected.Length, actual, what);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double scale = Math.Max(Math.Abs(expected[i]), Math.Abs(actual[i]));
+            Assert.IsLessThanOrEqualTo(relative * scale, Math.Abs(expected[i] - actual[i]), $"{what}[{i}]: {expected[i]} vs {actual[i]}");
+        }
+    }
+
+    private static byte[] Export(MLContext ml, ITransformer model, DataViewSchema schema)
+    {
+        using var stream = new MemoryStream();
+        ml.Model.ExportToOnnx(model, schema, stream);
+        return stream.ToArray();
+    }
+
+    [TestMethod]
+    [DataRow(4, 8)]
+    [DataRow(8, 8)]
+    [DataRow(2, 8)]
+    [DataRow(1, 4)]
+    public void Multiclass_OnnxRuntimeReproducesTheScorer(int weightBits, int activationBits)
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, test, pixels) = Digits(ml);
+        var model = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 8, NumberOfThreads = 2 }))
+            .Fit(train);
+        byte[] onnx = Export(ml, model, train.Schema);
+        var ours = model.Transform(test);
+        float[] score = ours.GetColumn<float[]>("Score").SelectMany(s => s).ToArray();
+        float[] label = ours.GetColumn<uint>("PredictedLabel").Select(k => (float)(k - 1)).ToArray();
+        var theirs = RunOnnx(onnx, "Pixels", pixels, "Score", "PredictedLabel");
+        CollectionAssert.AreEqual(label, theirs["PredictedLabel"], "same predicted labels");
+        AssertClose(score, theirs["Score"], 1e-5, "Score");
+    }
+
+    private sealed class Patient
+    {
+        [LoadColumn(0, 9), VectorType(10)] public float[] Baseline { get; set; } = new float[10];
+
+        [LoadColumn(10)] public float Progression { get; set; }
+    }
+
+    [TestMethod]
+    public void Regression_WithQuantizedInputsAndCentsOnTheOutput_OnnxRuntimeReproducesTheScorer()
+    {
+        // The features come from a Quantize transform (the network keeps its input grid) and the output is rounded to
+        // cents by an extra rounding layer: both export as the same float operations as in C#.
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromTextFile<Patient>(DataFile("diabetes.csv"), hasHeader: true, separatorChar: ',');
+        var options = new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 16 }, WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 2 };
+        options.RoundingLayers.Add(new QatRoundingLayer { Grid = new DecimalGrid(2), Position = 2 });
+        var model = ml.Transforms.NormalizeMeanVariance("Normalized", "Baseline")
+            .Append(ml.Transforms.Quantize("Features", "Normalized", bits: 6))
+            .Append(ml.Regression.Trainers.QuantizationAware(options))
+            .Fit(data);
+        Assert.IsGreaterThan(0f, model.LastTransformer.Model.Network.InputStep, "the input grid is kept");
+        float[][] rows = ml.Data.CreateEnumerable<Patient>(data, false).Select(p => p.Baseline).ToArray();
+        float[] ours = model.Transform(data).GetColumn<float>("Score").ToArray();
+        var theirs = RunOnnx(Export(ml, model, data.Schema), "Baseline", rows, "Score");
+        AssertClose(ours, theirs["Score"], 1e-5, "Score");
+        Assert.IsTrue(theirs["Score"].All(v => MathF.Round(v * 100) / 100 == v), "ONNX Runtime's scores are cents too");
+    }
+
+    [TestMethod]
+    public void Binary_OnnxRuntimeReproducesScoreProbabilityAndLabel()
+    {
+        var ml = new MLContext(seed: 1);
+        var table = File.ReadAllLines(DataFile("breast_cancer.csv")).Skip(1)
+            .Select(l => l.Split(',').Select(v => v == "true" ? 1f : v == "false" ? 0f : float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        var rows = table.Select(r => new Tumour { Features = r[..^1], Benign = r[^1] != 0 }).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows, Tumour.Schema(rows[0].Features.Length));
+        var model = ml.Transforms.NormalizeMinMax("Scaled", "Features")
+            .Append(ml.BinaryClassification.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Benign", FeatureColumnName = "Scaled", HiddenLayers = new[] { 16 }, WeightBits = 2, MaxEpoch = 10, NumberOfThreads = 2 }))
+            .Fit(data);
+        var scored = model.Transform(data);
+        var theirs = RunOnnx(Export(ml, model, data.Schema), "Features", rows.Select(r => r.Features).ToArray(), "Score", "Probability", "PredictedLabel");
+        AssertClose(scored.GetColumn<float>("Score").ToArray(), theirs["Score"], 1e-5, "Score");
+        AssertClose(scored.GetColumn<float>("Probability").ToArray(), theirs["Probability"], 1e-5, "Probability");
+        CollectionAssert.AreEqual(scored.GetColumn<bool>("PredictedLabel").Select(b => b ? 1f : 0f).ToArray(), theirs["PredictedLabel"]);
+    }
+
+    private sealed class Tumour
+    {
+        public float[] Features { get; set; } = Array.Empty<float>();
+
+        public bool Benign { get; set; }
+
+        public static SchemaDefinition Schema(int size)
+        {
+            var schema = SchemaDefinition.Create(typeof(Tumour));
+            schema[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+            return schema;
+        }
+    }
+
+    private sealed class Values
+    {
+        [VectorType(4)] public float[] X { get; set; } = new float[4];
+    }
+
+    [TestMethod]
+    public void Transforms_RoundRoundToStepQuantize_SameValuesInOnnxRuntime()
+    {
+        var ml = new MLContext(seed: 1);
+        var random = new Random(3);
+        var rows = Enumerable.Range(0, 500).Select(i => new Values { X = Enumerable.Range(0, 4).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 4)))).ToArray() }).ToList();
+        rows.Add(new Values { X = new[] { 2.5f, -2.5f, 0.125f, -0.375f } });               // ties
+        rows.Add(new Values { X = new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f } });
+        rows.Add(new Values { X = new[] { float.MaxValue, -float.MaxValue, 1e-30f, 3e38f } }); // overflow keeps the value
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = ml.Transforms.Round("Cents", "X", decimals: 2)
+            .Append(ml.Transforms.Round("Hundreds", "X", decimals: -2, midpoint: MidpointRounding.AwayFromZero))
+            .Append(ml.Transforms.RoundToStep("Quarters", "X", step: 0.25, offset: 0.1, midpoint: MidpointRounding.AwayFromZero))
+            .Append(ml.Transforms.Quantize(new QuantizeOptions { OutputColumnName = "Q", InputColumnName = "Cents", Bits = 5, PerSlot = true, CodesColumnName = "Codes" }))
+            .Fit(data);
+        var theirs = RunOnnx(Export(ml, model, data.Schema), "X", rows.Select(r => r.X).ToArray(), "Cents", "Hundreds", "Quarters", "Q", "Codes");
+        var scored = model.Transform(data);
+        foreach (string column in theirs.Keys)
+        {
+            float[] ours = scored.GetColumn<float[]>(column).SelectMany(v => v).ToArray();
+            for (int i = 0; i < ours.Length; i++)
+            {
+                // Equal values (NaN matches NaN); the sign of a zero may differ for away-from-zero rounding.
+                Assert.IsTrue(ours[i] == theirs[column][i] || (float.IsNaN(ours[i]) && float.IsNaN(theirs[column][i])),
+                    $"{column}[{i}] (input {rows[i / 4].X[i % 4]:R}): {ours[i]:R} vs {theirs[column][i]:R}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void UnsupportedStep_NotSupportedNamingIt()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new Values() });
+        var model = ml.Transforms.Expression("Y", "x => x * 2", "X").Fit(data);
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => Export(ml, model, data.Schema));
+        StringAssert.StartsWith(e.Message, "ExpressionTransformer cannot be exported to ONNX by MlRounding");
+    }
+}
