@@ -125,7 +125,7 @@ public static class OnnxExport
                     break;
 
                 case ColumnConcatenatingTransformer concat:
-                    foreach (var (output, inputs) in concat.Columns)
+                    foreach (var (output, inputs) in MlRounding.Bridge.TrainerBridge.ConcatenatedColumns(concat))
                     {
                         var parts = inputs.Select(Column).ToArray();
                         Produce(output, parts.Length == 1 ? parts[0].Tensor : g.Node("Concat", parts.Select(p => p.Tensor).ToArray(), Int("axis", 1)), parts.Sum(p => p.Width));

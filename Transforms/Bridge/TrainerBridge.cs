@@ -103,6 +103,12 @@ public static class TrainerBridge
     public static IReadOnlyList<(string Output, string Input)> NormalizerColumns(Microsoft.ML.Transforms.NormalizingTransformer normalizer) =>
         (normalizer ?? throw new ArgumentNullException(nameof(normalizer))).Columns.Select(c => (c.Name, c.InputColumnName)).ToList();
 
+    /// <summary>The output column and its input columns of each concatenation of a fitted <c>Concatenate</c> (ML.NET keeps them internal).</summary>
+    /// <param name="concatenation">The transformer.</param>
+    /// <returns>One entry per output column.</returns>
+    public static IReadOnlyList<(string Output, string[] Inputs)> ConcatenatedColumns(ColumnConcatenatingTransformer concatenation) =>
+        (concatenation ?? throw new ArgumentNullException(nameof(concatenation))).Columns.Select(c => (c.outputColumnName, c.inputColumnNames)).ToList();
+
     /// <summary>A schema shape from columns.</summary>
     /// <param name="columns">The columns.</param>
     /// <returns>The shape.</returns>

@@ -71,7 +71,8 @@ public sealed class OnnxExportTests
         var ml = new MLContext(seed: 1);
         var (train, test, pixels) = Digits(ml);
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+            .Append(ml.Transforms.Concatenate("Concatenated", "Pixels"))
+            .Append(ml.Transforms.NormalizeMinMax("Features", "Concatenated"))
             .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 8, NumberOfThreads = 2 }))
             .Fit(train);
         byte[] onnx = Export(ml, model, train.Schema);
@@ -185,5 +186,48 @@ public sealed class OnnxExportTests
         var model = ml.Transforms.Expression("Y", "x => x * 2", "X").Fit(data);
         var e = Assert.ThrowsExactly<NotSupportedException>(() => Export(ml, model, data.Schema));
         StringAssert.StartsWith(e.Message, "ExpressionTransformer cannot be exported to ONNX by MlRounding");
+    }
+
+    private sealed class OnnxScores
+    {
+        [ColumnName("Score")] public float[] Score { get; set; } = Array.Empty<float>();
+
+        [ColumnName("PredictedLabel")] public long[] PredictedLabel { get; set; } = Array.Empty<long>();
+    }
+
+    [TestMethod]
+    public void ApplyOnnxModel_ConsumesTheExport_InAPipelineThatSavesAndLoads()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, test, _) = Digits(ml);
+        var model = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 5, NumberOfThreads = 2 }))
+            .Fit(train);
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string onnx = Path.Combine(dir, "digits.onnx");
+            ml.Model.ExportToOnnx(model, train.Schema, onnx);
+            var onnxPipeline = ml.Transforms.ApplyOnnxModel(new[] { "Score", "PredictedLabel" }, new[] { "Pixels" }, onnx).Fit(test);
+            string zip = Path.Combine(dir, "onnx-pipeline.zip");
+            ml.Model.Save(onnxPipeline, test.Schema, zip);
+            File.Delete(onnx); // ApplyOnnxModel keeps the ONNX bytes inside the saved model
+            var loaded = new MLContext().Model.Load(zip, out _);
+            var viaOnnx = ml.Data.CreateEnumerable<OnnxScores>(loaded.Transform(test), reuseRowObject: false).ToList();
+            var ours = model.Transform(test);
+            float[][] scores = ours.GetColumn<float[]>("Score").ToArray();
+            uint[] labels = ours.GetColumn<uint>("PredictedLabel").ToArray();
+            Assert.HasCount(scores.Length, viaOnnx);
+            for (int i = 0; i < scores.Length; i++)
+            {
+                AssertClose(scores[i], viaOnnx[i].Score, 1e-5, $"row {i} Score");
+                Assert.AreEqual(labels[i] - 1, (uint)viaOnnx[i].PredictedLabel.Single(), $"row {i}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }
