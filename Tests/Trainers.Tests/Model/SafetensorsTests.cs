@@ -1,0 +1,69 @@
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers.Tests.Model;
+
+/// <summary>Safetensors export and import (TorchSharp.PyBridge): the reloaded network scores bit-identically.</summary>
+[TestClass]
+public sealed class SafetensorsTests
+{
+    [TestMethod]
+    [DataRow(4, 8)]
+    [DataRow(1, 8)]
+    [DataRow(32, 32)]
+    public void RoundTrip_ScoresBitIdentical_TensorsNamedForPyTorch(int weightBits, int activationBits)
+    {
+        var network = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 16 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 2, NumberOfThreads = 2 });
+        string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            network.SaveSafetensors(path);
+            var loaded = QuantizedMlpSafetensors.LoadSafetensors(path);
+            for (int i = 0; i < Digits.Test.Count; i++)
+            {
+                var x = Digits.Test.Features.AsSpan(i * 64, 64);
+                CollectionAssert.AreEqual(network.Forward(x), loaded.Forward(x), $"row {i}");
+            }
+
+            Assert.AreEqual(network.ParameterBytes, loaded.ParameterBytes);
+            using var scope = NewDisposeScope();
+            var state = Safetensors.LoadStateDict(path);
+            if (weightBits == 32)
+            {
+                Assert.AreEqual(ScalarType.Float32, state["layers.0.weight"].dtype);
+            }
+            else
+            {
+                Assert.AreEqual(ScalarType.Int8, state["layers.0.weight_codes"].dtype);
+                CollectionAssert.AreEqual(new long[] { 16, 64 }, state["layers.0.weight_codes"].shape);
+                Assert.AreEqual(16L, state["layers.0.weight_scale"].numel(), "per-channel scales");
+            }
+
+            Assert.AreEqual(2L, state["task"].item<long>());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void MissingTensor_FormatExceptionNamingIt()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var scope = NewDisposeScope())
+            {
+                Safetensors.SaveStateDict(path, new Dictionary<string, Tensor> { ["layers.0.bias"] = zeros(3) });
+            }
+
+            var e = Assert.ThrowsExactly<FormatException>(() => QuantizedMlpSafetensors.LoadSafetensors(path));
+            StringAssert.Contains(e.Message, "tensor 'layers.0.weight_bits' is missing");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
