@@ -32,6 +32,7 @@ internal static class MlroundCli
             TrainCommand.Create(stdout, stderr, terminal, cancellation),
             EvaluateCommand.CreateEvaluate(stdout),
             EvaluateCommand.CreatePredict(stdout),
+            ExportCommand.Create(stdout),
         };
 
         ParseResult parsed = root.Parse(args);
@@ -51,7 +52,7 @@ internal static class MlroundCli
             stderr.WriteLine("cancelled: nothing was written.");
             return Cancelled;
         }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or NotSupportedException)
         {
             stderr.WriteLine("error: " + FirstLine(e.Message));
             return UsageError;

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Microsoft.ML;
+using MlRounding.Trainers;
+using MlRounding.Trainers.Onnx;
+
+namespace MlRounding.Cli.Commands;
+
+/// <summary><c>mlround export</c>: a model written by <c>train</c> as ONNX (the whole scoring pipeline), and optionally its network as safetensors.</summary>
+internal static class ExportCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
+        var output = new Option<string>("--out") { Required = true, Description = "ONNX file to write (input 'Features': the feature columns in the training CSV's order)" };
+        var safetensors = new Option<string?>("--safetensors") { Description = "Also write the trained weights and quantization parameters as safetensors" };
+        var command = new Command("export", "Export a trained model to ONNX (and safetensors).") { model, output, safetensors };
+        command.SetAction(result =>
+        {
+            var ml = new MLContext();
+            var (loaded, info) = CliModelInfo.Load(ml, result.GetValue(model)!);
+            string onnx = result.GetValue(output)!;
+            AtomicFile.CheckFolder(onnx);
+            var schema = TaskPipeline.ToDataView(ml, new List<Comparison.Row> { new() { Features = new float[info.Features.Length] } }).Schema;
+            ml.Model.ExportToOnnx(loaded, schema, onnx);
+            stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
+            if (result.GetValue(safetensors) is { } path)
+            {
+                QuantizedMlp network = TaskPipeline.Network(loaded) ?? throw new FormatException("the model holds no quantization-aware network.");
+                AtomicFile.CheckFolder(path);
+                network.SaveSafetensors(path);
+                stdout.WriteLine($"wrote {path}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

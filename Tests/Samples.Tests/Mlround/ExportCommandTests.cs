@@ -1,0 +1,62 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace MlRounding.Samples.Tests.Mlround;
+
+/// <summary><c>mlround export</c>: ONNX Runtime on the exported file predicts what <c>mlround predict</c> writes.</summary>
+[TestClass]
+public sealed class ExportCommandTests
+{
+    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+
+    [TestMethod]
+    public void Export_OnnxRuntimeMatchesPredict_SafetensorsWritten()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string model = Path.Combine(dir, "model.zip"), onnx = Path.Combine(dir, "model.onnx"), weights = Path.Combine(dir, "model.safetensors"), predictions = Path.Combine(dir, "p.csv");
+            Assert.AreEqual(0, CliRunner.Run("train", "--data", Data("digits.csv"), "--epochs", "5", "--weight-bits", "4", "--hidden", "32", "--out", model).ExitCode);
+            var (code, stdout, stderr) = CliRunner.Run("export", "--model", model, "--out", onnx, "--safetensors", weights);
+            Assert.AreEqual(0, code, stderr);
+            StringAssert.Contains(stdout, "input 'Features': p0, p1");
+            Assert.IsTrue(File.Exists(weights));
+            Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", Data("digits.csv"), "--out", predictions).ExitCode);
+
+            string[] lines = File.ReadAllLines(Data("digits.csv"));
+            float[][] features = lines.Skip(1).Select(l => l.Split(',')[..64].Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+            using var session = new InferenceSession(onnx);
+            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", new DenseTensor<float>(features.SelectMany(f => f).ToArray(), new[] { features.Length, 64 })) });
+            float[] scores = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
+            long[] labels = results.Single(r => r.Name == "PredictedLabel").AsTensor<long>().ToArray();
+            string[][] expected = CliRunner.Rows(File.ReadAllText(predictions));
+            for (int i = 0; i < expected.Length; i++)
+            {
+                // Digits' labels 0..9 map to keys in order of appearance; predict writes the original label value.
+                float[] rowScores = expected[i][1..].Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                for (int c = 0; c < 10; c++)
+                {
+                    Assert.AreEqual(rowScores[c], scores[i * 10 + c], 1e-5 * Math.Max(1e-30, Math.Abs(rowScores[c])), $"row {i} class {c}");
+                }
+
+                Assert.AreEqual(Array.IndexOf(rowScores, rowScores.Max()), (int)labels[i], $"row {i}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
+    public void Export_MissingModel_Exit2_NoFile()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        var (code, _, stderr) = CliRunner.Run("export", "--model", Path.Combine(dir, "nope.zip"), "--out", Path.Combine(dir, "m.onnx"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(stderr, "does not exist");
+        Assert.IsEmpty(Directory.GetFileSystemEntries(dir));
+        Directory.Delete(dir, true);
+    }
+}
