@@ -177,6 +177,15 @@ public static class OnnxExport
         return g.Model("Exported by MlRounding: rounding and quantization-aware layers as ONNX (QDQ) operators.");
     }
 
+    /// <summary>The network alone, with a graph input named "Features".</summary>
+    internal static ModelProto BuildNetwork(QuantizedMlp network)
+    {
+        var g = new OnnxGraph();
+        g.Input("Features", DataType.Float, network.FeatureCount);
+        Network(g, "Features", network);
+        return g.Model("Exported by MlRounding: a quantization-aware network.");
+    }
+
     private static IEnumerable<ITransformer> Flatten(ITransformer model) =>
         model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : new[] { model };
 
