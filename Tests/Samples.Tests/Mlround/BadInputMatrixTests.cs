@@ -8,37 +8,35 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class BadInputMatrixTests
 {
-    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
-
     /// <summary>Entry name, then: arguments ({dir} is a fresh folder, {model} a file in it), exit code, text expected on stderr, files written into {dir} first.</summary>
     private static readonly Dictionary<string, (string[] Args, int Code, string Expected, (string Name, string Text)[] Files)> Entries = new()
     {
         ["missing data file"] = (new[] { "train", "--data", "{dir}/missing.csv", "--out", "{model}" }, 2, "data file '{dir}/missing.csv' does not exist", []),
         ["empty file"] = (new[] { "train", "--data", "{dir}/empty.csv", "--out", "{model}" }, 2, "is empty: expected a header row and data rows", [("empty.csv", "")]),
         ["header only"] = (new[] { "train", "--data", "{dir}/header.csv", "--out", "{model}" }, 2, "has a header but no data rows", [("header.csv", "a,b,Label\n")]),
-        ["unknown label column"] = (new[] { "train", "--data", Data("digits.csv"), "--label", "Nope", "--out", "{model}" }, 2, "unknown column 'Nope'", []),
-        ["label does not fit binary"] = (new[] { "train", "--data", Data("diabetes.csv"), "--task", "binary", "--out", "{model}" }, 2, "which does not fit a binary task", []),
+        ["unknown label column"] = (new[] { "train", "--data", CliRunner.Data("digits.csv"), "--label", "Nope", "--out", "{model}" }, 2, "unknown column 'Nope'", []),
+        ["label does not fit binary"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--task", "binary", "--out", "{model}" }, 2, "which does not fit a binary task", []),
         ["label does not fit multiclass"] = (new[] { "train", "--data", "{dir}/frac.csv", "--task", "multiclass", "--out", "{model}" }, 2, "label column 'Label' holds 0.5, which does not fit a multiclass task", [("frac.csv", "a,Label\n1,0.5\n2,1\n3,2\n4,1\n5,0\n")]),
         ["infinite label for regression"] = (new[] { "train", "--data", "{dir}/inf.csv", "--task", "regression", "--out", "{model}" }, 2, "holds Infinity, which does not fit a regression task", [("inf.csv", "a,Label\n1,Infinity\n2,1\n3,2\n4,1\n5,0\n")]),
         ["non-numeric feature"] = (new[] { "train", "--data", "{dir}/text.csv", "--out", "{model}" }, 2, "row 3, column 'colour': 'red' is not a number", [("text.csv", "colour,Label\n1,0\nred,1\n")]),
         ["ragged row"] = (new[] { "train", "--data", "{dir}/ragged.csv", "--out", "{model}" }, 2, "row 2: 3 cells, the header has 2", [("ragged.csv", "a,Label\n1,2,3\n")]),
         ["every label NaN"] = (new[] { "train", "--data", "{dir}/nan.csv", "--task", "regression", "--out", "{model}" }, 2, "holds NaN, which does not fit a regression task", [("nan.csv", "a,Label\n1,NaN\n2,NaN\n3,NaN\n")]),
-        ["weight bits out of range"] = (new[] { "train", "--data", Data("diabetes.csv"), "--weight-bits", "12", "--out", "{model}" }, 2, "--weight-bits: WeightBits must be 1, 2..8 or 32.", []),
-        ["activation bits out of range"] = (new[] { "train", "--data", Data("diabetes.csv"), "--activation-bits", "1", "--out", "{model}" }, 2, "--activation-bits: ActivationBits must be 2..16 or 32.", []),
-        ["zero epochs"] = (new[] { "train", "--data", Data("diabetes.csv"), "--epochs", "0", "--out", "{model}" }, 2, "--epochs: MaxEpoch must be positive.", []),
-        ["zero batch size"] = (new[] { "train", "--data", Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive.", []),
-        ["non-positive learning rate"] = (new[] { "train", "--data", Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
-        ["zero hidden size"] = (new[] { "train", "--data", Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
-        ["test fraction out of range"] = (new[] { "train", "--data", Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),
-        ["unknown estimator"] = (new[] { "train", "--data", Data("diabetes.csv"), "--estimator", "magic", "--out", "{model}" }, 2, "--estimator: 'magic' is not lsq", []),
-        ["unknown mode"] = (new[] { "train", "--data", Data("diabetes.csv"), "--mode", "int4", "--out", "{model}" }, 2, "--mode: 'int4' is not qat, ptq or float.", []),
-        ["unknown task"] = (new[] { "train", "--data", Data("diabetes.csv"), "--task", "ranking", "--out", "{model}" }, 2, "--task: 'ranking' is not regression, binary or multiclass.", []),
-        ["output folder missing"] = (new[] { "train", "--data", Data("diabetes.csv"), "--epochs", "1", "--out", "{dir}/no/model.zip" }, 2, "the folder of '{dir}/no/model.zip' does not exist.", []),
-        ["evaluate: missing model"] = (new[] { "evaluate", "--model", "{model}", "--data", Data("digits.csv") }, 2, "model file '{model}' does not exist.", []),
-        ["evaluate: not a model"] = (new[] { "evaluate", "--model", "{dir}/fake.zip", "--data", Data("digits.csv") }, 2, "'{dir}/fake.zip' is not a valid model file", [("fake.zip", "not a zip")]),
+        ["weight bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", "{model}" }, 2, "--weight-bits: WeightBits must be 1, 2..8 or 32.", []),
+        ["activation bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--activation-bits", "1", "--out", "{model}" }, 2, "--activation-bits: ActivationBits must be 2..16 or 32.", []),
+        ["zero epochs"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "0", "--out", "{model}" }, 2, "--epochs: MaxEpoch must be positive.", []),
+        ["zero batch size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive.", []),
+        ["non-positive learning rate"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
+        ["zero hidden size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
+        ["test fraction out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),
+        ["unknown estimator"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--estimator", "magic", "--out", "{model}" }, 2, "--estimator: 'magic' is not lsq", []),
+        ["unknown mode"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--mode", "int4", "--out", "{model}" }, 2, "--mode: 'int4' is not qat, ptq or float.", []),
+        ["unknown task"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--task", "ranking", "--out", "{model}" }, 2, "--task: 'ranking' is not regression, binary or multiclass.", []),
+        ["output folder missing"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "1", "--out", "{dir}/no/model.zip" }, 2, "the folder of '{dir}/no/model.zip' does not exist.", []),
+        ["evaluate: missing model"] = (new[] { "evaluate", "--model", "{model}", "--data", CliRunner.Data("digits.csv") }, 2, "model file '{model}' does not exist.", []),
+        ["evaluate: not a model"] = (new[] { "evaluate", "--model", "{dir}/fake.zip", "--data", CliRunner.Data("digits.csv") }, 2, "'{dir}/fake.zip' is not a valid model file", [("fake.zip", "not a zip")]),
         ["compare: bits out of range"] = (new[] { "compare", "--bits", "8,9" }, 2, "--bits: '9' is not a bit width in 1..8.", []),
         ["compare: zero epochs"] = (new[] { "compare", "--epochs", "0" }, 2, "--epochs must be positive.", []),
-        ["unknown flag"] = (new[] { "train", "--data", Data("diabetes.csv"), "--bitz", "4" }, 2, "--bitz", []),
+        ["unknown flag"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--bitz", "4" }, 2, "--bitz", []),
     };
 
     public static IEnumerable<object[]> Names => Entries.Keys.Select(k => new object[] { k });
@@ -75,13 +73,13 @@ public sealed class BadInputMatrixTests
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         string model = Path.Combine(dir, "model.zip");
-        var (trained, _, err) = CliRunner.Run("train", "--data", Data("diabetes.csv"), "--epochs", "2", "--out", model);
+        var (trained, _, err) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "2", "--out", model);
         Assert.AreEqual(0, trained, err);
         byte[] before = File.ReadAllBytes(model);
-        var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", Data("digits.csv"), "--out", Path.Combine(dir, "p.csv"));
+        var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("digits.csv"), "--out", Path.Combine(dir, "p.csv"));
         Assert.AreEqual(2, code);
         StringAssert.Contains(stderr, "unknown column 'age'");
-        var (retrain, _, _) = CliRunner.Run("train", "--data", Data("diabetes.csv"), "--weight-bits", "12", "--out", model);
+        var (retrain, _, _) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", model);
         Assert.AreEqual(2, retrain);
         CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "no prediction file, no temporary");
         CollectionAssert.AreEqual(before, File.ReadAllBytes(model), "a failed run leaves the existing model as it was");

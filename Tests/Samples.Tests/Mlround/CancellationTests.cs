@@ -9,8 +9,6 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class CancellationTests
 {
-    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
-
     /// <summary>Cancels the token when the first epoch line is written.</summary>
     private sealed class CancelOnFirstEpoch(CancellationTokenSource source) : StringWriter
     {
@@ -30,7 +28,7 @@ public sealed class CancellationTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         using var source = new CancellationTokenSource();
         var stderr = new CancelOnFirstEpoch(source);
-        int code = MlroundCli.Run(new[] { "train", "--data", Data("digits.csv"), "--epochs", "50", "--out", Path.Combine(dir, "model.zip") }, new StringWriter(), stderr, cancellation: source.Token);
+        int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("digits.csv"), "--epochs", "50", "--out", Path.Combine(dir, "model.zip") }, new StringWriter(), stderr, cancellation: source.Token);
         Assert.AreEqual(MlroundCli.Cancelled, code, stderr.ToString());
         string[] lines = stderr.ToString().TrimEnd().Split('\n');
         Assert.HasCount(2, lines, "training stopped before a second epoch ended: " + stderr);
@@ -45,7 +43,7 @@ public sealed class CancellationTests
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "mlround.dll"), "train", "--data", Data("digits.csv"), "--epochs", "100000", "--out", Path.Combine(dir, "model.zip") })
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "mlround.dll"), "train", "--data", CliRunner.Data("digits.csv"), "--epochs", "100000", "--out", Path.Combine(dir, "model.zip") })
         {
             start.ArgumentList.Add(a);
         }

@@ -13,6 +13,9 @@ internal static class CliRunner
         return (code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>A bundled data file, copied next to the tests.</summary>
+    public static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+
     public static string[][] Rows(string csv) =>
         csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(line => line.Trim().Split(',')).ToArray();
 }

@@ -8,8 +8,6 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class ExportCommandTests
 {
-    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
-
     [TestMethod]
     public void Export_OnnxRuntimeMatchesPredict_SafetensorsWritten()
     {
@@ -17,14 +15,14 @@ public sealed class ExportCommandTests
         try
         {
             string model = Path.Combine(dir, "model.zip"), onnx = Path.Combine(dir, "model.onnx"), weights = Path.Combine(dir, "model.safetensors"), predictions = Path.Combine(dir, "p.csv");
-            Assert.AreEqual(0, CliRunner.Run("train", "--data", Data("digits.csv"), "--epochs", "5", "--weight-bits", "4", "--hidden", "32", "--out", model).ExitCode);
+            Assert.AreEqual(0, CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--epochs", "5", "--weight-bits", "4", "--hidden", "32", "--out", model).ExitCode);
             var (code, stdout, stderr) = CliRunner.Run("export", "--model", model, "--out", onnx, "--safetensors", weights);
             Assert.AreEqual(0, code, stderr);
             StringAssert.Contains(stdout, "input 'Features': p0, p1");
             Assert.IsTrue(File.Exists(weights));
-            Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", Data("digits.csv"), "--out", predictions).ExitCode);
+            Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("digits.csv"), "--out", predictions).ExitCode);
 
-            string[] lines = File.ReadAllLines(Data("digits.csv"));
+            string[] lines = File.ReadAllLines(CliRunner.Data("digits.csv"));
             float[][] features = lines.Skip(1).Select(l => l.Split(',')[..64].Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
             using var session = new InferenceSession(onnx);
             using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", new DenseTensor<float>(features.SelectMany(f => f).ToArray(), new[] { features.Length, 64 })) });

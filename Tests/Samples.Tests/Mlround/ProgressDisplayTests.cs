@@ -7,8 +7,6 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class ProgressDisplayTests
 {
-    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
-
     [TestMethod]
     public void InteractiveTerminal_LiveBarWithEpochLossAndValidation_NoPlainLines()
     {
@@ -16,7 +14,7 @@ public sealed class ProgressDisplayTests
         string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = MlroundCli.Run(new[] { "train", "--data", Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "4", "--out", model }, stdout, stderr, terminal);
+        int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "4", "--out", model }, stdout, stderr, terminal);
         Assert.AreEqual(0, code, stderr.ToString());
         Assert.AreEqual("", stderr.ToString(), "the bar replaces the plain lines");
         string bar = terminal.Output;
@@ -31,7 +29,7 @@ public sealed class ProgressDisplayTests
     public void NoTerminal_OnePlainLinePerEpoch()
     {
         string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
-        var (code, _, stderr) = CliRunner.Run("train", "--data", Data("diabetes.csv"), "--epochs", "3", "--out", model);
+        var (code, _, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "3", "--out", model);
         Assert.AreEqual(0, code, stderr);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         CollectionAssert.AreEqual(new[] { "epoch 1: loss", "epoch 2: loss", "epoch 3: loss" }, lines.Select(l => l[..13]).ToArray());

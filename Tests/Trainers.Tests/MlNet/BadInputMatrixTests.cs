@@ -31,6 +31,20 @@ public sealed class BadInputMatrixTests
 
     private static IDataView View(MLContext ml, IEnumerable<Row> rows) => ml.Data.LoadFromEnumerable(rows);
 
+    /// <summary>The warnings ML.NET's log receives from now on.</summary>
+    private static List<string> Warnings(MLContext ml)
+    {
+        var warnings = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
+            {
+                warnings.Add(e.Message);
+            }
+        };
+        return warnings;
+    }
+
     [TestMethod]
     public void WrongLabelType_Regression_NamesTheColumn()
     {
@@ -77,8 +91,7 @@ public sealed class BadInputMatrixTests
     public void NaNAndInfiniteFeatures_RowsSkippedWithAWarning()
     {
         var ml = new MLContext(1);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) warnings.Add(e.Message); };
+        var warnings = Warnings(ml);
         var rows = Rows();
         rows[0].Features[1] = float.NaN;
         rows[1].Features[0] = float.PositiveInfinity;
@@ -92,8 +105,7 @@ public sealed class BadInputMatrixTests
     public void NaNAndInfiniteLabels_RowsSkippedWithAWarning()
     {
         var ml = new MLContext(1);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) warnings.Add(e.Message); };
+        var warnings = Warnings(ml);
         var rows = Rows();
         rows[0].Label = float.NaN;
         rows[1].Label = float.PositiveInfinity;
@@ -119,8 +131,7 @@ public sealed class BadInputMatrixTests
         var train = View(ml, Rows());
         var keys = ml.Data.LoadFromEnumerable(new[] { new { Label = 0f }, new { Label = 1f } });
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keys).Fit(train).Transform(train);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) warnings.Add(e.Message); };
+        var warnings = Warnings(ml);
         ml.MulticlassClassification.Trainers.QuantizationAware(Small()).Fit(keyed);
         int missing = Rows().Count(r => r.Label == 2);
         Assert.IsTrue(warnings.Any(w => w.Contains($"Skipped {missing} training rows", StringComparison.Ordinal)), string.Join("\n", warnings));
