@@ -66,6 +66,14 @@ public sealed class QuantizedLayer
     /// <summary>Gets the unpacked weight codes, row-major, for scoring.</summary>
     internal int[] Codes { get; }
 
+    /// <summary>The weights as float64 (codes, or float weights), for the vectorized float-input dot products; built once.</summary>
+    internal double[] WeightsAsDouble => _weightsAsDouble ??= FloatWeights is { } w ? w.Select(v => (double)v).ToArray() : Codes.Select(c => (double)c).ToArray();
+
+    private double[]? _weightsAsDouble;
+
+    /// <summary>Whether an int32 dot product of this layer's codes with codes up to <paramref name="codeMax"/> cannot overflow.</summary>
+    internal bool Int32DotFits(long codeMax) => codeMax > 0 && (long)Inputs * Math.Max(Math.Abs(CodeMin), (1L << Math.Max(0, WeightBits - 1))) * codeMax < int.MaxValue;
+
     /// <summary>Gets the bytes of this layer's parameters as stored: packed codes or float weights, steps, biases, activation step.</summary>
     public long ParameterBytes => (FloatWeights is null ? PackedWeights.Length : FloatWeights.Length * 4L) + WeightSteps.Length * 4L + Bias.Length * 4L + (ActivationBits == 32 ? 0 : 4);
 }

@@ -104,6 +104,7 @@ public sealed class QuantizedMlp
         RoundAt(0, h);
         Span<int> codes = _codes.AsSpan(0, 0);
         float codeStep = 1;
+        long codeMax = 0; // the largest code of the current codes when bounded by a grid, 0 when unbounded (input codes)
         if (InputStep > 0 && !_roundingAt[0])
         {
             codes = _codes.AsSpan(0, FeatureCount);
@@ -120,10 +121,11 @@ public sealed class QuantizedMlp
         {
             QuantizedLayer layer = Layers[l];
             Span<float> y = next.AsSpan(0, layer.Outputs);
+            ReadOnlySpan<double> hd = layer.FloatWeights is not null || codes.IsEmpty ? Doubles(h, codes, codeStep) : default;
             for (int j = 0; j < layer.Outputs; j++)
             {
                 float step = layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j];
-                y[j] = Dot(layer, j, h, codes, step, codeStep) + layer.Bias[j];
+                y[j] = Dot(layer, j, hd, codes, step, codeStep, codeMax) + layer.Bias[j];
             }
 
             codes = _codes.AsSpan(0, 0);
@@ -151,6 +153,7 @@ public sealed class QuantizedMlp
                     }
 
                     codeStep = layer.ActivationStep;
+                    codeMax = layer.ActivationMax;
                 }
             }
 
@@ -199,40 +202,91 @@ public sealed class QuantizedMlp
         }
     }
 
-    // The same operations, in the same order, as QatNetwork's evaluation forward pass (see there).
-    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<float> h, ReadOnlySpan<int> codes, float weightStep, float codeStep)
+    // The same operations as QatNetwork's evaluation forward pass (see there): float inputs meet the weights in a
+    // float64 dot product, integer codes meet integer weights in an exact integer dot product scaled by the two steps.
+    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<double> hd, ReadOnlySpan<int> codes, float weightStep, float codeStep, long codeMax)
     {
         int n = layer.Inputs, offset = row * n;
-        if (layer.FloatWeights is { } w)
+        if (layer.FloatWeights is not null)
         {
-            double sum = 0;
-            for (int k = 0; k < n; k++)
-            {
-                sum += (double)w[offset + k] * (codes.IsEmpty ? h[k] : codes[k] * codeStep);
-            }
-
-            return (float)sum;
+            return (float)DotDouble(layer.WeightsAsDouble.AsSpan(offset, n), hd);
         }
 
-        int[] c = layer.Codes;
         if (!codes.IsEmpty)
         {
-            long acc = 0; // exact: integer weights times integer activations
-            for (int k = 0; k < n; k++)
-            {
-                acc += (long)c[offset + k] * codes[k];
-            }
-
+            long acc = layer.Int32DotFits(codeMax) ? DotInt32(layer.Codes.AsSpan(offset, n), codes) : DotInt64(layer.Codes.AsSpan(offset, n), codes);
             return (float)acc * (weightStep * codeStep);
         }
 
-        double s = 0;
-        for (int k = 0; k < n; k++)
+        return (float)(DotDouble(layer.WeightsAsDouble.AsSpan(offset, n), hd) * weightStep);
+    }
+
+    [ThreadStatic]
+    private static double[]? _inputAsDouble;
+
+    /// <summary>The layer input as float64 (values, or codes times their step in float32 first), in a per-thread buffer.</summary>
+    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, ReadOnlySpan<int> codes, float codeStep)
+    {
+        int n = codes.IsEmpty ? h.Length : codes.Length;
+        if (_inputAsDouble is null || _inputAsDouble.Length < n)
         {
-            s += c[offset + k] * (double)h[k];
+            _inputAsDouble = new double[Math.Max(n, 256)];
         }
 
-        return (float)(s * weightStep);
+        Span<double> d = _inputAsDouble.AsSpan(0, n);
+        for (int k = 0; k < n; k++)
+        {
+            d[k] = codes.IsEmpty ? h[k] : codes[k] * codeStep;
+        }
+
+        return d;
+    }
+
+    private static double DotDouble(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var sum = System.Numerics.Vector<double>.Zero;
+        int width = System.Numerics.Vector<double>.Count, k = 0;
+        for (; k <= a.Length - width; k += width)
+        {
+            sum += new System.Numerics.Vector<double>(a[k..]) * new System.Numerics.Vector<double>(b[k..]);
+        }
+
+        double total = System.Numerics.Vector.Sum(sum);
+        for (; k < a.Length; k++)
+        {
+            total += a[k] * b[k];
+        }
+
+        return total;
+    }
+
+    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        var sum = System.Numerics.Vector<int>.Zero;
+        int width = System.Numerics.Vector<int>.Count, k = 0;
+        for (; k <= a.Length - width; k += width)
+        {
+            sum += new System.Numerics.Vector<int>(a[k..]) * new System.Numerics.Vector<int>(b[k..]);
+        }
+
+        long total = System.Numerics.Vector.Sum(sum);
+        for (; k < a.Length; k++)
+        {
+            total += (long)a[k] * b[k];
+        }
+
+        return total;
+    }
+
+    private static long DotInt64(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        long acc = 0;
+        for (int k = 0; k < a.Length; k++)
+        {
+            acc += (long)a[k] * b[k];
+        }
+
+        return acc;
     }
 
     /// <summary>Exports a trained network: weight codes packed at their bit width, steps, biases and activation grids.</summary>
