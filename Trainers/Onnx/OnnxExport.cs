@@ -29,13 +29,24 @@ public static class OnnxExport
     /// <param name="inputSchema">The schema of the data the pipeline was fitted on.</param>
     /// <param name="stream">Where the ONNX bytes go.</param>
     /// <exception cref="NotSupportedException">A step of the pipeline cannot be exported (its type is named).</exception>
-    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream)
+    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream) =>
+        catalog.ExportToOnnx(model, inputSchema, stream, new OnnxExportOptions());
+
+    /// <summary>Writes <paramref name="model"/> as an ONNX model, with options (e.g. the network layout).</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">A fitted pipeline.</param>
+    /// <param name="inputSchema">The schema of the data the pipeline was fitted on.</param>
+    /// <param name="stream">Where the ONNX bytes go.</param>
+    /// <param name="options">The options.</param>
+    /// <exception cref="NotSupportedException">A step of the pipeline cannot be exported (its type is named).</exception>
+    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentNullException.ThrowIfNull(stream);
-        Google.Protobuf.MessageExtensions.WriteTo(Build(model, inputSchema), stream);
+        ArgumentNullException.ThrowIfNull(options);
+        Google.Protobuf.MessageExtensions.WriteTo(Build(model, inputSchema, options), stream);
     }
 
     /// <summary>Writes the ONNX model to a file (a temporary name in the same folder, then moved into place).</summary>
@@ -44,10 +55,22 @@ public static class OnnxExport
     /// <param name="inputSchema">The schema of the data the pipeline was fitted on.</param>
     /// <param name="filePath">The .onnx file.</param>
     /// <exception cref="NotSupportedException">A step of the pipeline cannot be exported (its type is named).</exception>
-    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string filePath)
+    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string filePath) =>
+        catalog.ExportToOnnx(model, inputSchema, filePath, new OnnxExportOptions());
+
+    /// <summary>Writes the ONNX model to a file, with options (a temporary name in the same folder, then moved into place).</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">A fitted pipeline.</param>
+    /// <param name="inputSchema">The schema of the data the pipeline was fitted on.</param>
+    /// <param name="filePath">The .onnx file.</param>
+    /// <param name="options">The options.</param>
+    /// <exception cref="NotSupportedException">A step of the pipeline cannot be exported (its type is named).</exception>
+    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string filePath, OnnxExportOptions options)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrEmpty(filePath);
-        ModelProto proto = Build(model, inputSchema); // fails before anything is written
+        ArgumentNullException.ThrowIfNull(options);
+        ModelProto proto = Build(model, inputSchema, options); // fails before anything is written
         string full = Path.GetFullPath(filePath);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
@@ -65,7 +88,7 @@ public static class OnnxExport
         }
     }
 
-    internal static ModelProto Build(ITransformer model, DataViewSchema inputSchema)
+    internal static ModelProto Build(ITransformer model, DataViewSchema inputSchema, OnnxExportOptions options)
     {
         var g = new OnnxGraph();
         var columns = new Dictionary<string, (string Tensor, int Width)>();
@@ -137,17 +160,17 @@ public static class OnnxExport
                     break; // label mappings: not on the scoring path
 
                 case ISingleFeaturePredictionTransformer<QatRegressionModelParameters> r:
-                    Network(g, Column(r.FeatureColumnName).Tensor, r.Model.Network);
+                    Network(g, Column(r.FeatureColumnName).Tensor, r.Model.Network, options.NetworkLayout);
                     predictor = true;
                     break;
 
                 case ISingleFeaturePredictionTransformer<QatBinaryModelParameters> b:
-                    Network(g, Column(b.FeatureColumnName).Tensor, b.Model.Network);
+                    Network(g, Column(b.FeatureColumnName).Tensor, b.Model.Network, options.NetworkLayout);
                     predictor = true;
                     break;
 
                 case ISingleFeaturePredictionTransformer<QatMulticlassModelParameters> m:
-                    Network(g, Column(m.FeatureColumnName).Tensor, m.Model.Network);
+                    Network(g, Column(m.FeatureColumnName).Tensor, m.Model.Network, options.NetworkLayout);
                     predictor = true;
                     break;
 
@@ -182,7 +205,7 @@ public static class OnnxExport
     {
         var g = new OnnxGraph();
         g.Input("Features", DataType.Float, network.FeatureCount);
-        Network(g, "Features", network);
+        Network(g, "Features", network, OnnxNetworkLayout.ExactInteger);
         return g.Model("Exported by MlRounding: a quantization-aware network.");
     }
 
@@ -209,8 +232,14 @@ public static class OnnxExport
     /// <c>Gemm</c> is an exact integer dot product (all sums stay below 2^24), followed by the per-channel product of the
     /// weight and activation steps and the float bias; a layer with float inputs accumulates in float64, as the scorer.
     /// </summary>
-    private static void Network(OnnxGraph g, string features, QuantizedMlp network)
+    private static void Network(OnnxGraph g, string features, QuantizedMlp network, OnnxNetworkLayout layout)
     {
+        if (layout == OnnxNetworkLayout.PerChannelQdq)
+        {
+            QdqNetwork(g, features, network);
+            return;
+        }
+
         string h = RoundAt(g, network, 0, features, network.FeatureCount);
         string? codes = null; // integer-valued float codes of the current layer input, or null for float values
         float codeStep = 1;
@@ -282,12 +311,70 @@ public static class OnnxExport
         Outputs(g, network, h);
     }
 
+    /// <summary>The textbook QDQ layout (<see cref="OnnxNetworkLayout.PerChannelQdq"/>).</summary>
+    private static void QdqNetwork(OnnxGraph g, string features, QuantizedMlp network)
+    {
+        string h = RoundAt(g, network, 0, features, network.FeatureCount);
+        if (network.InputStep > 0 && !network.Roundings.Any(r => r.Position == 0))
+        {
+            string step = g.Scalar("input_step", network.InputStep);
+            h = g.Node("Mul", new[] { g.Node("Round", new[] { g.Node("Div", new[] { h, step }) }), step });
+        }
+
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            QuantizedLayer layer = network.Layers[l];
+            string weights;
+            if (layer.FloatWeights is { } w)
+            {
+                weights = g.Floats("weight", w, layer.Outputs, layer.Inputs);
+            }
+            else
+            {
+                bool perChannel = layer.WeightSteps.Length > 1;
+                long[] dims = perChannel ? new long[] { layer.Outputs } : Array.Empty<long>();
+                string codes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), signed: true, sixteen: false, layer.Outputs, layer.Inputs);
+                string[] inputs = { codes, g.Floats("weight_scale", layer.WeightSteps, dims), g.Codes("weight_zero_point", new long[layer.WeightSteps.Length], signed: true, sixteen: false, dims) };
+                weights = perChannel ? g.Node("DequantizeLinear", inputs, Int("axis", 0)) : g.Node("DequantizeLinear", inputs);
+            }
+
+            string y = g.Node("Gemm", new[] { h, weights, g.Floats("bias", layer.Bias, layer.Outputs) }, Int("transB", 1));
+            if (l + 1 == network.Layers.Count)
+            {
+                if (network.OutputScale != 1 || network.OutputShift != 0)
+                {
+                    y = g.Node("Add", new[] { g.Node("Mul", new[] { y, g.Scalar("output_scale", network.OutputScale) }), g.Scalar("output_shift", network.OutputShift) });
+                }
+            }
+            else
+            {
+                y = g.Node("Relu", new[] { y });
+                if (layer.ActivationBits != 32)
+                {
+                    var (q, zero) = QuantizeActivation(g, y, layer);
+                    y = g.Node("DequantizeLinear", new[] { q, g.Scalar("activation_scale", layer.ActivationStep), zero });
+                }
+            }
+
+            h = RoundAt(g, network, l + 1, y, layer.Outputs);
+        }
+
+        Outputs(g, network, h);
+    }
+
     private static string Double(OnnxGraph g, string x) => g.Node("Cast", new[] { x }, Int("to", (long)DataType.Double));
 
     private static string Float(OnnxGraph g, string x) => g.Node("Cast", new[] { x }, Int("to", (long)DataType.Float));
 
     /// <summary>An activation grid: unsigned codes 0..max at the layer's step (<c>QuantizeLinear</c>), as integer-valued floats.</summary>
     private static string ActivationCodes(OnnxGraph g, string y, QuantizedLayer layer)
+    {
+        var (q, zero) = QuantizeActivation(g, y, layer);
+        return g.Node("DequantizeLinear", new[] { q, g.Scalar("unit_scale", 1f), zero });
+    }
+
+    /// <summary><c>QuantizeLinear</c> of a ReLU output at the layer's step (uint8, or uint16 above 8 bits, clamped to the grid's maximum).</summary>
+    private static (string Quantized, string ZeroPoint) QuantizeActivation(OnnxGraph g, string y, QuantizedLayer layer)
     {
         bool sixteen = layer.ActivationBits > 8;
         if (sixteen)
@@ -302,8 +389,7 @@ public static class OnnxExport
         }
 
         string zero = g.Codes("activation_zero_point", new long[] { 0 }, signed: false, sixteen);
-        string q = g.Node("QuantizeLinear", new[] { y, g.Scalar("activation_scale", layer.ActivationStep), zero });
-        return g.Node("DequantizeLinear", new[] { q, g.Scalar("unit_scale", 1f), zero });
+        return (g.Node("QuantizeLinear", new[] { y, g.Scalar("activation_scale", layer.ActivationStep), zero }), zero);
     }
 
     private static string RoundAt(OnnxGraph g, QuantizedMlp network, int position, string x, int width)

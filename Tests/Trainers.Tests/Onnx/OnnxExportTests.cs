@@ -54,10 +54,10 @@ public sealed class OnnxExportTests
         }
     }
 
-    private static byte[] Export(MLContext ml, ITransformer model, DataViewSchema schema)
+    private static byte[] Export(MLContext ml, ITransformer model, DataViewSchema schema, OnnxNetworkLayout layout = OnnxNetworkLayout.ExactInteger)
     {
         using var stream = new MemoryStream();
-        ml.Model.ExportToOnnx(model, schema, stream);
+        ml.Model.ExportToOnnx(model, schema, stream, new OnnxExportOptions { NetworkLayout = layout });
         return stream.ToArray();
     }
 
@@ -229,5 +229,28 @@ public sealed class OnnxExportTests
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    [TestMethod]
+    public void PerChannelQdqLayout_TextbookNodes_SameLabelsScoresClose()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, test, pixels) = Digits(ml);
+        var model = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = 4, MaxEpoch = 8, NumberOfThreads = 2 }))
+            .Fit(train);
+        byte[] onnx = Export(ml, model, train.Schema, OnnxNetworkLayout.PerChannelQdq);
+        var graph = global::Onnx.ModelProto.Parser.ParseFrom(onnx).Graph;
+        var dequantize = graph.Node.Where(n => n.OpType == "DequantizeLinear").ToList();
+        Assert.AreEqual(3, dequantize.Count(n => n.Attribute.Any(a => a.Name == "axis" && a.I == 0)), "per-channel weights of the three layers");
+        Assert.AreEqual(2, graph.Node.Count(n => n.OpType == "QuantizeLinear"), "the two hidden activation grids");
+        var ours = model.Transform(test);
+        float[] label = ours.GetColumn<uint>("PredictedLabel").Select(k => (float)(k - 1)).ToArray();
+        float[] score = ours.GetColumn<float[]>("Score").SelectMany(s => s).ToArray();
+        var theirs = RunOnnx(onnx, "Pixels", pixels, "Score", "PredictedLabel");
+        int same = label.Zip(theirs["PredictedLabel"]).Count(p => p.First == p.Second);
+        Assert.IsGreaterThanOrEqualTo(label.Length - 1, same, "predicted labels (at most one near-tie may differ)");
+        Assert.IsLessThan(0.01, score.Zip(theirs["Score"]).Max(p => Math.Abs(p.First - p.Second)), "probabilities within 0.01");
     }
 }
