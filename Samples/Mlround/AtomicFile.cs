@@ -11,23 +11,6 @@ internal static class AtomicFile
         return folder is not null && Directory.Exists(folder) ? folder : throw new DirectoryNotFoundException($"the folder of '{path}' does not exist.");
     }
 
-    public static void Write(string path, Action<string> writeTo)
-    {
-        string full = Path.GetFullPath(path);
-        string folder = CheckFolder(path);
-
-        string temp = Path.Combine(folder, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".tmp");
-        try
-        {
-            writeTo(temp);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
-    }
+    /// <summary>Writes <paramref name="path"/> through a temporary file in the same folder (see <see cref="ModelFiles.WriteAtomically(string, Action{string})"/>).</summary>
+    public static void Write(string path, Action<string> writeTo) => ModelFiles.WriteAtomically(path, writeTo);
 }

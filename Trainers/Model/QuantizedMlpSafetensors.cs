@@ -62,17 +62,7 @@ public static class QuantizedMlpSafetensors
             state[p + "activation_max"] = tensor(l.ActivationMax);
         }
 
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            Safetensors.SaveStateDict(temp, state);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        ModelFiles.WriteAtomically(path, (Stream stream) => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
     }
 
     /// <summary>Reads a network written by <see cref="SaveSafetensors"/> (or by PyTorch in the same layout).</summary>

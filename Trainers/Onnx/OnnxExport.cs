@@ -71,21 +71,7 @@ public static class OnnxExport
         ArgumentException.ThrowIfNullOrEmpty(filePath);
         ArgumentNullException.ThrowIfNull(options);
         ModelProto proto = Build(model, inputSchema, options); // fails before anything is written
-        string full = Path.GetFullPath(filePath);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                Google.Protobuf.MessageExtensions.WriteTo(proto, file);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        ModelFiles.WriteAtomically(filePath, (Stream stream) => Google.Protobuf.MessageExtensions.WriteTo(proto, stream));
     }
 
     internal static ModelProto Build(ITransformer model, DataViewSchema inputSchema, OnnxExportOptions options)
