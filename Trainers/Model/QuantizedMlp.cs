@@ -242,37 +242,25 @@ public sealed class QuantizedMlp
         return d;
     }
 
-    private static double DotDouble(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    private static double DotDouble(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => VectorDot(a, b);
+
+    // Exact: the caller has checked (Int32DotFits) that no partial sum can overflow int32.
+    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => VectorDot(a, b);
+
+    /// <summary>Σ a[k]·b[k] in SIMD lanes, the lanes summed at the end, then the tail.</summary>
+    private static T VectorDot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, System.Numerics.INumber<T>
     {
-        var sum = System.Numerics.Vector<double>.Zero;
-        int width = System.Numerics.Vector<double>.Count, k = 0;
+        var sum = System.Numerics.Vector<T>.Zero;
+        int width = System.Numerics.Vector<T>.Count, k = 0;
         for (; k <= a.Length - width; k += width)
         {
-            sum += new System.Numerics.Vector<double>(a[k..]) * new System.Numerics.Vector<double>(b[k..]);
+            sum += new System.Numerics.Vector<T>(a[k..]) * new System.Numerics.Vector<T>(b[k..]);
         }
 
-        double total = System.Numerics.Vector.Sum(sum);
+        T total = System.Numerics.Vector.Sum(sum);
         for (; k < a.Length; k++)
         {
             total += a[k] * b[k];
-        }
-
-        return total;
-    }
-
-    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
-    {
-        var sum = System.Numerics.Vector<int>.Zero;
-        int width = System.Numerics.Vector<int>.Count, k = 0;
-        for (; k <= a.Length - width; k += width)
-        {
-            sum += new System.Numerics.Vector<int>(a[k..]) * new System.Numerics.Vector<int>(b[k..]);
-        }
-
-        long total = System.Numerics.Vector.Sum(sum);
-        for (; k < a.Length; k++)
-        {
-            total += (long)a[k] * b[k];
         }
 
         return total;
