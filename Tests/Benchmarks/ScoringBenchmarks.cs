@@ -28,7 +28,7 @@ public class ScoringBenchmarks
         _quantized = QatTraining.Train(train, 10, new QatOptions { WeightBits = 4, ActivationBits = 8, MaxEpoch = 5, NumberOfThreads = 2 });
         _float = QatTraining.Train(train, 10, new QatOptions { Mode = QatMode.Float, WeightBits = 32, ActivationBits = 32, MaxEpoch = 5, NumberOfThreads = 2 });
         using var stream = new MemoryStream();
-        Google.Protobuf.MessageExtensions.WriteTo(OnnxExport.BuildNetwork(_quantized), stream);
+        Google.Protobuf.MessageExtensions.WriteTo(OnnxNetwork.BuildNetwork(_quantized), stream);
         _session = new InferenceSession(stream.ToArray(), new SessionOptions { IntraOpNumThreads = 1 });
     }
 
