@@ -46,17 +46,6 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         ArgumentNullException.ThrowIfNull(input);
         var (featureCount, classes) = TrainingRows.Check(input.Schema, Options);
         using var channel = Environment.Start("QuantizationAware");
-        var (train, skipped) = TrainingRows.Read(input, Options, featureCount);
-        if (skipped > 0)
-        {
-            Log(channel, ChannelMessageKind.Warning, $"Skipped {skipped} training rows with NaN or infinite features or labels.");
-        }
-
-        if (train.Count == 0)
-        {
-            throw new InvalidOperationException($"No usable training rows in '{Options.FeatureColumnName}' / '{Options.LabelColumnName}' ({skipped} skipped).");
-        }
-
         QatData? validation = null;
         if (Options.ValidationSet is { } validationSet)
         {
@@ -69,6 +58,38 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
             validation = TrainingRows.Read(validationSet, Options, featureCount).Data;
         }
 
+        QatData? train = null;
+        StreamingBatches? stream = null;
+        long skipped;
+        if (Options.StreamRows)
+        {
+            // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory.
+            IDataView rows = input;
+            if (validation is null && Options.ValidationFraction > 0)
+            {
+                var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, Options.ValidationFraction, seed: Options.Seed);
+                rows = split.TrainSet;
+                validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
+            }
+
+            stream = new StreamingBatches(rows, Options, featureCount);
+            skipped = stream.Skipped;
+        }
+        else
+        {
+            (train, skipped) = TrainingRows.Read(input, Options, featureCount);
+        }
+
+        if (skipped > 0)
+        {
+            Log(channel, ChannelMessageKind.Warning, $"Skipped {skipped} training rows with NaN or infinite features or labels.");
+        }
+
+        if ((stream?.Count ?? train!.Count) == 0)
+        {
+            throw new InvalidOperationException($"No usable training rows in '{Options.FeatureColumnName}' / '{Options.LabelColumnName}' ({skipped} skipped).");
+        }
+
         var progress = new Progress(channel, Options.Progress);
         float inputStep = InputGrid.SingleStep(input.Schema[Options.FeatureColumnName]);
         if (inputStep > 0)
@@ -76,7 +97,9 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
             Log(channel, ChannelMessageKind.Info, $"Features are on the integer grid of a Quantize transform (step {inputStep}): the whole path is integer.");
         }
 
-        QuantizedMlp network = QatTraining.Train(train, classes, Options, validation, progress, Options.CancellationToken, inputStep);
+        QuantizedMlp network = stream is not null
+            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputStep)
+            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputStep);
         Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
         return MakeTransformer(network, input.Schema);
     }

@@ -55,38 +55,71 @@ internal static class TrainingRows
     /// </summary>
     public static (QatData Data, long Skipped) Read(IDataView data, QatOptions options, int featureCount)
     {
-        var featureColumn = data.Schema[options.FeatureColumnName];
-        var labelColumn = data.Schema[options.LabelColumnName];
         var features = new List<float>();
         var labels = new List<float>();
-        long skipped = 0;
-        using var cursor = data.GetRowCursor(new[] { featureColumn, labelColumn });
-        var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
-        Func<float> getLabel = options.Task switch
+        using var reader = new RowReader(data, options, featureCount);
+        while (reader.Next(out float label))
         {
-            QatTask.Regression => Getter<float>(cursor, labelColumn, v => v),
-            QatTask.BinaryClassification => Getter<bool>(cursor, labelColumn, v => v ? 1f : 0f),
-            _ => Getter<uint>(cursor, labelColumn, v => v == 0 ? float.NaN : v - 1),
-        };
-        VBuffer<float> row = default;
-        var dense = new float[featureCount];
-        while (cursor.MoveNext())
-        {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            getFeatures(ref row);
-            row.CopyTo(dense);
-            float label = getLabel();
-            if (!float.IsFinite(label) || !AllFinite(dense))
-            {
-                skipped++;
-                continue;
-            }
-
-            features.AddRange(dense);
+            features.AddRange(reader.Features);
             labels.Add(label);
         }
 
-        return (new QatData(features.ToArray(), labels.ToArray(), featureCount), skipped);
+        return (new QatData(features.ToArray(), labels.ToArray(), featureCount), reader.Skipped);
+    }
+
+    /// <summary>One cursor pass over the usable rows: <see cref="Next"/> fills <see cref="Features"/> and returns the label.</summary>
+    public sealed class RowReader : IDisposable
+    {
+        private readonly DataViewRowCursor _cursor;
+        private readonly ValueGetter<VBuffer<float>> _getFeatures;
+        private readonly Func<float> _getLabel;
+        private readonly CancellationToken _cancellation;
+        private VBuffer<float> _row;
+
+        public RowReader(IDataView data, QatOptions options, int featureCount)
+        {
+            var featureColumn = data.Schema[options.FeatureColumnName];
+            var labelColumn = data.Schema[options.LabelColumnName];
+            _cursor = data.GetRowCursor(new[] { featureColumn, labelColumn });
+            _getFeatures = _cursor.GetGetter<VBuffer<float>>(featureColumn);
+            _getLabel = options.Task switch
+            {
+                QatTask.Regression => Getter<float>(_cursor, labelColumn, v => v),
+                QatTask.BinaryClassification => Getter<bool>(_cursor, labelColumn, v => v ? 1f : 0f),
+                _ => Getter<uint>(_cursor, labelColumn, v => v == 0 ? float.NaN : v - 1),
+            };
+            _cancellation = options.CancellationToken;
+            Features = new float[featureCount];
+        }
+
+        /// <summary>Gets the features of the current row (dense; overwritten by <see cref="Next"/>).</summary>
+        public float[] Features { get; }
+
+        /// <summary>Gets the number of rows skipped so far.</summary>
+        public long Skipped { get; private set; }
+
+        /// <summary>Moves to the next usable row.</summary>
+        public bool Next(out float label)
+        {
+            while (_cursor.MoveNext())
+            {
+                _cancellation.ThrowIfCancellationRequested();
+                _getFeatures(ref _row);
+                _row.CopyTo(Features);
+                label = _getLabel();
+                if (float.IsFinite(label) && AllFinite(Features))
+                {
+                    return true;
+                }
+
+                Skipped++;
+            }
+
+            label = 0;
+            return false;
+        }
+
+        public void Dispose() => _cursor.Dispose();
     }
 
     private static bool AllFinite(float[] values)

@@ -123,6 +123,16 @@ public sealed class QatOptions
     /// <summary>Gets or sets the epochs without validation improvement before stopping; 0 disables early stopping. Default 15.</summary>
     public int EarlyStoppingPatience { get; set; } = 15;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether minibatches are streamed from the <c>IDataView</c> each epoch (through
+    /// ML.NET's <c>ShuffleRows</c>, seeded per epoch) instead of reading every row into memory first. Memory then stays
+    /// bounded by <see cref="ShufflePoolSize"/> and one minibatch; each epoch costs a pass over the data. Default false.
+    /// </summary>
+    public bool StreamRows { get; set; }
+
+    /// <summary>Gets or sets the rows held for shuffling when <see cref="StreamRows"/> is set, as in ML.NET's <c>ShuffleRows</c>. Default 10,000.</summary>
+    public int ShufflePoolSize { get; set; } = 10_000;
+
     /// <summary>Gets or sets the LibTorch thread count; null keeps LibTorch's default. Set it for byte-identical runs.</summary>
     public int? NumberOfThreads { get; set; }
 
@@ -147,6 +157,7 @@ public sealed class QatOptions
         if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
         if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
+        if (ShufflePoolSize < 1) Fail(nameof(ShufflePoolSize), ShufflePoolSize, "ShufflePoolSize must be positive.");
         foreach (var layer in RoundingLayers)
         {
             if (layer?.Grid is null || layer.Position < 0 || layer.Position > (HiddenLayers?.Length ?? 0) + 1)

@@ -18,6 +18,15 @@ internal static class QatTraining
         return QuantizedMlp.FromNetwork(network, options, classes);
     }
 
+    /// <summary>Trains rows streamed by <paramref name="source"/> (e.g. from an IDataView) and exports the integer model.</summary>
+    public static QuantizedMlp Train(IBatchSource source, int classes, QatOptions options, QatData? validation,
+        IProgress<QatProgress>? progress, CancellationToken cancellation, float inputStep)
+    {
+        using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation);
+        network.InputStep = options.Mode == QatMode.Float ? 0 : inputStep;
+        return QuantizedMlp.FromNetwork(network, options, classes);
+    }
+
     /// <summary>Trains and returns the network in evaluation mode (the caller disposes it).</summary>
     public static QatNetwork TrainNetwork(QatData data, int classes, QatOptions options, QatData? validation = null,
         IProgress<QatProgress>? progress = null, CancellationToken cancellation = default)
@@ -28,46 +37,64 @@ internal static class QatTraining
             throw new InvalidOperationException("No training rows.");
         }
 
-        if (options.NumberOfThreads is int threads)
-        {
-            set_num_threads(threads);
-        }
-
-        manual_seed(options.Seed);
-        var random = new Random(options.Seed);
         QatData train = data;
         if (validation is null && options.ValidationFraction > 0 && data.Count >= 10)
         {
+            var random = new Random(options.Seed);
             int[] order = Enumerable.Range(0, data.Count).OrderBy(_ => random.Next()).ToArray();
             int held = Math.Max(1, (int)(data.Count * options.ValidationFraction));
             validation = data.Subset(order[..held]);
             train = data.Subset(order[held..]);
         }
 
+        if (options.NumberOfThreads is int threads)
+        {
+            set_num_threads(threads);
+        }
+
+        manual_seed(options.Seed);
+        using var source = new InMemoryBatches(train, options.Task, options.BatchSize);
+        return TrainNetwork(source, classes, options, validation, progress, cancellation);
+    }
+
+    /// <summary>The training loop over any batch source; the validation rows (if any) are in memory.</summary>
+    private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
+        IProgress<QatProgress>? progress, CancellationToken cancellation)
+    {
+        options.Validate();
+        if (source.Count == 0)
+        {
+            throw new InvalidOperationException("No training rows.");
+        }
+
+        if (options.NumberOfThreads is int threads)
+        {
+            set_num_threads(threads);
+        }
+
+        manual_seed(options.Seed);
         int outputs = options.Task == QatTask.MulticlassClassification ? classes : 1;
         if (options.Task == QatTask.MulticlassClassification && classes < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(classes), classes, "A multiclass task needs at least 2 classes.");
         }
 
-        var network = new QatNetwork(data.FeatureCount, outputs, options);
+        var network = new QatNetwork(source.FeatureCount, outputs, options);
         double lossScale = 1;
         if (options.Task == QatTask.Regression)
         {
             // Predict standardised targets: the output layer starts near the labels' mean instead of near 0, and the
             // loss is the squared error in units of the labels' variance.
-            double mean = train.Labels.Average(l => (double)l);
-            double std = Math.Sqrt(train.Labels.Average(l => (l - mean) * (l - mean)));
+            var (mean, std) = source.LabelMoments();
             network.OutputShift = (float)mean;
             network.OutputScale = std > 0 ? (float)std : 1;
             lossScale = 1.0 / (network.OutputScale * (double)network.OutputScale);
         }
-        using Tensor x = tensor(train.Features).reshape(train.Count, train.FeatureCount);
-        using Tensor y = Targets(train, options.Task);
+
         using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         using var shuffle = new Generator((ulong)options.Seed);
-        int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, (long)options.MaxEpoch * batches));
+        long batches = (source.Count + options.BatchSize - 1) / options.BatchSize;
+        var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, options.MaxEpoch * batches));
         long step = 0;
         double best = double.NegativeInfinity;
         int sinceBest = 0;
@@ -76,27 +103,35 @@ internal static class QatTraining
         {
             network.train();
             double lossSum = 0;
-            using (Tensor permutation = randperm(train.Count, generator: shuffle))
+            long seen = 0;
+            using (var batch = source.Epoch(epoch, shuffle).GetEnumerator())
             {
-                for (int b = 0; b < batches; b++)
+                while (true)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
+                    if (!batch.MoveNext())
+                    {
+                        break;
+                    }
+
+                    var (bx, by, rows) = batch.Current;
                     foreach (var q in network.Quantizers)
                     {
                         q.Hardness = schedule.ValueAt(step);
                     }
 
-                    Tensor index = permutation.narrow(0, (long)b * options.BatchSize, Math.Min(options.BatchSize, train.Count - b * options.BatchSize));
                     optimizer.zero_grad();
-                    Tensor loss = Loss(network.call(x.index_select(0, index)), y.index_select(0, index), options.Task) * lossScale;
+                    Tensor loss = Loss(network.call(bx), by, options.Task) * lossScale;
                     loss.backward();
                     optimizer.step();
-                    lossSum += loss.item<float>() / lossScale * index.shape[0];
+                    lossSum += loss.item<float>() / lossScale * rows;
+                    seen += rows;
                     step++;
                 }
             }
 
+            lossSum = seen > 0 ? lossSum : double.NaN;
             if (!double.IsFinite(lossSum) || !Finite(network))
             {
                 DisposeState(bestState);
@@ -112,7 +147,7 @@ internal static class QatTraining
             GC.WaitForPendingFinalizers();
 
             double metric = validation is null ? double.NaN : Evaluate(network, validation, options.Task);
-            progress?.Report(new QatProgress(epoch, lossSum / train.Count, metric));
+            progress?.Report(new QatProgress(epoch, lossSum / seen, metric));
             if (validation is not null)
             {
                 double score = options.Task == QatTask.Regression ? -metric : metric;
@@ -139,7 +174,8 @@ internal static class QatTraining
         network.eval();
         if (options.Mode == QatMode.PostTraining)
         {
-            CalibrateAfterTraining(network, x);
+            using Tensor calibration = source.CalibrationRows();
+            CalibrateAfterTraining(network, calibration);
         }
 
         return network;
@@ -201,10 +237,6 @@ internal static class QatTraining
 
         return metric;
     }
-
-    private static Tensor Targets(QatData data, QatTask task) => task == QatTask.MulticlassClassification
-        ? tensor(data.Labels).to_type(ScalarType.Int64)
-        : tensor(data.Labels);
 
     private static Tensor Loss(Tensor output, Tensor target, QatTask task) => task switch
     {

@@ -19,11 +19,17 @@ public sealed class CancellationTests
         options.Progress = new Counter(() => Interlocked.Increment(ref epochs));
         var trainer = ml.Regression.Trainers.QuantizationAware(options);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        TimeSpan cancelledAt = TimeSpan.Zero;
-        source.Token.Register(() => cancelledAt = watch.Elapsed);
-        source.CancelAfter(TimeSpan.FromMilliseconds(300));
+        long cancelledAt = 0;
+
+        // The time is taken before cancelling: a registered callback would run after the token is already cancelled,
+        // racing with the training thread that observes it.
+        using var timer = new Timer(_ =>
+        {
+            Volatile.Write(ref cancelledAt, watch.Elapsed.Ticks);
+            source.Cancel();
+        }, null, 300, Timeout.Infinite);
         Assert.ThrowsExactly<OperationCanceledException>(() => trainer.Fit(data));
-        TimeSpan stopped = watch.Elapsed - cancelledAt;
+        TimeSpan stopped = watch.Elapsed - TimeSpan.FromTicks(Volatile.Read(ref cancelledAt));
 
         // An epoch here is 3,600 single-row steps (several seconds); a step is well under a millisecond.
         Assert.AreEqual(0L, Interlocked.Read(ref epochs), "cancelled inside the first epoch");

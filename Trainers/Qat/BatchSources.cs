@@ -1,0 +1,171 @@
+using Microsoft.ML;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// Where the training steps read their minibatches from. The tensors of a batch are created when the enumerator moves
+/// (inside the caller's per-step dispose scope), so a step frees its batch with everything else it allocated.
+/// </summary>
+internal interface IBatchSource
+{
+    int FeatureCount { get; }
+
+    /// <summary>Gets the number of training rows per epoch.</summary>
+    long Count { get; }
+
+    /// <summary>The mean and (population) standard deviation of the labels (regression standardisation).</summary>
+    (double Mean, double Std) LabelMoments();
+
+    /// <summary>One epoch's minibatches: features [rows, d], targets, and the row count.</summary>
+    IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle);
+
+    /// <summary>Rows for post-training calibration of the activation ranges (all, or a bounded sample when streaming).</summary>
+    Tensor CalibrationRows();
+}
+
+/// <summary>Rows held in memory, shuffled per epoch by a permutation drawn from the seeded generator.</summary>
+internal sealed class InMemoryBatches : IBatchSource, IDisposable
+{
+    private readonly QatData _data;
+    private readonly int _batchSize;
+    private readonly Tensor _x;
+    private readonly Tensor _y;
+
+    public InMemoryBatches(QatData data, QatTask task, int batchSize)
+    {
+        _data = data;
+        _batchSize = batchSize;
+        _x = tensor(data.Features).reshape(data.Count, data.FeatureCount).DetachFromDisposeScope();
+        _y = BatchTargets.Of(data.Labels, task).DetachFromDisposeScope();
+    }
+
+    public int FeatureCount => _data.FeatureCount;
+
+    public long Count => _data.Count;
+
+    public (double Mean, double Std) LabelMoments()
+    {
+        double mean = _data.Labels.Average(l => (double)l);
+        return (mean, Math.Sqrt(_data.Labels.Average(l => (l - mean) * (l - mean))));
+    }
+
+    public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
+    {
+        Tensor? permutation = null;
+        try
+        {
+            int n = _data.Count;
+            for (int b = 0; b * _batchSize < n; b++)
+            {
+                permutation ??= randperm(n, generator: shuffle).DetachFromDisposeScope();
+                int rows = Math.Min(_batchSize, n - b * _batchSize);
+                Tensor index = permutation.narrow(0, (long)b * _batchSize, rows);
+                yield return (_x.index_select(0, index), _y.index_select(0, index), rows);
+            }
+        }
+        finally
+        {
+            permutation?.Dispose();
+        }
+    }
+
+    public Tensor CalibrationRows() => _x.alias();
+
+    public void Dispose()
+    {
+        _x.Dispose();
+        _y.Dispose();
+    }
+}
+
+/// <summary>
+/// Rows streamed from an <see cref="IDataView"/>: each epoch reads the data once through ML.NET's <c>ShuffleRows</c>
+/// (a pool of <see cref="QatOptions.ShufflePoolSize"/> rows, seeded with the seed and the epoch), so memory is bounded by
+/// the pool and one minibatch, whatever the number of rows. One pass up front counts the usable rows, computes the
+/// label moments and keeps up to <see cref="CalibrationSampleRows"/> rows for post-training calibration.
+/// </summary>
+internal sealed class StreamingBatches : IBatchSource
+{
+    public const int CalibrationSampleRows = 65536;
+
+    private readonly IDataView _data;
+    private readonly QatOptions _options;
+    private readonly MLContext _ml;
+    private readonly List<float> _sample = new();
+    private readonly double _mean;
+    private readonly double _std;
+
+    public StreamingBatches(IDataView data, QatOptions options, int featureCount)
+    {
+        _data = data;
+        _options = options;
+        FeatureCount = featureCount;
+        _ml = new MLContext(options.Seed);
+        double mean = 0, squares = 0;
+        using var reader = new TrainingRows.RowReader(data, options, featureCount);
+        while (reader.Next(out float label))
+        {
+            Count++;
+            double delta = label - mean; // Welford
+            mean += delta / Count;
+            squares += delta * (label - mean);
+            if (Count <= CalibrationSampleRows)
+            {
+                _sample.AddRange(reader.Features);
+            }
+        }
+
+        Skipped = reader.Skipped;
+        _mean = mean;
+        _std = Count > 0 ? Math.Sqrt(squares / Count) : 0;
+    }
+
+    public int FeatureCount { get; }
+
+    public long Count { get; }
+
+    /// <summary>Gets the rows skipped for NaN or infinite values.</summary>
+    public long Skipped { get; }
+
+    public (double Mean, double Std) LabelMoments() => (_mean, _std);
+
+    public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
+    {
+        IDataView shuffled = _ml.Data.ShuffleRows(_data, seed: unchecked(_options.Seed * 7919 + epoch), shufflePoolSize: _options.ShufflePoolSize);
+        var features = new float[_options.BatchSize * FeatureCount];
+        var labels = new float[_options.BatchSize];
+        using var reader = new TrainingRows.RowReader(shuffled, _options, FeatureCount);
+        int rows = 0;
+        while (true)
+        {
+            bool more = reader.Next(out float label);
+            if (more)
+            {
+                reader.Features.CopyTo(features, rows * FeatureCount);
+                labels[rows++] = label;
+            }
+
+            if (rows == _options.BatchSize || (!more && rows > 0))
+            {
+                yield return (tensor(features.AsSpan(0, rows * FeatureCount).ToArray()).reshape(rows, FeatureCount), BatchTargets.Of(labels[..rows], _options.Task), rows);
+                rows = 0;
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+        }
+    }
+
+    public Tensor CalibrationRows() => tensor(_sample.ToArray()).reshape(_sample.Count / FeatureCount, FeatureCount);
+}
+
+/// <summary>Training targets as tensors: class indices (int64) for multiclass, float otherwise.</summary>
+internal static class BatchTargets
+{
+    public static Tensor Of(float[] labels, QatTask task) => task == QatTask.MulticlassClassification
+        ? tensor(labels).to_type(ScalarType.Int64)
+        : tensor(labels);
+}
