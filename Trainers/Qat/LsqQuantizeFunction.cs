@@ -27,19 +27,10 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var x = (Tensor)vars[0];
             var logStep = (Tensor)vars[1];
             float qmin = (long)vars[3], qmax = (long)vars[4];
-            ctx.save_for_backward(new() { x, logStep });
-            ctx.save_data("args", ((double)vars[2], qmin, qmax));
             float[] steps = Steps(logStep);
-            Tensor y = empty_like(x);
-            ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
-            Span<float> dst = MemoryMarshal.Cast<byte, float>(y.bytes);
-            int columns = (int)x.shape[1];
-            for (int row = 0, at = 0; at < src.Length; row++, at += columns)
-            {
-                Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax);
-            }
-
-            return y;
+            ctx.save_for_backward(new() { x, logStep });
+            ctx.save_data("args", ((double)vars[2], qmin, qmax, steps)); // the backward reuses the steps
+            return Quantize(x, steps, qmin, qmax);
         });
     }
 
@@ -48,34 +39,53 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         return GradientScope.Run(() =>
         {
             var saved = ctx.get_saved_variables();
-            Tensor x = saved[0], logStep = saved[1];
-            var (gradScale, qmin, qmax) = ((double, float, float))ctx.get_data("args");
-            float[] steps = Steps(logStep);
-            Tensor g = grad_output.contiguous();
-            Tensor dx = empty_like(x);
-            var dLog = new double[steps.Length];
-            ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
-            ReadOnlySpan<float> dy = MemoryMarshal.Cast<byte, float>(g.bytes);
-            Span<float> dst = MemoryMarshal.Cast<byte, float>(dx.bytes);
-            int columns = (int)x.shape[1];
-            for (int row = 0, at = 0; at < src.Length; row++, at += columns)
-            {
-                int k = steps.Length == 1 ? 0 : row;
-                dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax);
-            }
-
-            for (int k = 0; k < dLog.Length; k++)
-            {
-                dLog[k] *= steps[k] * gradScale;
-            }
-
-            Tensor dStep = tensor(dLog.Select(d => (float)d).ToArray()).reshape(logStep.shape);
+            var (gradScale, qmin, qmax, steps) = ((double, float, float, float[]))ctx.get_data("args");
+            var (dx, dStep) = Gradients(saved[0], saved[1], grad_output, steps, gradScale, qmin, qmax);
             return new() { dx, dStep, null!, null!, null! };
         });
     }
 
+    /// <summary>y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all).</summary>
+    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax)
+    {
+        Tensor y = empty_like(x);
+        ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
+        Span<float> dst = MemoryMarshal.Cast<byte, float>(y.bytes);
+        int columns = (int)x.shape[1];
+        for (int row = 0, at = 0; at < src.Length; row++, at += columns)
+        {
+            Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax);
+        }
+
+        return y;
+    }
+
+    /// <summary>The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale).</summary>
+    internal static (Tensor Dx, Tensor DLogStep) Gradients(Tensor x, Tensor logStep, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax)
+    {
+        Tensor g = gradOutput.contiguous();
+        Tensor dx = empty_like(x);
+        var dLog = new double[steps.Length];
+        ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
+        ReadOnlySpan<float> dy = MemoryMarshal.Cast<byte, float>(g.bytes);
+        Span<float> dst = MemoryMarshal.Cast<byte, float>(dx.bytes);
+        int columns = (int)x.shape[1];
+        for (int row = 0, at = 0; at < src.Length; row++, at += columns)
+        {
+            int k = steps.Length == 1 ? 0 : row;
+            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax);
+        }
+
+        for (int k = 0; k < dLog.Length; k++)
+        {
+            dLog[k] *= steps[k] * gradScale;
+        }
+
+        return (dx, tensor(dLog.Select(d => (float)d).ToArray()).reshape(logStep.shape));
+    }
+
     // y = clamp(round(x / s), qmin, qmax) s, eight lanes at a time, then the tail.
-    private static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax)
+    internal static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax)
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -97,7 +107,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     }
 
     // dx = dy inside the grid, 0 outside; returns Σ dy (round(v) - v inside, the clamped code outside).
-    private static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax)
+    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax)
     {
         double sum = 0;
         int i = 0;
@@ -132,7 +142,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         return sum;
     }
 
-    private static float[] Steps(Tensor logStep)
+    internal static float[] Steps(Tensor logStep)
     {
         using Tensor s = logStep.detach().exp().contiguous();
         return MemoryMarshal.Cast<byte, float>(s.bytes).ToArray();

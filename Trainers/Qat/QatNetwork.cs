@@ -100,6 +100,46 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// All layers' quantized weights from one fused LSQ call (<see cref="LsqQuantizeManyFunction"/>) when every weight
+    /// quantizer would take the fused path; null otherwise (each layer then calls its quantizer).
+    /// </summary>
+    private List<Tensor>? FusedWeights()
+    {
+        if (_weightQuantizers.Count != _layers.Count || _layers.Count < 2)
+        {
+            return null;
+        }
+
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (!_weightQuantizers[i].Fusable(_layers[i].weight!))
+            {
+                return null;
+            }
+        }
+
+        var args = new List<object>();
+        var scales = new double[_layers.Count];
+        var qmin = new float[_layers.Count];
+        var qmax = new float[_layers.Count];
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            Quantizer q = _weightQuantizers[i];
+            Tensor w = _layers[i].weight!;
+            q.Initialize(w);
+            args.Add(w);
+            args.Add(q.step);
+            scales[i] = q.FusedGradientScale(w);
+            (qmin[i], qmax[i]) = (q.Range.Min, q.Range.Max);
+        }
+
+        args.Add(scales);
+        args.Add(qmin);
+        args.Add(qmax);
+        return LsqQuantizeManyFunction.apply(args.ToArray());
+    }
+
     public override Tensor forward(Tensor x)
     {
         if (!training && Quantizers.Any(q => q.Enabled))
@@ -108,11 +148,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
+        List<Tensor>? fused = FusedWeights();
         Tensor h = RoundAt(0, x);
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];
-            Tensor w = _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
+            Tensor w = fused is not null ? fused[i] : _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
             h = nn.functional.linear(h, w, layer.bias);
             if (i + 1 < _layers.Count)
             {

@@ -59,6 +59,17 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     public Parameter step { get; }
 #pragma warning restore IDE1006, SA1300
 
+    /// <summary>Whether <see cref="forward"/> takes the fused LSQ path for <paramref name="x"/> (learned steps, training, float32 2-D).</summary>
+    internal bool Fusable(Tensor x) =>
+        Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x, step) && (!_perChannel || step.shape[0] == x.shape[0]);
+
+    /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
+    internal double FusedGradientScale(Tensor x) =>
+        Rounding.LearnedStepSizeGradientScale(Math.Max(1, _perChannel ? x.shape[1] : x.numel()), Math.Max(1, Range.Max));
+
+    /// <summary>Initialises a learned step from the first data it sees (what <see cref="forward"/> does first).</summary>
+    internal void Initialize(Tensor x) => Track(x);
+
     /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
     public void Calibrate(Tensor x)
     {
@@ -78,11 +89,9 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         Track(x);
-        if (Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x, step) && (_perChannel ? step.shape[0] == x.shape[0] : true))
+        if (Fusable(x))
         {
-            long elements = _perChannel ? x.shape[1] : x.numel();
-            double scale = Rounding.LearnedStepSizeGradientScale(Math.Max(1, elements), Math.Max(1, Range.Max));
-            return LsqQuantizeFunction.apply(x, step, scale, Range.Min, Range.Max).MoveToOuterDisposeScope();
+            return LsqQuantizeFunction.apply(x, step, FusedGradientScale(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
         }
 
         Tensor s = step.exp();
