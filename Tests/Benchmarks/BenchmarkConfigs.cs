@@ -19,4 +19,10 @@ public static class BenchmarkConfigs
     {
         public Passes() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithStrategy(RunStrategy.Monitoring).WithWarmupCount(1).WithIterationCount(9));
     }
+
+    /// <summary>Training runs: monitoring strategy, 3 warmups (tiered JIT and the allocator settle), 15 iterations.</summary>
+    public sealed class Training : ManualConfig
+    {
+        public Training() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithStrategy(RunStrategy.Monitoring).WithWarmupCount(3).WithIterationCount(15));
+    }
 }

@@ -8,7 +8,7 @@ namespace MlRounding.Benchmarks;
 /// Training time of the MLP (64-128-64-10) on the digits training split, 20 epochs, no early stopping: float against
 /// quantization-aware at W8A8 and W4A8 (LSQ) and W4A8 with the straight-through estimator, same process and threads.
 /// </summary>
-[Config(typeof(BenchmarkConfigs.Passes))]
+[Config(typeof(BenchmarkConfigs.Training))]
 public class TrainingBenchmarks
 {
     private QatData _train = null!;
