@@ -50,15 +50,13 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
             throw new FileNotFoundException($"model file '{path}' does not exist.", path);
         }
 
+        // One open file: checksums first, then our entry, then ML.NET's loader, all from the same stream.
+        using var stream = File.OpenRead(path);
         CliModelInfo? info;
         try
         {
-            using (var stream = File.OpenRead(path))
-            {
-                ModelFiles.Verify(stream); // every entry's checksum, before anything parses it
-            }
-
-            using var zip = ZipFile.OpenRead(path);
+            ModelFiles.Verify(stream); // every entry's checksum, before anything parses it
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             var entry = zip.GetEntry(EntryName) ?? throw new FormatException($"'{path}' is not a model written by mlround train (no {EntryName}).");
             using var reader = new StreamReader(entry.Open());
             info = JsonSerializer.Deserialize<CliModelInfo>(reader.ReadToEnd());
@@ -77,7 +75,8 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
             throw new FormatException($"'{path}': {EntryName} is incomplete.");
         }
 
-        return (ml.Model.Load(path, out _), info);
+        stream.Position = 0;
+        return (ml.Model.Load(stream, out _), info);
     }
 
     /// <summary>The rows of <paramref name="table"/> with this model's feature columns (by name); the label is optional.</summary>

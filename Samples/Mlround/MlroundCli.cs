@@ -64,9 +64,12 @@ internal static class MlroundCli
         }
     }
 
-    private static string FirstLine(string message)
+    /// <summary>The first line of an exception message, without .NET's " (Parameter '...')" suffix.</summary>
+    internal static string FirstLine(string message)
     {
         int end = message.IndexOf('\n');
-        return (end < 0 ? message : message[..end]).TrimEnd();
+        string line = end < 0 ? message : message[..end];
+        int parameter = line.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return (parameter < 0 ? line : line[..parameter]).TrimEnd();
     }
 }

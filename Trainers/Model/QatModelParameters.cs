@@ -15,12 +15,7 @@ public sealed class QatRegressionModelParameters : ScalarScoringModelParameters
     public override int FeatureCount => Network.FeatureCount;
 
     /// <inheritdoc/>
-    public override float Score(ReadOnlySpan<float> features)
-    {
-        Span<float> output = stackalloc float[1];
-        Network.Forward(features, output);
-        return output[0];
-    }
+    public override float Score(ReadOnlySpan<float> features) => Network.ForwardScalar(features);
 
     /// <inheritdoc/>
     public override byte[] SavePayload() => QuantizedMlpFormat.Write(Network);
@@ -44,12 +39,7 @@ public sealed class QatBinaryModelParameters : BinaryScoringModelParameters
     public override int FeatureCount => Network.FeatureCount;
 
     /// <inheritdoc/>
-    public override float Score(ReadOnlySpan<float> features)
-    {
-        Span<float> output = stackalloc float[1];
-        Network.Forward(features, output);
-        return output[0];
-    }
+    public override float Score(ReadOnlySpan<float> features) => Network.ForwardScalar(features);
 
     /// <inheritdoc/>
     public override float Probability(float score) => 1f / (1f + MathF.Exp(-score));

@@ -73,6 +73,14 @@ public sealed class QuantizedMlp
         return output;
     }
 
+    /// <summary>The single output of a regression or binary network (<see cref="Forward(ReadOnlySpan{float}, Span{float})"/> without an output buffer).</summary>
+    internal float ForwardScalar(ReadOnlySpan<float> features)
+    {
+        Span<float> output = stackalloc float[1];
+        Forward(features, output);
+        return output[0];
+    }
+
     /// <summary>
     /// Raw outputs for one row, written into <paramref name="output"/>, without allocating: the intermediate
     /// activations live in buffers reused per thread, so one model can be scored from many threads.
@@ -122,10 +130,11 @@ public sealed class QuantizedMlp
             QuantizedLayer layer = Layers[l];
             Span<float> y = next.AsSpan(0, layer.Outputs);
             ReadOnlySpan<double> hd = layer.FloatWeights is not null || codes.IsEmpty ? Doubles(h, codes, codeStep) : default;
+            bool int32 = layer.Int32DotFits(codeMax); // once per layer: the bound depends on the layer and the codes only
             for (int j = 0; j < layer.Outputs; j++)
             {
                 float step = layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j];
-                y[j] = Dot(layer, j, hd, codes, step, codeStep, codeMax) + layer.Bias[j];
+                y[j] = Dot(layer, j, hd, codes, step, codeStep, int32) + layer.Bias[j];
             }
 
             codes = _codes.AsSpan(0, 0);
@@ -204,7 +213,7 @@ public sealed class QuantizedMlp
 
     // The same operations as QatNetwork's evaluation forward pass (see there): float inputs meet the weights in a
     // float64 dot product, integer codes meet integer weights in an exact integer dot product scaled by the two steps.
-    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<double> hd, ReadOnlySpan<int> codes, float weightStep, float codeStep, long codeMax)
+    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<double> hd, ReadOnlySpan<int> codes, float weightStep, float codeStep, bool int32)
     {
         int n = layer.Inputs, offset = row * n;
         if (layer.FloatWeights is not null)
@@ -214,7 +223,7 @@ public sealed class QuantizedMlp
 
         if (!codes.IsEmpty)
         {
-            long acc = layer.Int32DotFits(codeMax) ? DotInt32(layer.Codes.AsSpan(offset, n), codes) : DotInt64(layer.Codes.AsSpan(offset, n), codes);
+            long acc = int32 ? DotInt32(layer.Codes.AsSpan(offset, n), codes) : DotInt64(layer.Codes.AsSpan(offset, n), codes);
             return (float)acc * (weightStep * codeStep);
         }
 

@@ -148,7 +148,10 @@ internal sealed class StreamingBatches : IBatchSource
 
             if (rows == _options.BatchSize || (!more && rows > 0))
             {
-                yield return (tensor(features.AsSpan(0, rows * FeatureCount).ToArray()).reshape(rows, FeatureCount), BatchTargets.Of(labels[..rows], _options.Task), rows);
+                // tensor() copies, so the buffers are reused; only a short last batch needs a trimmed copy.
+                bool full = rows == _options.BatchSize;
+                Tensor x = tensor(full ? features : features[..(rows * FeatureCount)], new long[] { rows, FeatureCount });
+                yield return (x, BatchTargets.Of(full ? labels : labels[..rows], _options.Task), rows);
                 rows = 0;
             }
 

@@ -106,7 +106,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private List<Tensor>? FusedWeights()
     {
-        if (_weightQuantizers.Count != _layers.Count || _layers.Count < 2)
+        if (_weightQuantizers.Count != _layers.Count)
         {
             return null;
         }

@@ -31,12 +31,7 @@ internal static class QatTraining
     public static QatNetwork TrainNetwork(QatData data, int classes, QatOptions options, QatData? validation = null,
         IProgress<QatProgress>? progress = null, CancellationToken cancellation = default)
     {
-        options.Validate();
-        if (data.Count == 0)
-        {
-            throw new InvalidOperationException("No training rows.");
-        }
-
+        options.Validate(); // before the options shape the split; the training loop checks the rest
         QatData train = data;
         if (validation is null && options.ValidationFraction > 0 && data.Count >= 10)
         {
@@ -47,12 +42,6 @@ internal static class QatTraining
             train = data.Subset(order[held..]);
         }
 
-        if (options.NumberOfThreads is int threads)
-        {
-            set_num_threads(threads);
-        }
-
-        manual_seed(options.Seed);
         using var source = new InMemoryBatches(train, options.Task, options.BatchSize);
         return TrainNetwork(source, classes, options, validation, progress, cancellation);
     }

@@ -92,7 +92,7 @@ internal static class ModelPayload
                 RoundingGrid grid = ReadGrid(reader, $"column '{output}'");
                 if (output.Length == 0 || input.Length == 0)
                 {
-                    throw new FormatException("Empty column name.");
+                    throw new FormatException($"The RoundingTransformer entry of the model holds an empty column name (column {i}).");
                 }
 
                 columns.Add(new RoundingColumn(output, input, grid, codes.Length == 0 ? null : codes));

@@ -25,7 +25,7 @@ internal static class ExportCommand
             stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
             if (result.GetValue(safetensors) is { } path)
             {
-                QuantizedMlp network = TaskPipeline.Network(loaded) ?? throw new FormatException("the model holds no quantization-aware network.");
+                QuantizedMlp network = TaskPipeline.Network(loaded) ?? throw new FormatException($"model file '{result.GetValue(model)}' holds no quantization-aware network to write as safetensors.");
                 AtomicFile.CheckFolder(path);
                 network.SaveSafetensors(path);
                 stdout.WriteLine($"wrote {path}");

@@ -62,7 +62,7 @@ internal static class TrainCommand
 
             if (train.Count < 2)
             {
-                throw new FormatException("too few training rows.");
+                throw new FormatException($"data file '{result.GetValue(data)}' leaves {train.Count} training row(s) after holding out the test rows; at least 2 are needed.");
             }
 
             QatTask qatTask = result.GetValue(task) switch
@@ -161,7 +161,7 @@ internal static class TrainCommand
         }
         catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name && Flags.TryGetValue(name, out string? flag))
         {
-            throw new ArgumentOutOfRangeException(flag, $"{flag}: {FirstLine(e.Message)}");
+            throw new ArgumentOutOfRangeException(flag, $"{flag}: {MlroundCli.FirstLine(e.Message)}");
         }
     }
 
@@ -174,8 +174,6 @@ internal static class TrainCommand
         [nameof(QatOptions.LearningRate)] = "--learning-rate",
         [nameof(QatOptions.HiddenLayers)] = "--hidden",
     };
-
-    private static string FirstLine(string message) => message.Split('\n')[0].Split(" (Parameter")[0].TrimEnd();
 
     private static void CheckLabels(IEnumerable<Comparison.Row> rows, QatTask task, string label)
     {
