@@ -11,5 +11,17 @@ if (args is ["memory"])
     return;
 }
 
+if (args is ["micro"])
+{
+    MlRounding.Benchmarks.MicroProfile.Run(Console.Out);
+    return;
+}
+
+if (args is ["step-profile"])
+{
+    MlRounding.Benchmarks.TrainingStepProfile.Run(Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
     .Run(args, DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator));

@@ -45,8 +45,8 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         });
     }
 
-    /// <summary>y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all).</summary>
-    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax)
+    /// <summary>y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all); with <paramref name="relu"/>, x is max(x, 0) first.</summary>
+    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax, bool relu = false)
     {
         Tensor y = empty_like(x);
         ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
@@ -54,14 +54,17 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         int columns = (int)x.shape[1];
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
-            Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax);
+            Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax, relu);
         }
 
         return y;
     }
 
-    /// <summary>The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale).</summary>
-    internal static (Tensor Dx, Tensor DLogStep) Gradients(Tensor x, Tensor logStep, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax)
+    /// <summary>
+    /// The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale); with <paramref name="relu"/>,
+    /// those of the quantizer applied to max(x, 0), the ReLU's own gradient included (dx = 0 where x &lt;= 0).
+    /// </summary>
+    internal static (Tensor Dx, Tensor DLogStep) Gradients(Tensor x, Tensor logStep, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false)
     {
         Tensor g = gradOutput.contiguous();
         Tensor dx = empty_like(x);
@@ -73,7 +76,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
             int k = steps.Length == 1 ? 0 : row;
-            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax);
+            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu);
         }
 
         for (int k = 0; k < dLog.Length; k++)
@@ -84,8 +87,8 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         return (dx, tensor(dLog.Select(d => (float)d).ToArray()).reshape(logStep.shape));
     }
 
-    // y = clamp(round(x / s), qmin, qmax) s, eight lanes at a time, then the tail.
-    internal static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax)
+    // y = clamp(round(x / s), qmin, qmax) s (x = max(x, 0) first with relu), eight lanes at a time, then the tail.
+    internal static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax, bool relu = false)
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -95,19 +98,21 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var hi = Vector256.Create(qmax);
             for (; i <= x.Length - 8; i += 8)
             {
-                var v = Vector256.Create(x.Slice(i, 8)) / vs;
+                var raw = Vector256.Create(x.Slice(i, 8));
+                var v = (relu ? Vector256.Max(raw, Vector256<float>.Zero) : raw) / vs;
                 (Vector256.Min(Vector256.Max(Vector256.Round(v), lo), hi) * vs).CopyTo(y.Slice(i, 8));
             }
         }
 
         for (; i < x.Length; i++)
         {
-            y[i] = Math.Clamp(MathF.Round(x[i] / s), qmin, qmax) * s;
+            y[i] = Math.Clamp(MathF.Round((relu ? Math.Max(x[i], 0f) : x[i]) / s), qmin, qmax) * s;
         }
     }
 
-    // dx = dy inside the grid, 0 outside; returns Σ dy (round(v) - v inside, the clamped code outside).
-    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax)
+    // dx = dy inside the grid, 0 outside (and where x <= 0 with relu); returns Σ dy (round(v) - v inside, the clamped
+    // code outside), v = x / s (max(x, 0) / s with relu).
+    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false)
     {
         double sum = 0;
         int i = 0;
@@ -119,11 +124,13 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var acc = Vector256<float>.Zero;
             for (; i <= x.Length - 8; i += 8)
             {
-                var v = Vector256.Create(x.Slice(i, 8)) / vs;
+                var raw = Vector256.Create(x.Slice(i, 8));
+                var v = (relu ? Vector256.Max(raw, Vector256<float>.Zero) : raw) / vs;
                 var r = Vector256.Round(v);
                 var g = Vector256.Create(dy.Slice(i, 8));
                 var inside = Vector256.GreaterThanOrEqual(r, lo) & Vector256.LessThanOrEqual(r, hi);
-                Vector256.ConditionalSelect(inside, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
+                var passes = relu ? inside & Vector256.GreaterThan(raw, Vector256<float>.Zero) : inside;
+                Vector256.ConditionalSelect(passes, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
                 acc += g * Vector256.ConditionalSelect(inside, r - v, Vector256.Min(Vector256.Max(r, lo), hi));
             }
 
@@ -132,19 +139,35 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
 
         for (; i < x.Length; i++)
         {
-            float v = x[i] / s;
+            float v = (relu ? Math.Max(x[i], 0f) : x[i]) / s;
             float r = MathF.Round(v);
             bool inside = r >= qmin && r <= qmax;
-            dx[i] = inside ? dy[i] : 0f;
+            dx[i] = inside && (!relu || x[i] > 0) ? dy[i] : 0f;
             sum += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
         }
 
         return sum;
     }
 
+    /// <summary>
+    /// exp(log step) for each entry, computed in float64 and rounded once (read straight from the parameter's memory:
+    /// three TorchSharp calls per quantizer and step cost more than the quantizer's arithmetic on digits-sized layers).
+    /// </summary>
     internal static float[] Steps(Tensor logStep)
     {
-        using Tensor s = logStep.detach().exp().contiguous();
-        return MemoryMarshal.Cast<byte, float>(s.bytes).ToArray();
+        if (!logStep.is_contiguous())
+        {
+            using Tensor contiguous = logStep.detach().contiguous();
+            return Steps(contiguous);
+        }
+
+        ReadOnlySpan<float> log = MemoryMarshal.Cast<byte, float>(logStep.bytes);
+        var steps = new float[log.Length];
+        for (int i = 0; i < steps.Length; i++)
+        {
+            steps[i] = (float)Math.Exp(log[i]);
+        }
+
+        return steps;
     }
 }

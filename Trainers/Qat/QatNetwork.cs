@@ -54,6 +54,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();
 
+    /// <summary>Gets or sets a value indicating whether training steps may take the one-call path (<see cref="QatMlpFunction"/>); the tests compare both paths.</summary>
+    internal bool FuseTrainingPass { get; set; } = true;
+
+    /// <summary>Gets how many training passes took the one-call path.</summary>
+    internal long FusedPasses { get; private set; }
+
     /// <summary>
     /// Gets or sets the step of the input grid when the features come from a single-scale <c>Quantize</c> transform
     /// (0 otherwise): the deployed pass then recovers the integer input codes round(x / step) and the first layer's dot
@@ -101,43 +107,38 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// All layers' quantized weights from one fused LSQ call (<see cref="LsqQuantizeManyFunction"/>) when every weight
-    /// quantizer would take the fused path; null otherwise (each layer then calls its quantizer).
+    /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: every quantizer LSQ-trained
+    /// with at least 2 bits and already initialised (the first step takes the per-layer path, which initialises them),
+    /// no extra rounding layers, float32 rows. Null otherwise.
     /// </summary>
-    private List<Tensor>? FusedWeights()
+    private Tensor? FusedForward(Tensor x)
     {
-        if (_weightQuantizers.Count != _layers.Count)
+        if (!FuseTrainingPass || _roundings.Count > 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
         {
             return null;
         }
 
-        for (int i = 0; i < _layers.Count; i++)
+        var layers = new (Tensor, Tensor, Tensor?, Tensor?)[_layers.Count];
+        var settings = new QatMlpFunction.Layer[_layers.Count];
+        long rows = x.shape[0];
+        for (int i = 0; i < layers.Length; i++)
         {
-            if (!_weightQuantizers[i].Fusable(_layers[i].weight!))
+            Linear layer = _layers[i];
+            Tensor w = layer.weight!;
+            if (w.dtype != ScalarType.Float32)
             {
                 return null;
             }
+
+            Quantizer? wq = _weightQuantizers.Count > 0 ? _weightQuantizers[i] : null;
+            Quantizer? aq = i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
+            layers[i] = (w, layer.bias!, wq?.step, aq?.step);
+            settings[i] = new QatMlpFunction.Layer(
+                wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.FusedGradientScale(w) ?? 0,
+                aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
         }
 
-        var args = new List<object>();
-        var scales = new double[_layers.Count];
-        var qmin = new float[_layers.Count];
-        var qmax = new float[_layers.Count];
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            Quantizer q = _weightQuantizers[i];
-            Tensor w = _layers[i].weight!;
-            q.Initialize(w);
-            args.Add(w);
-            args.Add(q.step);
-            scales[i] = q.FusedGradientScale(w);
-            (qmin[i], qmax[i]) = (q.Range.Min, q.Range.Max);
-        }
-
-        args.Add(scales);
-        args.Add(qmin);
-        args.Add(qmax);
-        return LsqQuantizeManyFunction.apply(args.ToArray());
+        return QatMlpFunction.Apply(x, layers, settings);
     }
 
     public override Tensor forward(Tensor x)
@@ -148,12 +149,17 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        List<Tensor>? fused = FusedWeights();
+        if (FusedForward(x) is Tensor fused)
+        {
+            FusedPasses++;
+            return Rescale(fused).MoveToOuterDisposeScope();
+        }
+
         Tensor h = RoundAt(0, x);
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];
-            Tensor w = fused is not null ? fused[i] : _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
+            Tensor w = _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
             h = nn.functional.linear(h, w, layer.bias);
             if (i + 1 < _layers.Count)
             {

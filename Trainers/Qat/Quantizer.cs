@@ -1,3 +1,4 @@
+using TorchSharp.Utils;
 using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -56,6 +57,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
 #pragma warning disable IDE1006, SA1300 // PyTorch-style parameter name, for state_dict.
     /// <summary>Gets log s, one per channel or one.</summary>
+    [field: ComponentName(Name = nameof(step))]
     public Parameter step { get; }
 #pragma warning restore IDE1006, SA1300
 
@@ -63,9 +65,14 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     internal bool Fusable(Tensor x) =>
         Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x, step) && (!_perChannel || step.shape[0] == x.shape[0]);
 
+    /// <summary>Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ-trained, at least 2 bits, initialised, training.</summary>
+    internal bool FusedReady => Enabled && Learned && training && Bits > 1 && _initialized;
+
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
-    internal double FusedGradientScale(Tensor x) =>
-        Rounding.LearnedStepSizeGradientScale(Math.Max(1, _perChannel ? x.shape[1] : x.numel()), Math.Max(1, Range.Max));
+    internal double FusedGradientScale(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
+
+    /// <summary>The LSQ gradient scale 1/√(N·Qp) when each step serves <paramref name="perStep"/> elements.</summary>
+    internal double GradientScale(long perStep) => Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
 
     /// <summary>Initialises a learned step from the first data it sees (what <see cref="forward"/> does first).</summary>
     internal void Initialize(Tensor x) => Track(x);

@@ -1,3 +1,4 @@
+using TorchSharp.Utils;
 using MlRounding.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -281,9 +282,11 @@ public sealed class FakeQuantizePerChannelModule : nn.Module<Tensor, Tensor>
 
 #pragma warning disable IDE1006, SA1300 // PyTorch buffer names, kept for state_dict compatibility.
     /// <summary>Gets the steps, one per channel.</summary>
+    [field: ComponentName(Name = nameof(scales))]
     public Tensor scales { get; }
 
     /// <summary>Gets the zero points, one per channel.</summary>
+    [field: ComponentName(Name = nameof(zero_points))]
     public Tensor zero_points { get; }
 #pragma warning restore IDE1006, SA1300
 

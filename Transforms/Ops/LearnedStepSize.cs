@@ -1,3 +1,4 @@
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace MlRounding.Ops;
@@ -197,9 +198,11 @@ public sealed class LearnedStepSizeQuantizer : nn.Module<Tensor, Tensor>
 
 #pragma warning disable IDE1006, SA1300 // PyTorch parameter names, kept for state_dict compatibility.
     /// <summary>Gets the learned step(s).</summary>
+    [field: ComponentName(Name = nameof(scale))]
     public TorchSharp.Modules.Parameter scale { get; }
 
     /// <summary>Gets the zero point(s); learned only when the module was created with learnZeroPoint.</summary>
+    [field: ComponentName(Name = nameof(zero_point))]
     public TorchSharp.Modules.Parameter zero_point { get; }
 #pragma warning restore IDE1006, SA1300
 

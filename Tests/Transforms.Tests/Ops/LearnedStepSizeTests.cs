@@ -140,4 +140,23 @@ public sealed class LearnedStepSizeTests
         Assert.AreEqual("gradientScale", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.LearnedStepSize(x, ones(1), null, 0, 15, 0)).ParamName);
         Assert.AreEqual("axis", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.LearnedStepSize(x, ones(1), null, 0, 15, 1, 5)).ParamName);
     }
+
+    [TestMethod]
+    public void StateDict_UsesPyTorchNames_AndRoundTrips()
+    {
+        using var scope = NewDisposeScope();
+        using var lsq = new LearnedStepSizeQuantizer(QuantizationRange.FromBits(4, signed: true), channels: 3, learnZeroPoint: true);
+        CollectionAssert.AreEquivalent(new[] { "scale", "zero_point" }, lsq.state_dict().Keys.ToArray());
+        using var perChannel = new FakeQuantizePerChannelModule(ones(3), zeros(3), 0, QuantizationRange.FromBits(8, signed: false));
+        CollectionAssert.AreEquivalent(new[] { "scales", "zero_points" }, perChannel.state_dict().Keys.ToArray());
+
+        using (no_grad())
+        {
+            lsq.scale.copy_(tensor(new[] { 0.5f, 0.25f, 2f }));
+        }
+
+        using var copy = new LearnedStepSizeQuantizer(QuantizationRange.FromBits(4, signed: true), channels: 3, learnZeroPoint: true);
+        copy.load_state_dict(lsq.state_dict());
+        CollectionAssert.AreEqual(new[] { 0.5f, 0.25f, 2f }, copy.scale.data<float>().ToArray());
+    }
 }
