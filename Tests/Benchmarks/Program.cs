@@ -17,9 +17,9 @@ if (args is ["micro"])
     return;
 }
 
-if (args is ["step-profile"])
+if (args is ["step-profile", ..])
 {
-    MlRounding.Benchmarks.TrainingStepProfile.Run(Console.Out);
+    MlRounding.Benchmarks.TrainingStepProfile.Run(Console.Out, args.Length > 1 ? args[1].Split('-').Select(int.Parse).ToArray() : new[] { 128, 64 });
     return;
 }
 

@@ -8,13 +8,13 @@ namespace MlRounding.Benchmarks;
 /// <summary>Where a training step's time goes: forward, backward and optimizer step, float against QAT.</summary>
 internal static class TrainingStepProfile
 {
-    public static void Run(TextWriter output)
+    public static void Run(TextWriter output, int[] hidden)
     {
         QatData data = TrainingBenchmarks.LoadDigitsTrain();
         set_num_threads(2);
         foreach (var (name, mode, bits, fuse) in new[] { ("float", QatMode.Float, 32, true), ("W4A8", QatMode.QuantizationAware, 4, true), ("W4A8/L", QatMode.QuantizationAware, 4, false), ("float", QatMode.Float, 32, true), ("W4A8", QatMode.QuantizationAware, 4, true), ("W4A8/L", QatMode.QuantizationAware, 4, false) })
         {
-            var options = new QatOptions { Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8 };
+            var options = new QatOptions { HiddenLayers = hidden, Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8 };
             manual_seed(1);
             using var network = new QatNetwork(64, 10, options);
             network.train();

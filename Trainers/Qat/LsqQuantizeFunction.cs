@@ -16,9 +16,9 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
 {
     public override string Name => nameof(LsqQuantizeFunction);
 
-    /// <summary>True when the fused path applies: float32 contiguous CPU input and steps.</summary>
-    public static bool Supports(Tensor x, Tensor logStep) =>
-        x.dtype == ScalarType.Float32 && logStep.dtype == ScalarType.Float32 && x.device_type == TorchSharp.DeviceType.CPU && x.is_contiguous() && x.dim() == 2;
+    /// <summary>True when the fused path applies: a float32 contiguous 2-D CPU input (the log steps are float32 by construction).</summary>
+    public static bool Supports(Tensor x) =>
+        x.dtype == ScalarType.Float32 && x.device_type == TorchSharp.DeviceType.CPU && x.is_contiguous() && x.dim() == 2;
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
@@ -28,8 +28,11 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var logStep = (Tensor)vars[1];
             float qmin = (long)vars[3], qmax = (long)vars[4];
             float[] steps = Steps(logStep);
-            ctx.save_for_backward(new() { x, logStep });
-            ctx.save_data("args", ((double)vars[2], qmin, qmax, steps)); // the backward reuses the steps
+            ctx.save_for_backward(new() { x });
+
+            // The backward reuses the steps as numbers; the log-step tensor itself is not saved: it is a view of the
+            // network's shared log-step parameter, which other quantizers initialise in place during the same pass.
+            ctx.save_data("args", ((double)vars[2], qmin, qmax, steps, logStep.shape));
             return Quantize(x, steps, qmin, qmax);
         });
     }
@@ -39,9 +42,9 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         return GradientScope.Run(() =>
         {
             var saved = ctx.get_saved_variables();
-            var (gradScale, qmin, qmax, steps) = ((double, float, float, float[]))ctx.get_data("args");
-            var (dx, dStep) = Gradients(saved[0], saved[1], grad_output, steps, gradScale, qmin, qmax);
-            return new() { dx, dStep, null!, null!, null! };
+            var (gradScale, qmin, qmax, steps, shape) = ((double, float, float, float[], long[]))ctx.get_data("args");
+            var (dx, dLog) = Gradients(saved[0], grad_output, steps, gradScale, qmin, qmax);
+            return new() { dx, tensor(dLog.Select(d => (float)d).ToArray()).reshape(shape), null!, null!, null! };
         });
     }
 
@@ -61,10 +64,11 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     }
 
     /// <summary>
-    /// The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale); with <paramref name="relu"/>,
-    /// those of the quantizer applied to max(x, 0), the ReLU's own gradient included (dx = 0 where x &lt;= 0).
+    /// The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale; one per step); with
+    /// <paramref name="relu"/>, those of the quantizer applied to max(x, 0), the ReLU's own gradient included (dx = 0
+    /// where x &lt;= 0).
     /// </summary>
-    internal static (Tensor Dx, Tensor DLogStep) Gradients(Tensor x, Tensor logStep, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false)
+    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false)
     {
         Tensor g = gradOutput.contiguous();
         Tensor dx = empty_like(x);
@@ -84,7 +88,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             dLog[k] *= steps[k] * gradScale;
         }
 
-        return (dx, tensor(dLog.Select(d => (float)d).ToArray()).reshape(logStep.shape));
+        return (dx, dLog);
     }
 
     // y = clamp(round(x / s), qmin, qmax) s (x = max(x, 0) first with relu), eight lanes at a time, then the tail.

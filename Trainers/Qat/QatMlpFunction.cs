@@ -11,27 +11,25 @@ namespace MlRounding.Trainers;
 /// network (docs/benchmarks.md). The values and gradients are those of the per-layer path (<see cref="Quantizer"/> and
 /// <c>nn.functional.linear</c> / <c>relu</c> under autograd) up to the summation order of the matrix products, which
 /// the tests check.
-/// Arguments: x, then for each layer W, b, log(weight step) or null, log(activation step) or null (hidden layers),
-/// then the <see cref="Layer"/>[] settings.
+/// Arguments: x; for each layer W and b; the network's log-step parameter (or null); the <see cref="Layer"/>[] settings.
 /// </summary>
 internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunction>
 {
-    private const int PerLayer = 4; // arguments per layer
-    private const int Saved = 6; // saved tensors per layer
+    private const int Saved = 4; // saved tensors per layer: W, quantized W, pre-activation z, output h
 
     public override string Name => nameof(QatMlpFunction);
 
     /// <summary>Runs the network on <paramref name="x"/>: the output layer's values before any rescaling.</summary>
-    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias, Tensor? WeightStep, Tensor? ActivationStep)> layers, Layer[] settings)
+    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias)> layers, Tensor? logSteps, Layer[] settings)
     {
-        var args = new object?[1 + (PerLayer * layers.Count) + 1];
+        var args = new object?[1 + (2 * layers.Count) + 2];
         args[0] = x;
         for (int i = 0; i < layers.Count; i++)
         {
-            (args[1 + (PerLayer * i)], args[2 + (PerLayer * i)], args[3 + (PerLayer * i)], args[4 + (PerLayer * i)]) = layers[i];
+            (args[1 + (2 * i)], args[2 + (2 * i)]) = layers[i];
         }
 
-        args[^1] = settings;
+        (args[^2], args[^1]) = (logSteps, settings);
         return apply(args!);
     }
 
@@ -41,25 +39,24 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         {
             var x = (Tensor)vars[0];
             var settings = (Layer[])vars[^1];
-            var weightSteps = new float[settings.Length][];
-            var activationSteps = new float[settings.Length][];
+            float[] steps = vars[^2] is Tensor logSteps ? LsqQuantizeFunction.Steps(logSteps) : Array.Empty<float>();
             var saved = new List<Tensor> { x };
             var created = new List<Tensor>();
             Tensor h = x;
             for (int i = 0; ; i++)
             {
-                var (w, b, lw, la) = Arguments(vars, i);
+                var (w, b) = ((Tensor)vars[1 + (2 * i)], (Tensor)vars[2 + (2 * i)]);
                 Layer layer = settings[i];
                 Tensor wq = w;
-                if (lw is not null)
+                if (layer.WeightSteps > 0)
                 {
-                    weightSteps[i] = LsqQuantizeFunction.Steps(lw);
-                    wq = LsqQuantizeFunction.Quantize(w, weightSteps[i], layer.WeightMin, layer.WeightMax);
+                    wq = LsqQuantizeFunction.Quantize(w, layer.WeightStepsOf(steps), layer.WeightMin, layer.WeightMax);
                     created.Add(wq);
                 }
 
                 Tensor z = b.addmm(h, wq.t());
-                saved.AddRange(new[] { w, lw!, wq, la! });
+                saved.Add(w);
+                saved.Add(wq);
                 if (i + 1 == settings.Length)
                 {
                     saved.Add(null!);
@@ -70,20 +67,13 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                     }
 
                     ctx.save_for_backward(saved);
-                    ctx.save_data("state", (settings, weightSteps, activationSteps, x.requires_grad));
+                    ctx.save_data("state", (settings, steps, x.requires_grad));
                     return z;
                 }
 
-                if (la is not null)
-                {
-                    activationSteps[i] = LsqQuantizeFunction.Steps(la);
-                    h = LsqQuantizeFunction.Quantize(z, activationSteps[i], 0, layer.ActivationMax, relu: true);
-                }
-                else
-                {
-                    h = nn.functional.relu(z);
-                }
-
+                h = layer.ActivationStep >= 0
+                    ? LsqQuantizeFunction.Quantize(z, new[] { steps[(int)layer.ActivationStep] }, 0, layer.ActivationMax, relu: true)
+                    : nn.functional.relu(z);
                 created.Add(z);
                 created.Add(h);
                 saved.Add(z);
@@ -97,26 +87,27 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         return GradientScope.Run(() =>
         {
             List<Tensor> saved = ctx.get_saved_variables();
-            var (settings, weightSteps, activationSteps, inputGrad) = ((Layer[], float[][], float[][], bool))ctx.get_data("state");
-            var grads = new Tensor[1 + (PerLayer * settings.Length) + 1];
+            var (settings, steps, inputGrad) = ((Layer[], float[], bool))ctx.get_data("state");
+            var grads = new Tensor[1 + (2 * settings.Length) + 2];
+            var dLogSteps = new double[steps.Length];
             Tensor dz = grad_output.contiguous();
             for (int i = settings.Length - 1; i >= 0; i--)
             {
-                // Saved: x, then per layer W, log(weight step), quantized W, log(activation step), pre-activation z,
-                // the layer's output h (the quantized ReLU, the next layer's input).
-                var (w, lw, wq) = (saved[1 + (Saved * i)], saved[2 + (Saved * i)], saved[3 + (Saved * i)]);
+                // Saved: x, then per layer W, quantized W, pre-activation z, output h (the quantized ReLU, the next layer's input).
+                Layer layer = settings[i];
+                var (w, wq) = (saved[1 + (Saved * i)], saved[2 + (Saved * i)]);
                 Tensor input = i == 0 ? saved[0] : saved[Saved * i];
-                grads[2 + (PerLayer * i)] = dz.sum(new long[] { 0 }); // (an int 0 would select the ScalarType overload)
+                grads[2 + (2 * i)] = dz.sum(new long[] { 0 }); // (an int 0 would select the ScalarType overload)
                 Tensor dwq = dz.t().mm(input);
                 Tensor? dh = i > 0 || inputGrad ? dz.mm(wq) : null;
-                if (lw is not null)
+                if (layer.WeightSteps > 0)
                 {
-                    Layer layer = settings[i];
-                    (grads[1 + (PerLayer * i)], grads[3 + (PerLayer * i)]) = LsqQuantizeFunction.Gradients(w, lw, dwq, weightSteps[i], layer.WeightGradientScale, layer.WeightMin, layer.WeightMax);
+                    (grads[1 + (2 * i)], double[] d) = LsqQuantizeFunction.Gradients(w, dwq, layer.WeightStepsOf(steps), layer.WeightGradientScale, layer.WeightMin, layer.WeightMax);
+                    d.CopyTo(dLogSteps, (int)layer.WeightStep);
                 }
                 else
                 {
-                    grads[1 + (PerLayer * i)] = dwq;
+                    grads[1 + (2 * i)] = dwq;
                 }
 
                 if (i == 0)
@@ -126,11 +117,12 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 }
 
                 // Through the previous layer's activation quantizer and ReLU.
-                var (la, z) = (saved[4 + (Saved * (i - 1))], saved[5 + (Saved * (i - 1))]);
-                if (la is not null)
+                Layer previous = settings[i - 1];
+                Tensor z = saved[(Saved * i) - 1];
+                if (previous.ActivationStep >= 0)
                 {
-                    Layer previous = settings[i - 1];
-                    (dz, grads[4 + (PerLayer * (i - 1))]) = LsqQuantizeFunction.Gradients(z, la, dh!, activationSteps[i - 1], previous.ActivationGradientScale, 0, previous.ActivationMax, relu: true);
+                    (dz, double[] d) = LsqQuantizeFunction.Gradients(z, dh!, new[] { steps[(int)previous.ActivationStep] }, previous.ActivationGradientScale, 0, previous.ActivationMax, relu: true);
+                    dLogSteps[(int)previous.ActivationStep] = d[0];
                 }
                 else
                 {
@@ -138,13 +130,23 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 }
             }
 
+            if (steps.Length > 0)
+            {
+                grads[^2] = tensor(dLogSteps.Select(d => (float)d).ToArray());
+            }
+
             return grads.ToList();
         });
     }
 
-    private static (Tensor W, Tensor B, Tensor? LogWeightStep, Tensor? LogActivationStep) Arguments(object[] vars, int layer) =>
-        ((Tensor)vars[1 + (PerLayer * layer)], (Tensor)vars[2 + (PerLayer * layer)], vars[3 + (PerLayer * layer)] as Tensor, vars[4 + (PerLayer * layer)] as Tensor);
-
-    /// <summary>A layer's quantizer settings: weight grid and LSQ gradient scale; activation grid and gradient scale.</summary>
-    internal sealed record Layer(float WeightMin, float WeightMax, double WeightGradientScale, float ActivationMax, double ActivationGradientScale);
+    /// <summary>
+    /// A layer's quantizer settings: where its weight steps sit in the log-step parameter (count 0: float weights), the
+    /// weight grid and LSQ gradient scale; where its activation step sits (-1: no activation quantizer), the activation
+    /// grid's top code and gradient scale.
+    /// </summary>
+    internal sealed record Layer(long WeightStep, long WeightSteps, float WeightMin, float WeightMax, double WeightGradientScale, long ActivationStep, float ActivationMax, double ActivationGradientScale)
+    {
+        /// <summary>This layer's weight steps out of all steps.</summary>
+        public float[] WeightStepsOf(float[] steps) => steps.AsSpan((int)WeightStep, (int)WeightSteps).ToArray();
+    }
 }

@@ -1,6 +1,7 @@
 using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace MlRounding.Trainers;
@@ -18,21 +19,39 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _roundingModules = new();
     private readonly List<(int Position, RoundingGrid Grid)> _roundings = new();
 
+    [ComponentName(Name = "log_steps")]
+    private readonly Parameter? _logSteps;
+
     public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
     {
         int[] sizes = new[] { inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
         bool quantize = options.Mode != QatMode.Float;
+        bool weights = quantize && options.WeightBits != 32, activations = quantize && options.ActivationBits != 32;
+        long weightSteps(int i) => options.PerChannelWeights ? sizes[i + 1] : 1;
+        long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (weights ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
+        if (total > 0)
+        {
+            _logSteps = nn.Parameter(zeros(total), requires_grad: options.Estimator == QatEstimator.LearnedStepSize);
+        }
+
+        long offset = 0;
+        StepSlice Next(long count)
+        {
+            offset += count;
+            return new StepSlice(_logSteps!, offset - count, count);
+        }
+
         for (int i = 0; i + 1 < sizes.Length; i++)
         {
             _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
-            if (quantize && options.WeightBits != 32)
+            if (weights)
             {
-                _weightQuantizers.Add(new Quantizer($"wq{i}", weights: true, options.WeightBits, sizes[i + 1], options.PerChannelWeights, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + i));
+                _weightQuantizers.Add(new Quantizer($"wq{i}", weights: true, options.WeightBits, Next(weightSteps(i)), options.PerChannelWeights, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + i));
             }
 
-            if (quantize && options.ActivationBits != 32 && i + 2 < sizes.Length)
+            if (activations && i + 2 < sizes.Length)
             {
-                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, 1, false, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
+                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, Next(1), false, options.Estimator, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
             }
         }
 
@@ -118,7 +137,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             return null;
         }
 
-        var layers = new (Tensor, Tensor, Tensor?, Tensor?)[_layers.Count];
+        var layers = new (Tensor, Tensor)[_layers.Count];
         var settings = new QatMlpFunction.Layer[_layers.Count];
         long rows = x.shape[0];
         for (int i = 0; i < layers.Length; i++)
@@ -132,13 +151,13 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
             Quantizer? wq = _weightQuantizers.Count > 0 ? _weightQuantizers[i] : null;
             Quantizer? aq = i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
-            layers[i] = (w, layer.bias!, wq?.step, aq?.step);
+            layers[i] = (w, layer.bias!);
             settings[i] = new QatMlpFunction.Layer(
-                wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.FusedGradientScale(w) ?? 0,
-                aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
+                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.FusedGradientScale(w) ?? 0,
+                aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
         }
 
-        return QatMlpFunction.Apply(x, layers, settings);
+        return QatMlpFunction.Apply(x, layers, _logSteps, settings);
     }
 
     public override Tensor forward(Tensor x)
@@ -209,7 +228,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             {
                 Quantizer wq = _weightQuantizers[i];
                 Tensor wCodes = wq.Codes(weight).to_type(ScalarType.Float64);
-                Tensor wStep = wq.step.detach().exp();
+                Tensor wStep = wq.Step().detach().exp();
                 if (codes is null)
                 {
                     y = (h.to_type(ScalarType.Float64).matmul(wCodes.t()) * wStep.to_type(ScalarType.Float64)).to_type(ScalarType.Float32);
@@ -238,7 +257,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
                 if (_activationQuantizers.Count > 0 && _activationQuantizers[i].Enabled)
                 {
                     Quantizer aq = _activationQuantizers[i];
-                    codeStep = aq.step.detach().exp();
+                    codeStep = aq.Step().detach().exp();
                     codes = (y / codeStep).round().clamp(0, aq.Range.Max);
                 }
             }

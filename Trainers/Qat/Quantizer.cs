@@ -1,4 +1,3 @@
-using TorchSharp.Utils;
 using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -25,7 +24,9 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     private readonly Generator _noise;
     private bool _initialized;
 
-    public Quantizer(string name, bool weights, int bits, long channels, bool perChannel, QatEstimator estimator, double halfWidth, long seed)
+    private readonly StepSlice _steps;
+
+    public Quantizer(string name, bool weights, int bits, StepSlice steps, bool perChannel, QatEstimator estimator, double halfWidth, long seed)
         : base(name)
     {
         _weights = weights;
@@ -37,7 +38,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         Range = bits == 1 ? new QuantizationRange(-1, 1)
             : weights ? QuantizationRange.FromBits(bits, signed: true, narrowRange: true)
             : QuantizationRange.FromBits(bits, signed: false);
-        step = nn.Parameter(zeros(_perChannel ? channels : 1), requires_grad: Learned);
+        _steps = steps;
         RegisterComponents();
     }
 
@@ -55,15 +56,15 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
     private bool Learned => _estimator == QatEstimator.LearnedStepSize;
 
-#pragma warning disable IDE1006, SA1300 // PyTorch-style parameter name, for state_dict.
-    /// <summary>Gets log s, one per channel or one.</summary>
-    [field: ComponentName(Name = nameof(step))]
-    public Parameter step { get; }
-#pragma warning restore IDE1006, SA1300
+    /// <summary>Gets where this quantizer's log steps sit in the network's log-step parameter.</summary>
+    internal StepSlice Slice => _steps;
+
+    /// <summary>A view of log s (one per channel, or one) in the network's log-step parameter; the caller disposes it.</summary>
+    public Tensor Step() => _steps.View();
 
     /// <summary>Whether <see cref="forward"/> takes the fused LSQ path for <paramref name="x"/> (learned steps, training, float32 2-D).</summary>
     internal bool Fusable(Tensor x) =>
-        Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x, step) && (!_perChannel || step.shape[0] == x.shape[0]);
+        Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x) && (!_perChannel || _steps.Count == x.shape[0]);
 
     /// <summary>Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ-trained, at least 2 bits, initialised, training.</summary>
     internal bool FusedReady => Enabled && Learned && training && Bits > 1 && _initialized;
@@ -83,7 +84,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor amax = _perChannel ? x.abs().amax(new long[] { 1 }) : x.abs().max().reshape(1);
-        step.copy_((amax / Math.Max(1, Range.Max)).clamp_min(1e-8).log());
+        Step().copy_((amax / Math.Max(1, Range.Max)).clamp_min(1e-8).log());
         _initialized = true;
     }
 
@@ -98,10 +99,10 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         Track(x);
         if (Fusable(x))
         {
-            return LsqQuantizeFunction.apply(x, step, FusedGradientScale(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
+            return LsqQuantizeFunction.apply(x, Step(), FusedGradientScale(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
         }
 
-        Tensor s = step.exp();
+        Tensor s = Step().exp();
         if (Learned)
         {
             long perStep = _perChannel ? x.shape[1] : x.numel();
@@ -124,7 +125,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor s = step.exp();
+        Tensor s = Step().exp();
         Tensor v = x / (_perChannel ? s.unsqueeze(1) : s);
         Tensor codes = Bits == 1 ? where(v.ge(0), ones_like(v), -ones_like(v)) : v.round().clamp(Range.Min, Range.Max);
         return codes.MoveToOuterDisposeScope();
@@ -133,8 +134,9 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// <summary>The steps actually used (clamped), one per channel or one.</summary>
     public double[] Steps()
     {
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using Tensor s = step.exp().to_type(ScalarType.Float64);
+        Tensor s = Step().exp().to_type(ScalarType.Float64);
         return s.data<double>().ToArray();
     }
 
@@ -153,7 +155,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
             if (!_initialized)
             {
                 Tensor meanAbs = _perChannel ? x.abs().mean(new long[] { 1 }) : x.abs().mean().reshape(1);
-                step.copy_((meanAbs * (2 / Math.Sqrt(Math.Max(1, Range.Max)))).clamp_min(1e-8).log());
+                Step().copy_((meanAbs * (2 / Math.Sqrt(Math.Max(1, Range.Max)))).clamp_min(1e-8).log());
                 _initialized = true;
             }
 
@@ -167,6 +169,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         else if (training)
         {
             Tensor amax = (x.abs().max().reshape(1) / Math.Max(1, Range.Max)).clamp_min(1e-8);
+            Tensor step = Step();
             step.copy_(_initialized ? (step.exp() * 0.9 + amax * 0.1).log() : amax.log());
             _initialized = true;
         }
@@ -206,4 +209,17 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
         base.Dispose(disposing);
     }
+}
+
+/// <summary>
+/// A quantizer's log steps inside the network's single log-step parameter: one optimizer entry for all quantizers
+/// instead of one each (TorchSharp's AdamW costs ~20 µs per parameter and step, more than a small layer's arithmetic).
+/// </summary>
+/// <param name="All">The network's log-step parameter.</param>
+/// <param name="Offset">The first entry of this quantizer.</param>
+/// <param name="Count">The entries: one per channel, or one.</param>
+internal sealed record StepSlice(Parameter All, long Offset, long Count)
+{
+    /// <summary>A view of this quantizer's entries (gradients flow to <see cref="All"/>); the caller disposes it.</summary>
+    public Tensor View() => All.narrow(0, Offset, Count);
 }
