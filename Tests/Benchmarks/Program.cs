@@ -19,7 +19,7 @@ if (args is ["micro"])
 
 if (args is ["step-profile", ..])
 {
-    MlRounding.Benchmarks.TrainingStepProfile.Run(Console.Out, args.Length > 1 ? args[1].Split('-').Select(int.Parse).ToArray() : new[] { 128, 64 });
+    MlRounding.Benchmarks.TrainingStepProfile.Run(Console.Out, args.Length > 1 ? args[1].Split('-').Select(int.Parse).ToArray() : new MlRounding.Trainers.QatOptions().HiddenLayers);
     return;
 }
 
