@@ -11,9 +11,9 @@ if (args is ["memory"])
     return;
 }
 
-if (args is ["micro"])
+if (args is ["overhead"])
 {
-    MlRounding.Benchmarks.MicroProfile.Run(Console.Out);
+    MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);
     return;
 }
 

@@ -5,13 +5,17 @@ using MlRounding.Trainers;
 namespace MlRounding.Benchmarks;
 
 /// <summary>
-/// Training time of the MLP (64-64-32-10, the default hidden layers) on the digits training split, 20 epochs, no early stopping: float against
+/// Training time of the MLP (64-64-32-10, the default hidden layers, and 64-128-64-10) on the digits training split, 20 epochs, no early stopping: float against
 /// quantization-aware at W8A8 and W4A8 (LSQ) and W4A8 with the straight-through estimator, same process and threads.
 /// </summary>
 [Config(typeof(BenchmarkConfigs.Training))]
 public class TrainingBenchmarks
 {
     private QatData _train = null!;
+
+    /// <summary>Gets or sets the hidden layers: the default 64-32 and the wider 128-64.</summary>
+    [Params("64-32", "128-64")]
+    public string Hidden { get; set; } = "64-32";
 
     [GlobalSetup]
     public void Setup() => _train = LoadDigitsTrain();
@@ -40,7 +44,7 @@ public class TrainingBenchmarks
     private QuantizedMlp Train(QatMode mode, int weightBits, int activationBits, QatEstimator estimator = QatEstimator.LearnedStepSize) =>
         QatTraining.Train(_train, 10, new QatOptions
         {
-            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Estimator = estimator, MaxEpoch = 20, ValidationFraction = 0, EarlyStoppingPatience = 0, NumberOfThreads = 2,
+            HiddenLayers = Hidden.Split('-').Select(int.Parse).ToArray(), Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Estimator = estimator, MaxEpoch = 20, ValidationFraction = 0, EarlyStoppingPatience = 0, NumberOfThreads = 2,
         });
 
     [Benchmark(Baseline = true, Description = "float MLP (peer)")]
