@@ -16,7 +16,7 @@ internal static class TrainCommand
         var testData = new Option<string?>("--test-data") { Description = "Held-out CSV (default: a seeded fraction of --data)" };
         var testFraction = new Option<double>("--test-fraction") { Description = "Fraction held out when there is no --test-data", DefaultValueFactory = _ => 0.2 };
         var task = new Option<string?>("--task") { Description = "regression, binary or multiclass (default: inferred from the label)" };
-        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes", DefaultValueFactory = _ => "64,32" };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes", DefaultValueFactory = _ => "128,64" };
         var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "1, 2..8 or 32" };
         var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "2..16 or 32" };
         var estimator = new Option<string>("--estimator") { DefaultValueFactory = _ => "lsq", Description = "lsq, ste, sigmoid, softmax, finite-difference, soft-round, noise" };
