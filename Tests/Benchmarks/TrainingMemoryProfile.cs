@@ -4,7 +4,7 @@ using MlRounding.Trainers;
 namespace MlRounding.Benchmarks;
 
 /// <summary>
-/// Resident memory of 50 epochs of training on digits (the default MLP 64-64-32-10, batch 64, no early stopping): RSS read
+/// Resident memory of 50 epochs of training on digits (the default MLP 64-128-64-10, batch 64, no early stopping): RSS read
 /// from /proc/self/status after each epoch, quantization-aware (W4A8, LSQ) beside float training of the same network,
 /// in one process. Run with <c>dotnet run -c Release --project Tests/Benchmarks -- memory</c>; prints a Markdown table.
 /// RSS is a process-wide figure, so this runs outside BenchmarkDotNet's harness (which allocates while it measures).
