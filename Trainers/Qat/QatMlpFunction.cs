@@ -11,7 +11,10 @@ namespace MlRounding.Trainers;
 /// network (docs/benchmarks.md). The values and gradients are those of the per-layer path (<see cref="Quantizer"/> and
 /// <c>nn.functional.linear</c> / <c>relu</c> under autograd) up to the summation order of the matrix products, which
 /// the tests check.
-/// Arguments: x; for each layer W and b; the network's log-step parameter (or null); the <see cref="Layer"/>[] settings.
+/// With straight-through quantizers (data-driven steps, no step gradient) the same pass applies: their gradient with
+/// respect to x is LSQ's, and an observer updates each activation step from the batch's ReLU output before it is used.
+/// Arguments: x; for each layer W and b; the network's log-step parameter (or null); the <see cref="Layer"/>[] settings;
+/// the activation observer (or null).
 /// </summary>
 internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunction>
 {
@@ -20,16 +23,21 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
     public override string Name => nameof(QatMlpFunction);
 
     /// <summary>Runs the network on <paramref name="x"/>: the output layer's values before any rescaling.</summary>
-    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias)> layers, Tensor? logSteps, Layer[] settings)
+    /// <param name="x">The input rows.</param>
+    /// <param name="layers">Each layer's weight and bias.</param>
+    /// <param name="logSteps">The network's log-step parameter, null when nothing is quantized.</param>
+    /// <param name="settings">Each layer's quantizer settings.</param>
+    /// <param name="observe">Told (layer, ReLU output) before a data-driven activation step is read; null for LSQ.</param>
+    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias)> layers, Tensor? logSteps, Layer[] settings, Action<int, Tensor>? observe)
     {
-        var args = new object?[1 + (2 * layers.Count) + 2];
+        var args = new object?[1 + (2 * layers.Count) + 3];
         args[0] = x;
         for (int i = 0; i < layers.Count; i++)
         {
             (args[1 + (2 * i)], args[2 + (2 * i)]) = layers[i];
         }
 
-        (args[^2], args[^1]) = (logSteps, settings);
+        (args[^3], args[^2], args[^1]) = (logSteps, settings, observe);
         return apply(args!);
     }
 
@@ -38,8 +46,10 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         return GradientScope.Run(() =>
         {
             var x = (Tensor)vars[0];
-            var settings = (Layer[])vars[^1];
-            float[] steps = vars[^2] is Tensor logSteps ? LsqQuantizeFunction.Steps(logSteps) : Array.Empty<float>();
+            var settings = (Layer[])vars[^2];
+            var logSteps = vars[^3] as Tensor;
+            var observe = vars[^1] as Action<int, Tensor>;
+            float[] steps = logSteps is null ? Array.Empty<float>() : LsqQuantizeFunction.Steps(logSteps);
             var saved = new List<Tensor> { x };
             var created = new List<Tensor>();
             Tensor h = x;
@@ -67,8 +77,18 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                     }
 
                     ctx.save_for_backward(saved);
-                    ctx.save_data("state", (settings, steps, x.requires_grad));
+                    ctx.save_data("state", (settings, steps, x.requires_grad, logSteps?.requires_grad ?? false));
                     return z;
+                }
+
+                if (layer.ActivationStep >= 0 && observe is not null)
+                {
+                    using (Tensor activation = nn.functional.relu(z))
+                    {
+                        observe(i, activation);
+                    }
+
+                    steps[(int)layer.ActivationStep] = LsqQuantizeFunction.Steps(logSteps!)[(int)layer.ActivationStep]; // the updated step
                 }
 
                 h = layer.ActivationStep >= 0
@@ -87,8 +107,8 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         return GradientScope.Run(() =>
         {
             List<Tensor> saved = ctx.get_saved_variables();
-            var (settings, steps, inputGrad) = ((Layer[], float[], bool))ctx.get_data("state");
-            var grads = new Tensor[1 + (2 * settings.Length) + 2];
+            var (settings, steps, inputGrad, learnedSteps) = ((Layer[], float[], bool, bool))ctx.get_data("state");
+            var grads = new Tensor[1 + (2 * settings.Length) + 3];
             var dLogSteps = new double[steps.Length];
             Tensor dz = grad_output.contiguous();
             for (int i = settings.Length - 1; i >= 0; i--)
@@ -130,9 +150,9 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 }
             }
 
-            if (steps.Length > 0)
+            if (learnedSteps)
             {
-                grads[^2] = tensor(dLogSteps.Select(d => (float)d).ToArray());
+                grads[^3] = tensor(dLogSteps.Select(d => (float)d).ToArray());
             }
 
             return grads.ToList();

@@ -127,8 +127,10 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: every quantizer LSQ-trained
-    /// with at least 2 bits and already initialised (the first step takes the per-layer path, which initialises them),
-    /// no extra rounding layers, float32 rows. Null otherwise.
+    /// or straight-through with at least 2 bits and already initialised (the first step takes the per-layer path, which
+    /// initialises them), no extra rounding layers, float32 rows. Null otherwise. Data-driven steps are updated as the
+    /// per-layer path updates them: the weights' before the pass, each activation quantizer's from the batch's ReLU
+    /// output inside it.
     /// </summary>
     private Tensor? FusedForward(Tensor x)
     {
@@ -151,13 +153,17 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
             Quantizer? wq = _weightQuantizers.Count > 0 ? _weightQuantizers[i] : null;
             Quantizer? aq = i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
+            wq?.Observe(w);
             layers[i] = (w, layer.bias!);
             settings[i] = new QatMlpFunction.Layer(
                 wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.FusedGradientScale(w) ?? 0,
                 aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
         }
 
-        return QatMlpFunction.Apply(x, layers, _logSteps, settings);
+        Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].LearnsStep
+            ? (layer, activation) => _activationQuantizers[layer].Observe(activation)
+            : null;
+        return QatMlpFunction.Apply(x, layers, _logSteps, settings, observe);
     }
 
     public override Tensor forward(Tensor x)

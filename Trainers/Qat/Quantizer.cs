@@ -66,8 +66,14 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     internal bool Fusable(Tensor x) =>
         Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x) && (!_perChannel || _steps.Count == x.shape[0]);
 
-    /// <summary>Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ-trained, at least 2 bits, initialised, training.</summary>
-    internal bool FusedReady => Enabled && Learned && training && Bits > 1 && _initialized;
+    /// <summary>
+    /// Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ or straight-through (the
+    /// two whose backward pass it writes out), at least 2 bits, initialised, training.
+    /// </summary>
+    internal bool FusedReady => Enabled && (Learned || _estimator == QatEstimator.StraightThrough) && training && Bits > 1 && _initialized;
+
+    /// <summary>Gets a value indicating whether the step is learned (LSQ) rather than following the data.</summary>
+    internal bool LearnsStep => Learned;
 
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
     internal double FusedGradientScale(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
@@ -75,8 +81,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// <summary>The LSQ gradient scale 1/√(N·Qp) when each step serves <paramref name="perStep"/> elements.</summary>
     internal double GradientScale(long perStep) => Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
 
-    /// <summary>Initialises a learned step from the first data it sees (what <see cref="forward"/> does first).</summary>
-    internal void Initialize(Tensor x) => Track(x);
+    /// <summary>
+    /// What <see cref="forward"/> does first with <paramref name="x"/>: initialises a learned step from the first data
+    /// it sees, or updates a data-driven step (max |w| per channel; the activations' running maximum).
+    /// </summary>
+    internal void Observe(Tensor x) => Track(x);
 
     /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
     public void Calibrate(Tensor x)

@@ -19,6 +19,8 @@ public sealed class QatMlpFunctionTests
         new object[] { "three hidden layers", new QatOptions { WeightBits = 3, ActivationBits = 5, HiddenLayers = new[] { 40, 24, 16 } } },
         new object[] { "no hidden layer", new QatOptions { WeightBits = 4, HiddenLayers = Array.Empty<int>() } },
         new object[] { "regression", new QatOptions { WeightBits = 4, Task = QatTask.Regression } },
+        new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Estimator = QatEstimator.StraightThrough } },
+        new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Estimator = QatEstimator.StraightThrough } },
     };
 
     [TestMethod]
@@ -26,24 +28,32 @@ public sealed class QatMlpFunctionTests
     public void OneCallPass_EqualsThePerLayerPass_ValuesAndGradients(string name, QatOptions options)
     {
         using var scope = NewDisposeScope();
-        manual_seed(7);
         int outputs = options.Task == QatTask.Regression ? 1 : 10;
-        using var network = new QatNetwork(64, outputs, options);
-        if (options.Task == QatTask.Regression)
-        {
-            (network.OutputScale, network.OutputShift) = (2.5f, 4f);
-        }
-
-        network.train();
         Tensor x = tensor(Digits.Train.Features.AsSpan(0, 64 * 64).ToArray()).reshape(64, 64);
         Tensor seed = randn(new long[] { 64, outputs }, generator: new Generator(11));
-        network.FuseTrainingPass = false;
-        network.call(x).Dispose(); // the first step initialises the quantizers' steps
 
-        var (perLayer, perLayerGrads) = Step(network, x, seed, fused: false);
-        Assert.AreEqual(0, network.FusedPasses);
-        var (oneCall, oneCallGrads) = Step(network, x, seed, fused: true);
-        Assert.AreEqual(1, network.FusedPasses, $"{name}: the one-call path was taken");
+        // Two networks in the same state (data-driven steps move with every pass, so one network cannot run both).
+        QatNetwork Network()
+        {
+            manual_seed(7);
+            var network = new QatNetwork(64, outputs, options) { FuseTrainingPass = false };
+            if (options.Task == QatTask.Regression)
+            {
+                (network.OutputScale, network.OutputShift) = (2.5f, 4f);
+            }
+
+            network.train();
+            network.call(x).Dispose(); // the first step initialises the quantizers' steps
+            return network;
+        }
+
+        using QatNetwork first = Network(), second = Network();
+        var (perLayer, perLayerGrads) = Step(first, x, seed, fused: false);
+        var (oneCall, oneCallGrads) = Step(second, x, seed, fused: true);
+        Assert.AreEqual(0, first.FusedPasses);
+        Assert.AreEqual(1, second.FusedPasses, $"{name}: the one-call path was taken");
+        Tensor stepsAfter(QatNetwork n) => n.named_parameters().Single(p => p.name == "log_steps").parameter.detach().clone();
+        Assert.IsTrue(stepsAfter(first).allclose(stepsAfter(second), rtol: 1e-6, atol: 1e-7), $"{name}: the steps after the pass");
 
         Assert.IsTrue(oneCall.allclose(perLayer, rtol: 1e-5, atol: 1e-5), $"{name}: outputs, largest difference {(oneCall - perLayer).abs().max().item<float>()}");
         Assert.AreEqual(perLayerGrads.Count, oneCallGrads.Count, $"{name}: the same parameters receive gradients");
@@ -55,7 +65,8 @@ public sealed class QatMlpFunctionTests
             Assert.IsLessThan(1e-4, worst, $"{name}: gradient of {parameter}, worst difference {worst:G3} of its largest entry");
         }
 
-        Assert.IsTrue(perLayerGrads.ContainsKey("log_steps"), $"{name}: steps are learned ({string.Join(", ", perLayerGrads.Keys)})");
+        bool learned = options.Estimator == QatEstimator.LearnedStepSize;
+        Assert.AreEqual(learned, perLayerGrads.ContainsKey("log_steps"), $"{name}: steps are learned with LSQ only ({string.Join(", ", perLayerGrads.Keys)})");
     }
 
     [TestMethod]
