@@ -11,6 +11,12 @@ if (args is ["memory"])
     return;
 }
 
+if (args is ["training-interleaved", ..])
+{
+    MlRounding.Benchmarks.InterleavedTrainingTimes.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+    return;
+}
+
 if (args is ["overhead"])
 {
     MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);
