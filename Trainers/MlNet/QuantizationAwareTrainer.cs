@@ -136,7 +136,7 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
     {
         public void Report(QatProgress value)
         {
-            Log(channel, ChannelMessageKind.Info, $"Epoch {value.Epoch}: loss {value.TrainingLoss:G5}, validation {value.ValidationMetric:G5}");
+            Log(channel, ChannelMessageKind.Info, FormattableString.Invariant($"Epoch {value.Epoch}: loss {value.TrainingLoss:G5}, validation loss {value.ValidationLoss:G5}, validation metric {value.ValidationMetric:G5}"));
             user?.Report(value);
         }
     }

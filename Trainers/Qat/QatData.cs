@@ -30,4 +30,8 @@ public sealed record QatData(float[] Features, float[] Labels, int FeatureCount)
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="TrainingLoss">Mean training loss of the epoch.</param>
 /// <param name="ValidationMetric">Accuracy (classification) or RMSE (regression) on the validation rows, or NaN without validation.</param>
-public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric);
+/// <param name="ValidationLoss">
+/// The training loss (cross-entropy, logistic loss or squared error) on the validation rows, or NaN without validation:
+/// what early stopping follows; the epoch with the lowest is kept.
+/// </param>
+public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN);

@@ -120,7 +120,7 @@ public sealed class QatOptions
     /// <summary>Gets or sets the fraction of the training rows held out for validation and early stopping, in [0, 0.5). Default 0.1; 0 disables.</summary>
     public double ValidationFraction { get; set; } = 0.1;
 
-    /// <summary>Gets or sets the epochs without validation improvement before stopping; 0 disables early stopping. Default 15.</summary>
+    /// <summary>Gets or sets the epochs without a lower validation loss before stopping (the epoch with the lowest validation loss is kept); 0 disables early stopping. Default 15.</summary>
     public int EarlyStoppingPatience { get; set; } = 15;
 
     /// <summary>

@@ -115,6 +115,36 @@ public sealed class TrainingBehaviourTests
         }
     }
 
+    [TestMethod]
+    [DataRow(QatMode.QuantizationAware, 4)]
+    [DataRow(QatMode.Float, 32)]
+    public void EarlyStopping_KeepsTheEpochWithTheLowestValidationLoss(QatMode mode, int bits)
+    {
+        // Half the test rows validate; the kept model's cross-entropy on them, computed here from the C# scorer's logits
+        // in float64, must be the lowest any epoch reported, and that epoch must not be the last (else this could not
+        // tell "keep the best" from "keep the last").
+        QatData validation = Digits.Test.Subset(Enumerable.Range(0, 180).ToArray());
+        var seen = new List<QatProgress>();
+        var options = new QatOptions { Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 40, EarlyStoppingPatience = 0, LearningRate = 0.01, NumberOfThreads = 2 };
+        QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation, new Collect(seen));
+
+        double crossEntropy = 0;
+        for (int i = 0; i < validation.Count; i++)
+        {
+            float[] logits = model.Forward(validation.Features.AsSpan(i * 64, 64));
+            double max = logits.Max();
+            double logSum = max + Math.Log(logits.Sum(l => Math.Exp(l - max)));
+            crossEntropy += (logSum - logits[(int)validation.Labels[i]]) / validation.Count;
+        }
+
+        Assert.HasCount(40, seen);
+        Assert.IsTrue(seen.All(p => double.IsFinite(p.ValidationLoss) && p.ValidationLoss > 0));
+        QatProgress best = seen.MinBy(p => p.ValidationLoss);
+        Assert.AreEqual(best.ValidationLoss, crossEntropy, 1e-5 * best.ValidationLoss, $"kept model's validation loss; best epoch {best.Epoch}");
+        Assert.IsLessThan(seen.Count, best.Epoch, "the best epoch is not the last");
+        Assert.IsGreaterThan(best.ValidationLoss * 1.05, seen[^1].ValidationLoss, "the last epoch's loss is clearly worse");
+    }
+
     private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
     {
         public void Report(QatProgress value) => list.Add(value);
