@@ -21,7 +21,7 @@ internal static class TrainingStepProfile
         output.WriteLine($"MLP 64-{string.Join("-", hidden)}-10, batch 64, 2 threads");
         for (int round = 1; round <= 2; round++)
         {
-            foreach (var (name, mode, fuse) in new[] { ("float", QatMode.Float, true), ("QAT W4A8, one call", QatMode.QuantizationAware, true), ("QAT W4A8, per layer", QatMode.QuantizationAware, false) })
+            foreach (var (name, mode, fuse) in new[] { ("float", QatMode.Float, false), ("QAT W4A8, one call", QatMode.QuantizationAware, true), ("QAT W4A8, per layer", QatMode.QuantizationAware, false) })
             {
                 var options = new QatOptions { HiddenLayers = hidden, Mode = mode, WeightBits = mode == QatMode.Float ? 32 : 4, ActivationBits = mode == QatMode.Float ? 32 : 8 };
                 manual_seed(1);

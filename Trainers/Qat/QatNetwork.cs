@@ -126,7 +126,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: every quantizer LSQ-trained
+    /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: at least one quantizer (float
+    /// training, and the float phase of post-training quantization, stay on TorchSharp's own autograd), every quantizer LSQ-trained
     /// or straight-through with at least 2 bits and already initialised (the first step takes the per-layer path, which
     /// initialises them), no extra rounding layers, float32 rows. Null otherwise. Data-driven steps are updated as the
     /// per-layer path updates them: the weights' before the pass, each activation quantizer's from the batch's ReLU
@@ -134,7 +135,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private Tensor? FusedForward(Tensor x)
     {
-        if (!FuseTrainingPass || _roundings.Count > 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
+        if (!FuseTrainingPass || _roundings.Count > 0 || !Quantizers.Any() || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
         {
             return null;
         }

@@ -92,6 +92,20 @@ public sealed class QatMlpFunctionTests
         Assert.IsGreaterThan(0f, expected.abs().max().item<float>(), "a gradient that can differ");
     }
 
+    [TestMethod]
+    [DataRow(QatMode.Float)]
+    [DataRow(QatMode.PostTraining)]
+    public void FloatTraining_StaysOnTorchSharpsAutograd(QatMode mode)
+    {
+        using var scope = NewDisposeScope();
+        using var network = new QatNetwork(64, 10, new QatOptions { Mode = mode, WeightBits = 4 });
+        network.train();
+        Tensor x = tensor(Digits.Train.Features.AsSpan(0, 16 * 64).ToArray()).reshape(16, 64);
+        network.call(x).sum().backward();
+        network.call(x).sum().backward();
+        Assert.AreEqual(0, network.FusedPasses, "the float peer and post-training quantization's float phase are plain TorchSharp");
+    }
+
     private static (Tensor Output, Dictionary<string, Tensor> Gradients) Step(QatNetwork network, Tensor x, Tensor seed, bool fused)
     {
         network.FuseTrainingPass = fused;
