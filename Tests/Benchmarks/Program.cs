@@ -17,6 +17,12 @@ if (args is ["training-interleaved", ..])
     return;
 }
 
+if (args is ["fixed"])
+{
+    MlRounding.Benchmarks.InterleavedTrainingTimes.Fixed(Console.Out);
+    return;
+}
+
 if (args is ["overhead"])
 {
     MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);

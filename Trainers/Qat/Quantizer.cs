@@ -1,3 +1,5 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.InteropServices;
 using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -88,14 +90,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     internal void Observe(Tensor x) => Track(x);
 
     /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
-    public void Calibrate(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Tensor amax = _perChannel ? x.abs().amax(new long[] { 1 }) : x.abs().max().reshape(1);
-        Step().copy_((amax / Math.Max(1, Range.Max)).clamp_min(1e-8).log());
-        _initialized = true;
-    }
+    public void Calibrate(Tensor x) => SetSteps(MaxAbs(x), movingAverage: false);
 
     public override Tensor forward(Tensor x)
     {
@@ -177,11 +172,43 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         }
         else if (training)
         {
-            Tensor amax = (x.abs().max().reshape(1) / Math.Max(1, Range.Max)).clamp_min(1e-8);
-            Tensor step = Step();
-            step.copy_(_initialized ? (step.exp() * 0.9 + amax * 0.1).log() : amax.log());
-            _initialized = true;
+            SetSteps(MaxAbs(x), movingAverage: _initialized); // a running maximum: 0.9 old + 0.1 this batch
         }
+    }
+
+    /// <summary>max |x| per row (per-channel weights) or over all of x, read from float32 memory.</summary>
+    private float[] MaxAbs(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor data = x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && x.is_contiguous() ? x : x.detach().to(ScalarType.Float32, CPU).contiguous();
+        ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(data.bytes);
+        int rows = _perChannel ? (int)data.shape[0] : 1;
+        int columns = rows == 0 ? 0 : values.Length / rows;
+        var amax = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            amax[r] = columns == 0 ? 0 : MathF.Abs(TensorPrimitives.MaxMagnitude(values.Slice(r * columns, columns)));
+        }
+
+        return amax;
+    }
+
+    /// <summary>
+    /// Writes log(max(amax / qmax, 1e-8)) into this quantizer's slice of the log-step parameter, or with
+    /// <paramref name="movingAverage"/> log(0.9 s + 0.1 max(amax / qmax, 1e-8)), in float32 (no autograd: the steps of
+    /// data-driven estimators are not trained, and calibration happens outside training).
+    /// </summary>
+    private void SetSteps(float[] amax, bool movingAverage)
+    {
+        Span<float> log = MemoryMarshal.Cast<byte, float>(_steps.All.bytes).Slice((int)_steps.Offset, (int)_steps.Count);
+        float qmax = Math.Max(1, Range.Max);
+        for (int k = 0; k < log.Length; k++)
+        {
+            float step = Math.Max(amax[amax.Length == 1 ? 0 : k] / qmax, 1e-8f);
+            log[k] = MathF.Log(movingAverage ? (MathF.Exp(log[k]) * 0.9f) + (step * 0.1f) : step);
+        }
+
+        _initialized = true;
     }
 
     // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1).
