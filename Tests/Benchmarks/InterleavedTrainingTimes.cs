@@ -46,24 +46,6 @@ internal static class InterleavedTrainingTimes
         }
     }
 
-    public static void Fixed(TextWriter output)
-    {
-        var data = TrainingBenchmarks.LoadDigitsTrain();
-        foreach (int epochs in new[] { 1, 1, 1, 2, 2 })
-        {
-            foreach (var (mode, bits, est) in new[] { (MlRounding.Trainers.QatMode.Float, 32, MlRounding.Trainers.QatEstimator.LearnedStepSize), (MlRounding.Trainers.QatMode.QuantizationAware, 4, MlRounding.Trainers.QatEstimator.LearnedStepSize), (MlRounding.Trainers.QatMode.QuantizationAware, 4, MlRounding.Trainers.QatEstimator.StraightThrough) })
-            {
-                var o = new MlRounding.Trainers.QatOptions { HiddenLayers = new[] { 64, 32 }, Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, Estimator = est, MaxEpoch = epochs, ValidationFraction = 0, EarlyStoppingPatience = 0, NumberOfThreads = 2 };
-                var clock = Stopwatch.StartNew();
-                using var network = MlRounding.Trainers.QatTraining.TrainNetwork(data, 10, o);
-                double train = clock.Elapsed.TotalMilliseconds;
-                clock.Restart();
-                MlRounding.Trainers.QuantizedMlp.FromNetwork(network, o, 10);
-                output.WriteLine($"{epochs} epochs {mode} {est}: train {train:F1} ms, export {clock.Elapsed.TotalMilliseconds:F1} ms");
-            }
-        }
-    }
-
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();

@@ -17,12 +17,6 @@ if (args is ["training-interleaved", ..])
     return;
 }
 
-if (args is ["fixed"])
-{
-    MlRounding.Benchmarks.InterleavedTrainingTimes.Fixed(Console.Out);
-    return;
-}
-
 if (args is ["overhead"])
 {
     MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);
