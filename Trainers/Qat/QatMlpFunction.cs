@@ -52,8 +52,8 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
             float[] steps = logSteps is null ? Array.Empty<float>() : LsqQuantizeFunction.Steps(logSteps);
             var saved = new List<Tensor> { x };
             var created = new List<Tensor>();
-            Tensor h = x;
-            for (int i = 0; ; i++)
+            Tensor h = x, z = x;
+            for (int i = 0; i < settings.Length; i++)
             {
                 var (w, b) = ((Tensor)vars[1 + (2 * i)], (Tensor)vars[2 + (2 * i)]);
                 Layer layer = settings[i];
@@ -64,21 +64,14 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                     created.Add(wq);
                 }
 
-                Tensor z = b.addmm(h, wq.t());
+                z = b.addmm(h, wq.t());
                 saved.Add(w);
                 saved.Add(wq);
                 if (i + 1 == settings.Length)
                 {
+                    saved.Add(null!); // the output layer: no activation, and z is the result
                     saved.Add(null!);
-                    saved.Add(null!);
-                    foreach (Tensor t in created)
-                    {
-                        t.MoveToOuterDisposeScope(); // saved tensors must outlive this scope
-                    }
-
-                    ctx.save_for_backward(saved);
-                    ctx.save_data("state", (settings, steps, x.requires_grad, logSteps?.requires_grad ?? false));
-                    return z;
+                    break;
                 }
 
                 if (layer.ActivationStep >= 0 && observe is not null)
@@ -99,6 +92,15 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 saved.Add(z);
                 saved.Add(h);
             }
+
+            foreach (Tensor t in created)
+            {
+                t.MoveToOuterDisposeScope(); // saved tensors must outlive this scope
+            }
+
+            ctx.save_for_backward(saved);
+            ctx.save_data("state", (settings, steps, x.requires_grad, logSteps?.requires_grad ?? false));
+            return z;
         });
     }
 
