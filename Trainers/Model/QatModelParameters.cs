@@ -72,11 +72,7 @@ public sealed class QatMulticlassModelParameters : VectorScoringModelParameters
     public override void Score(ReadOnlySpan<float> features, Span<float> scores)
     {
         Network.Forward(features, scores);
-        float max = float.NegativeInfinity;
-        foreach (float logit in scores)
-        {
-            max = Math.Max(max, logit);
-        }
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(scores);
 
         float sum = 0;
         for (int i = 0; i < scores.Length; i++)

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -218,7 +219,7 @@ public sealed class QuantizedMlp
         int n = layer.Inputs, offset = row * n;
         if (layer.FloatWeights is not null)
         {
-            return (float)DotDouble(layer.WeightsAsDouble.AsSpan(offset, n), hd);
+            return (float)TensorPrimitives.Dot(layer.WeightsAsDouble.AsSpan(offset, n), hd);
         }
 
         if (!codes.IsEmpty)
@@ -227,7 +228,7 @@ public sealed class QuantizedMlp
             return (float)acc * (weightStep * codeStep);
         }
 
-        return (float)(DotDouble(layer.WeightsAsDouble.AsSpan(offset, n), hd) * weightStep);
+        return (float)(TensorPrimitives.Dot(layer.WeightsAsDouble.AsSpan(offset, n), hd) * weightStep);
     }
 
     [ThreadStatic]
@@ -251,29 +252,8 @@ public sealed class QuantizedMlp
         return d;
     }
 
-    private static double DotDouble(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => VectorDot(a, b);
-
     // Exact: the caller has checked (Int32DotFits) that no partial sum can overflow int32.
-    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => VectorDot(a, b);
-
-    /// <summary>Σ a[k]·b[k] in SIMD lanes, the lanes summed at the end, then the tail.</summary>
-    private static T VectorDot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        var sum = System.Numerics.Vector<T>.Zero;
-        int width = System.Numerics.Vector<T>.Count, k = 0;
-        for (; k <= a.Length - width; k += width)
-        {
-            sum += new System.Numerics.Vector<T>(a[k..]) * new System.Numerics.Vector<T>(b[k..]);
-        }
-
-        T total = System.Numerics.Vector.Sum(sum);
-        for (; k < a.Length; k++)
-        {
-            total += a[k] * b[k];
-        }
-
-        return total;
-    }
+    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => TensorPrimitives.Dot(a, b);
 
     private static long DotInt64(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {

@@ -42,10 +42,7 @@ public static class OnnxExport
     public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(options);
         Google.Protobuf.MessageExtensions.WriteTo(Build(model, inputSchema, options), stream);
     }
 
@@ -69,13 +66,15 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrEmpty(filePath);
-        ArgumentNullException.ThrowIfNull(options);
         ModelProto proto = Build(model, inputSchema, options); // fails before anything is written
         ModelFiles.WriteAtomically(filePath, (Stream stream) => Google.Protobuf.MessageExtensions.WriteTo(proto, stream));
     }
 
     internal static ModelProto Build(ITransformer model, DataViewSchema inputSchema, OnnxExportOptions options)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ArgumentNullException.ThrowIfNull(options);
         var g = new OnnxGraph();
         var columns = new Dictionary<string, (string Tensor, int Width)>();
         var produced = new List<string>();

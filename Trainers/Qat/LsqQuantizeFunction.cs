@@ -44,7 +44,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var saved = ctx.get_saved_variables();
             var (gradScale, qmin, qmax, steps, shape) = ((double, float, float, float[], long[]))ctx.get_data("args");
             var (dx, dLog) = Gradients(saved[0], grad_output, steps, gradScale, qmin, qmax);
-            return new() { dx, tensor(dLog.Select(d => (float)d).ToArray()).reshape(shape), null!, null!, null! };
+            return new() { dx, StepGradient(dLog).reshape(shape), null!, null!, null! };
         });
     }
 
@@ -152,6 +152,9 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
 
         return sum;
     }
+
+    /// <summary>The log-step gradients, summed in float64, as a float32 tensor.</summary>
+    internal static Tensor StepGradient(double[] sums) => tensor(Array.ConvertAll(sums, d => (float)d));
 
     /// <summary>
     /// exp(log step) for each entry, computed in float64 and rounded once (read straight from the parameter's memory:

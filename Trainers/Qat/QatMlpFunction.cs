@@ -50,7 +50,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
             var logSteps = vars[^3] as Tensor;
             var observe = vars[^1] as Action<int, Tensor>;
             float[] steps = logSteps is null ? Array.Empty<float>() : LsqQuantizeFunction.Steps(logSteps);
-            var saved = new List<Tensor> { x };
+            var saved = new List<Tensor?> { x };
             var created = new List<Tensor>();
             Tensor h = x, z = x;
             for (int i = 0; i < settings.Length; i++)
@@ -69,8 +69,8 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 saved.Add(wq);
                 if (i + 1 == settings.Length)
                 {
-                    saved.Add(null!); // the output layer: no activation, and z is the result
-                    saved.Add(null!);
+                    saved.Add(null); // the output layer: no activation, and z is the result
+                    saved.Add(null);
                     break;
                 }
 
@@ -93,12 +93,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 saved.Add(h);
             }
 
-            foreach (Tensor t in created)
-            {
-                t.MoveToOuterDisposeScope(); // saved tensors must outlive this scope
-            }
-
-            ctx.save_for_backward(saved);
+            GradientScope.Save(ctx, saved, created);
             ctx.save_data("state", (settings, steps, x.requires_grad, logSteps?.requires_grad ?? false));
             return z;
         });
@@ -154,7 +149,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
 
             if (learnedSteps)
             {
-                grads[^3] = tensor(dLogSteps.Select(d => (float)d).ToArray());
+                grads[^3] = LsqQuantizeFunction.StepGradient(dLogSteps);
             }
 
             return grads.ToList();

@@ -65,6 +65,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         Layers = _layers.ToList();
         WeightQuantizers = _weightQuantizers.ToList();
         ActivationQuantizers = _activationQuantizers.ToList();
+        Quantizers = WeightQuantizers.Concat(ActivationQuantizers).ToArray();
         if (options.Mode == QatMode.PostTraining)
         {
             SetQuantizersEnabled(false);
@@ -99,7 +100,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<Quantizer> ActivationQuantizers { get; private set; } = Array.Empty<Quantizer>();
 
-    public IEnumerable<Quantizer> Quantizers => _weightQuantizers.Concat(_activationQuantizers);
+    /// <summary>Gets the weight quantizers, then the activation quantizers.</summary>
+    public IReadOnlyList<Quantizer> Quantizers { get; private set; } = Array.Empty<Quantizer>();
 
     /// <summary>Gets the extra rounding layers: boundary and grid.</summary>
     public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings => _roundings;
@@ -135,7 +137,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private Tensor? FusedForward(Tensor x)
     {
-        if (!FuseTrainingPass || _roundings.Count > 0 || !Quantizers.Any() || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
+        if (!FuseTrainingPass || _roundings.Count > 0 || Quantizers.Count == 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
         {
             return null;
         }
@@ -157,11 +159,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             wq?.Observe(w);
             layers[i] = (w, layer.bias!);
             settings[i] = new QatMlpFunction.Layer(
-                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.FusedGradientScale(w) ?? 0,
+                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
                 aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
         }
 
-        Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].LearnsStep
+        Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].Learned
             ? (layer, activation) => _activationQuantizers[layer].Observe(activation)
             : null;
         return QatMlpFunction.Apply(x, layers, _logSteps, settings, observe);

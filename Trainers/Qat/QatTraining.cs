@@ -14,8 +14,7 @@ internal static class QatTraining
         IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, float inputStep = 0)
     {
         using QatNetwork network = TrainNetwork(data, classes, options, validation, progress, cancellation);
-        network.InputStep = options.Mode == QatMode.Float ? 0 : inputStep;
-        return QuantizedMlp.FromNetwork(network, options, classes);
+        return Export(network, classes, options, inputStep);
     }
 
     /// <summary>Trains rows streamed by <paramref name="source"/> (e.g. from an IDataView) and exports the integer model.</summary>
@@ -23,6 +22,12 @@ internal static class QatTraining
         IProgress<QatProgress>? progress, CancellationToken cancellation, float inputStep)
     {
         using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation);
+        return Export(network, classes, options, inputStep);
+    }
+
+    /// <summary>The integer model of a trained network; a quantized one keeps the input grid of a <c>Quantize</c>d features column.</summary>
+    private static QuantizedMlp Export(QatNetwork network, int classes, QatOptions options, float inputStep)
+    {
         network.InputStep = options.Mode == QatMode.Float ? 0 : inputStep;
         return QuantizedMlp.FromNetwork(network, options, classes);
     }
@@ -105,9 +110,10 @@ internal static class QatTraining
                     }
 
                     var (bx, by, rows) = batch.Current;
+                    double hardness = schedule.ValueAt(step);
                     foreach (var q in network.Quantizers)
                     {
-                        q.Hardness = schedule.ValueAt(step);
+                        q.Hardness = hardness;
                     }
 
                     optimizer.zero_grad();
@@ -173,7 +179,6 @@ internal static class QatTraining
         return network;
     }
 
-    /// <summary>Post-training quantization: weight steps from max |w| per channel, activation steps from the ranges seen on the training rows.</summary>
     /// <summary>Whether every parameter of the network is finite.</summary>
     private static bool Finite(QatNetwork network)
     {
@@ -185,6 +190,7 @@ internal static class QatTraining
     private static InvalidOperationException Diverged(int epoch, QatOptions options) => new(FormattableString.Invariant(
         $"Training diverged in epoch {epoch}: the loss or the weights became NaN or infinite. Normalize the features in '{options.FeatureColumnName}' (e.g. NormalizeMinMax or NormalizeMeanVariance) or lower LearningRate (now {options.LearningRate})."));
 
+    /// <summary>Post-training quantization: weight steps from max |w| per channel, activation steps from the ranges seen on the training rows.</summary>
     private static void CalibrateAfterTraining(QatNetwork network, Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -225,7 +231,7 @@ internal static class QatTraining
             QatTask.BinaryClassification => output.squeeze(1).gt(0).to_type(ScalarType.Float32).eq(labels).to_type(ScalarType.Float32).mean().item<float>(),
             _ => Math.Sqrt((output.squeeze(1) - labels).square().mean().item<float>()),
         };
-        double loss = Loss(output, task == QatTask.MulticlassClassification ? labels.to_type(ScalarType.Int64) : labels, task).item<float>();
+        double loss = Loss(output, BatchTargets.Of(data.Labels, task), task).item<float>();
         if (wasTraining)
         {
             network.train();

@@ -56,7 +56,8 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// <summary>Gets or sets a value indicating whether the quantizer is active (post-training quantization switches it on after training).</summary>
     public bool Enabled { get; set; } = true;
 
-    private bool Learned => _estimator == QatEstimator.LearnedStepSize;
+    /// <summary>Gets a value indicating whether the step is learned (LSQ) rather than following the data.</summary>
+    internal bool Learned => _estimator == QatEstimator.LearnedStepSize;
 
     /// <summary>Gets where this quantizer's log steps sit in the network's log-step parameter.</summary>
     internal StepSlice Slice => _steps;
@@ -74,20 +75,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// </summary>
     internal bool FusedReady => Enabled && (Learned || _estimator == QatEstimator.StraightThrough) && training && Bits > 1 && _initialized;
 
-    /// <summary>Gets a value indicating whether the step is learned (LSQ) rather than following the data.</summary>
-    internal bool LearnsStep => Learned;
-
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
-    internal double FusedGradientScale(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
+    internal double GradientScaleFor(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
 
     /// <summary>The LSQ gradient scale 1/√(N·Qp) when each step serves <paramref name="perStep"/> elements.</summary>
     internal double GradientScale(long perStep) => Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
-
-    /// <summary>
-    /// What <see cref="forward"/> does first with <paramref name="x"/>: initialises a learned step from the first data
-    /// it sees, or updates a data-driven step (max |w| per channel; the activations' running maximum).
-    /// </summary>
-    internal void Observe(Tensor x) => Track(x);
 
     /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
     public void Calibrate(Tensor x) => SetSteps(MaxAbs(x), movingAverage: false);
@@ -100,17 +92,16 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        Track(x);
+        Observe(x);
         if (Fusable(x))
         {
-            return LsqQuantizeFunction.apply(x, Step(), FusedGradientScale(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
+            return LsqQuantizeFunction.apply(x, Step(), GradientScaleFor(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
         }
 
         Tensor s = Step().exp();
         if (Learned)
         {
-            long perStep = _perChannel ? x.shape[1] : x.numel();
-            double g = Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
+            double g = GradientScaleFor(x);
             s = s * g + (s - s * g).detach();
         }
 
@@ -144,8 +135,12 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         return s.data<double>().ToArray();
     }
 
-    // Initialise on first use (LSQ: 2 mean|x| / sqrt(qmax)); keep data-driven steps up to date for the other estimators.
-    private void Track(Tensor x)
+    /// <summary>
+    /// What <see cref="forward"/> does first with <paramref name="x"/>: initialises a learned step from the first data
+    /// it sees (LSQ: 2 mean |x| / √qmax), or updates a data-driven step (max |w| per channel; the activations' running
+    /// maximum).
+    /// </summary>
+    internal void Observe(Tensor x)
     {
         if (Learned && _initialized)
         {

@@ -31,10 +31,27 @@ public static class GradientScope
     /// </summary>
     /// <param name="ctx">The autograd context of the forward call.</param>
     /// <param name="created">Tensors created in the forward pass.</param>
-    public static void SaveCreated(autograd.AutogradContext ctx, params Tensor[] created)
+    public static void SaveCreated(autograd.AutogradContext ctx, params Tensor[] created) => Save(ctx, created, created);
+
+    /// <summary>
+    /// Saves <paramref name="saved"/> for <paramref name="ctx"/>'s backward, in order: inputs of the function, tensors
+    /// created inside <see cref="Run(Func{Tensor})"/> (listed again in <paramref name="created"/>, which are moved out of
+    /// its scope first so that they outlive the forward call), and null entries, which the backward reads back as null.
+    /// </summary>
+    /// <param name="ctx">The autograd context of the forward call.</param>
+    /// <param name="saved">What the backward reads back, in order.</param>
+    /// <param name="created">Those of <paramref name="saved"/> that the forward pass created.</param>
+    public static void Save(autograd.AutogradContext ctx, IReadOnlyList<Tensor?> saved, IEnumerable<Tensor> created)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        ctx.save_for_backward(created.Select(t => t.MoveToOuterDisposeScope()).ToList());
+        ArgumentNullException.ThrowIfNull(saved);
+        ArgumentNullException.ThrowIfNull(created);
+        foreach (Tensor t in created)
+        {
+            t.MoveToOuterDisposeScope();
+        }
+
+        ctx.save_for_backward(saved.ToList()!);
     }
 
     /// <summary>Runs <paramref name="body"/> in a new dispose scope and moves the returned tensor out of it.</summary>

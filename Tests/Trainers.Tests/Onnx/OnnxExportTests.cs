@@ -188,6 +188,22 @@ public sealed class OnnxExportTests
         StringAssert.StartsWith(e.Message, "ExpressionTransformer cannot be exported to ONNX by MlRounding");
     }
 
+    [TestMethod]
+    public void NullArguments_ArgumentNullNamingThem_StreamAndFile()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new Values() });
+        var model = ml.Transforms.Round("Y", "X").Fit(data);
+        string path = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".onnx");
+        using var stream = new MemoryStream();
+        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentNullException>(() => ml.Model.ExportToOnnx(null!, data.Schema, path)).ParamName);
+        Assert.AreEqual("inputSchema", Assert.ThrowsExactly<ArgumentNullException>(() => ml.Model.ExportToOnnx(model, null!, path)).ParamName);
+        Assert.AreEqual("options", Assert.ThrowsExactly<ArgumentNullException>(() => ml.Model.ExportToOnnx(model, data.Schema, stream, null!)).ParamName);
+        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentNullException>(() => ml.Model.ExportToOnnx(null!, data.Schema, stream)).ParamName);
+        Assert.IsFalse(File.Exists(path), "nothing written");
+        Assert.AreEqual(0, stream.Length, "nothing written");
+    }
+
     private sealed class OnnxScores
     {
         [ColumnName("Score")] public float[] Score { get; set; } = Array.Empty<float>();
