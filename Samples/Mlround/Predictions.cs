@@ -24,12 +24,19 @@ internal static class Predictions
                 writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => "score_" + R(c))));
                 var getScore = cursor.GetGetter<VBuffer<float>>(score);
                 VBuffer<float> s = default;
+                var values = new float[classes.Length]; // reused for every row
                 while (cursor.MoveNext())
                 {
                     getScore(ref s);
-                    float[] values = s.DenseValues().ToArray();
-                    int best = Array.IndexOf(values, values.Max());
-                    writer.WriteLine(R(classes[best]) + "," + string.Join(",", values.Select(R)));
+                    s.CopyTo(values);
+                    writer.Write(R(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
+                    foreach (float v in values)
+                    {
+                        writer.Write(',');
+                        writer.Write(R(v));
+                    }
+
+                    writer.WriteLine();
                 }
 
                 break;
