@@ -45,9 +45,10 @@ internal static class Comparison
         return (rows.Where((_, i) => i % 5 != 0).ToList(), rows.Where((_, i) => i % 5 == 0).ToList());
     }
 
-    public static IReadOnlyList<ComparisonRow> Run(List<Row> train, List<Row> test, QatTask task, int[] bits, QatOptions template, IProgress<string>? progress = null)
+    /// <summary>Trains and evaluates every configuration, each with fresh options from <paramref name="makeOptions"/>.</summary>
+    public static IReadOnlyList<ComparisonRow> Run(List<Row> train, List<Row> test, QatTask task, int[] bits, Func<QatOptions> makeOptions, IProgress<string>? progress = null)
     {
-        var ml = new MLContext(seed: template.Seed);
+        var ml = new MLContext(seed: makeOptions().Seed);
         IDataView trainView = TaskPipeline.ToDataView(ml, train);
         IDataView testView = TaskPipeline.ToDataView(ml, test);
         var configurations = new List<(QatMode Mode, int Weights, int Activations)> { (QatMode.Float, 32, 32) };
@@ -60,7 +61,7 @@ internal static class Comparison
         var rows = new List<ComparisonRow>();
         foreach (var (mode, weights, activations) in configurations)
         {
-            var options = TaskPipeline.Clone(template);
+            QatOptions options = makeOptions();
             options.Mode = mode;
             options.WeightBits = weights;
             options.ActivationBits = activations;

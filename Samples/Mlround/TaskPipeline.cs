@@ -70,12 +70,4 @@ internal static class TaskPipeline
 
         return null;
     }
-
-    public static QatOptions Clone(QatOptions o) => new()
-    {
-        HiddenLayers = o.HiddenLayers, PerChannelWeights = o.PerChannelWeights, Estimator = o.Estimator, MaxEpoch = o.MaxEpoch,
-        BatchSize = o.BatchSize, LearningRate = o.LearningRate, WeightDecay = o.WeightDecay, Seed = o.Seed,
-        ValidationFraction = o.ValidationFraction, EarlyStoppingPatience = o.EarlyStoppingPatience, NumberOfThreads = o.NumberOfThreads,
-        Progress = o.Progress, CancellationToken = o.CancellationToken, Mode = o.Mode, WeightBits = o.WeightBits, ActivationBits = o.ActivationBits,
-    };
 }

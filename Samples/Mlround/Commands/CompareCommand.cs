@@ -49,9 +49,9 @@ internal static class CompareCommand
             }
 
             QatTask task = Comparison.InferTask(train.Select(r => r.Label));
-            var options = new QatOptions { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
+            QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
             stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (every 5th row)");
-            var rows = Comparison.Run(train, test, task, widths, options, new Progress(stderr));
+            var rows = Comparison.Run(train, test, task, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);
             if (result.GetValue(png) is { } file)
             {
