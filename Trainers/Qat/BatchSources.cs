@@ -46,8 +46,13 @@ internal sealed class InMemoryBatches : IBatchSource, IDisposable
 
     public (double Mean, double Std) LabelMoments()
     {
-        double mean = _data.Labels.Average(l => (double)l);
-        return (mean, Math.Sqrt(_data.Labels.Average(l => (l - mean) * (l - mean))));
+        var moments = default(RunningMoments);
+        foreach (float label in _data.Labels)
+        {
+            moments.Add(label);
+        }
+
+        return moments.Result;
     }
 
     public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
@@ -93,8 +98,7 @@ internal sealed class StreamingBatches : IBatchSource
     private readonly QatOptions _options;
     private readonly MLContext _ml;
     private readonly List<float> _sample = new();
-    private readonly double _mean;
-    private readonly double _std;
+    private readonly (double Mean, double Std) _moments;
 
     public StreamingBatches(IDataView data, QatOptions options, int featureCount)
     {
@@ -102,14 +106,12 @@ internal sealed class StreamingBatches : IBatchSource
         _options = options;
         FeatureCount = featureCount;
         _ml = new MLContext(options.Seed);
-        double mean = 0, squares = 0;
+        var moments = default(RunningMoments);
         using var reader = new TrainingRows.RowReader(data, options, featureCount);
         while (reader.Next(out float label))
         {
             Count++;
-            double delta = label - mean; // Welford
-            mean += delta / Count;
-            squares += delta * (label - mean);
+            moments.Add(label);
             if (Count <= CalibrationSampleRows)
             {
                 _sample.AddRange(reader.Features);
@@ -117,8 +119,7 @@ internal sealed class StreamingBatches : IBatchSource
         }
 
         Skipped = reader.Skipped;
-        _mean = mean;
-        _std = Count > 0 ? Math.Sqrt(squares / Count) : 0;
+        _moments = moments.Result;
     }
 
     public int FeatureCount { get; }
@@ -128,7 +129,7 @@ internal sealed class StreamingBatches : IBatchSource
     /// <summary>Gets the rows skipped for NaN or infinite values.</summary>
     public long Skipped { get; }
 
-    public (double Mean, double Std) LabelMoments() => (_mean, _std);
+    public (double Mean, double Std) LabelMoments() => _moments;
 
     public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
     {
@@ -171,4 +172,25 @@ internal static class BatchTargets
     public static Tensor Of(float[] labels, QatTask task) => task == QatTask.MulticlassClassification
         ? tensor(labels).to_type(ScalarType.Int64)
         : tensor(labels);
+}
+
+/// <summary>
+/// Mean and population standard deviation of the labels in one pass (Welford), the same arithmetic for rows in memory
+/// and streamed rows, so both standardise regression targets identically.
+/// </summary>
+internal struct RunningMoments
+{
+    private long _count;
+    private double _mean;
+    private double _squares;
+
+    public void Add(double value)
+    {
+        _count++;
+        double delta = value - _mean;
+        _mean += delta / _count;
+        _squares += delta * (value - _mean);
+    }
+
+    public readonly (double Mean, double Std) Result => (_mean, _count > 0 ? Math.Sqrt(_squares / _count) : 0);
 }
