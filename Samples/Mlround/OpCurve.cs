@@ -85,9 +85,9 @@ internal static class OpCurve
     // entry of the scale gradient; no gradient scaling.
     private static Tensor Lsq(Tensor x, OpSettings settings, out Tensor? scales)
     {
-        if (!(settings.Scale >= Rounding.MinScale && settings.Scale <= Rounding.MaxScale))
+        if (!(settings.Scale >= RoundingLimits.MinScale && settings.Scale <= RoundingLimits.MaxScale))
         {
-            throw new ArgumentOutOfRangeException("scale", settings.Scale, $"--scale must be in [{Rounding.MinScale:R}, {Rounding.MaxScale:R}].");
+            throw new ArgumentOutOfRangeException("scale", settings.Scale, $"--scale must be in [{RoundingLimits.MinScale:R}, {RoundingLimits.MaxScale:R}].");
         }
 
         if (settings.ZeroPoint < settings.Qmin || settings.ZeroPoint > settings.Qmax)

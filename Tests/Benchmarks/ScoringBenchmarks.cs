@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MlRounding.Trainers;
-using MlRounding.Trainers.Onnx;
+using MlRounding.Onnx;
 
 namespace MlRounding.Benchmarks;
 

@@ -30,7 +30,10 @@ internal static class Digits
         return (new QatData(train.Features.ToArray(), train.Labels.ToArray(), 64), new QatData(test.Features.ToArray(), test.Labels.ToArray(), 64));
     }
 
-    /// <summary>The trained network's evaluation-pass scores and the plain C# scorer's, on every row of <paramref name="data"/>.</summary>
+    /// <summary>
+    /// The trained network's fake-quantized float pass (what its gradients see, in evaluation mode) and the deployed
+    /// scorer's scores, on every row of <paramref name="data"/>.
+    /// </summary>
     public static (float[] Network, float[] Scorer) BothScores(QatNetwork network, QuantizedMlp model, QatData data)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
@@ -38,6 +41,30 @@ internal static class Digits
         float[] torchScores = network.call(TorchSharp.torch.tensor(data.Features).reshape(data.Count, data.FeatureCount)).data<float>().ToArray();
         float[] ours = Enumerable.Range(0, data.Count).SelectMany(i => model.Forward(data.Features.AsSpan(i * data.FeatureCount, data.FeatureCount))).ToArray();
         return (torchScores, ours);
+    }
+
+    /// <summary>
+    /// Asserts that the network's fake-quantized float pass tracks the deployed integer scorer: the same predicted class on
+    /// every row (or the argmax of the single score's sign), and a largest score difference relative to max(1, |score|)
+    /// of at most <paramref name="bound"/>. They differ only by float rounding of the same arithmetic, which can move an
+    /// activation that sits on a rounding tie by one code.
+    /// </summary>
+    /// <returns>The largest relative difference seen.</returns>
+    public static double AssertTracks(QatNetwork network, QuantizedMlp model, QatData data, double bound, string what)
+    {
+        var (torchScores, ours) = BothScores(network, model, data);
+        int outputs = ours.Length / data.Count;
+        double worst = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            float[] a = ours.AsSpan(i * outputs, outputs).ToArray(), b = torchScores.AsSpan(i * outputs, outputs).ToArray();
+            Assert.AreEqual(Array.IndexOf(b, b.Max()), Array.IndexOf(a, a.Max()), $"{what}: row {i} predicts the same class");
+            worst = Math.Max(worst, a.Zip(b).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second))));
+        }
+
+        Console.WriteLine($"{what}: largest relative score difference {worst:R}");
+        Assert.IsLessThanOrEqualTo(bound, worst, what);
+        return worst;
     }
 
     public static double Accuracy(QuantizedMlp model, QatData data)

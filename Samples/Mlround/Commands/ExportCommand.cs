@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML;
 using MlRounding.Trainers;
-using MlRounding.Trainers.Onnx;
+using MlRounding.Onnx;
 
 namespace MlRounding.Cli.Commands;
 

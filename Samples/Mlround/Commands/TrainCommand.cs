@@ -80,7 +80,7 @@ internal static class TrainCommand
                 HiddenLayers = ParseSizes(result.GetValue(hidden)!),
                 WeightBits = result.GetValue(weightBits),
                 ActivationBits = result.GetValue(activationBits),
-                Estimator = ParseEstimator(result.GetValue(estimator)!),
+                Gradient = ParseGradient(result.GetValue(estimator)!),
                 Mode = result.GetValue(mode) switch
                 {
                     "qat" => QatMode.QuantizationAware,
@@ -197,15 +197,15 @@ internal static class TrainCommand
             : throw new ArgumentOutOfRangeException("hidden", $"--hidden: '{p}' is not a positive layer size."))
         .ToArray();
 
-    private static QatEstimator ParseEstimator(string name) => name switch
+    private static QatGradient ParseGradient(string name) => name switch
     {
-        "lsq" => QatEstimator.LearnedStepSize,
-        "ste" => QatEstimator.StraightThrough,
-        "sigmoid" => QatEstimator.Sigmoid,
-        "softmax" => QatEstimator.Softmax,
-        "finite-difference" => QatEstimator.FiniteDifference,
-        "soft-round" => QatEstimator.SoftRound,
-        "noise" => QatEstimator.Noise,
+        "lsq" => QatGradient.LearnedStepSize,
+        "ste" => QatGradient.StraightThrough,
+        "sigmoid" => QatGradient.Sigmoid,
+        "softmax" => QatGradient.Softmax,
+        "finite-difference" => QatGradient.FiniteDifference,
+        "soft-round" => QatGradient.SoftRound,
+        "noise" => QatGradient.Noise,
         _ => throw new ArgumentOutOfRangeException("estimator", $"--estimator: '{name}' is not lsq, ste, sigmoid, softmax, finite-difference, soft-round or noise."),
     };
 }

@@ -58,7 +58,7 @@ public sealed class SafetensorsTests
                 Safetensors.SaveStateDict(path, new Dictionary<string, Tensor> { ["layers.0.bias"] = zeros(3) });
             }
 
-            var e = Assert.ThrowsExactly<FormatException>(() => QuantizedMlpSafetensors.LoadSafetensors(path));
+            var e = Assert.ThrowsExactly<ModelFormatException>(() => QuantizedMlpSafetensors.LoadSafetensors(path));
             StringAssert.Contains(e.Message, "tensor 'layers.0.weight_bits' is missing");
         }
         finally

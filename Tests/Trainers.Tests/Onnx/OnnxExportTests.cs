@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using MlRounding.Trainers.Onnx;
+using MlRounding.Onnx;
 
 namespace MlRounding.Trainers.Tests.Onnx;
 

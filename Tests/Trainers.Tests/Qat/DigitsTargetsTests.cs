@@ -11,10 +11,10 @@ public sealed class DigitsTargetsTests
     /// <summary>SdcaMaximumEntropy on the same split, the best of ML.NET's multiclass trainers there (<c>BuiltInPeerTests</c>).</summary>
     private const double BestBuiltIn = 0.9667;
 
-    private static double Accuracy(QatMode mode, int weightBits, int activationBits = 8, QatEstimator estimator = QatEstimator.LearnedStepSize, int[]? hidden = null) =>
+    private static double Accuracy(QatMode mode, int weightBits, int activationBits = 8, QatGradient estimator = QatGradient.LearnedStepSize, int[]? hidden = null) =>
         Digits.Accuracy(QatTraining.Train(Digits.Train, 10, new QatOptions
         {
-            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Estimator = estimator, NumberOfThreads = 2, HiddenLayers = hidden ?? new QatOptions().HiddenLayers,
+            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Gradient = estimator, NumberOfThreads = 2, HiddenLayers = hidden ?? new QatOptions().HiddenLayers,
         }), Digits.Test);
 
     private static readonly Lazy<double> FloatAccuracy = new(() => Accuracy(QatMode.Float, 32, 32));
@@ -62,13 +62,13 @@ public sealed class DigitsTargetsTests
     }
 
     [TestMethod]
-    [DataRow(QatEstimator.StraightThrough)]
-    [DataRow(QatEstimator.Sigmoid)]
-    [DataRow(QatEstimator.Softmax)]
-    [DataRow(QatEstimator.FiniteDifference)]
-    [DataRow(QatEstimator.SoftRound)]
-    [DataRow(QatEstimator.Noise)]
-    public void EveryEstimator_TrainsAW4A8Network(QatEstimator estimator)
+    [DataRow(QatGradient.StraightThrough)]
+    [DataRow(QatGradient.Sigmoid)]
+    [DataRow(QatGradient.Softmax)]
+    [DataRow(QatGradient.FiniteDifference)]
+    [DataRow(QatGradient.SoftRound)]
+    [DataRow(QatGradient.Noise)]
+    public void EveryGradient_TrainsAW4A8Network(QatGradient estimator)
     {
         Assert.IsGreaterThanOrEqualTo(0.94, Accuracy(QatMode.QuantizationAware, 4, 8, estimator), estimator.ToString());
     }

@@ -7,16 +7,15 @@ namespace MlRounding.Trainers.Tests.Qat;
 public sealed class InputGridTests
 {
     [TestMethod]
-    public void IntegerInputGrid_WholePathInteger_ScorerMatchesNetwork()
+    public void IntegerInputGrid_WholePathInteger_ScorerTracksNetwork()
     {
         // The digits features are p / 16 for integer pixel counts p: exactly a grid of step 1/16.
         var options = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 2 };
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
         network.InputStep = 1f / 16;
-        var model = QuantizedMlp.FromNetwork(network, options, 10);
+        var model = network.Export(options.Task, 10);
         Assert.AreEqual(1f / 16, model.InputStep);
-        var (torchScores, ours) = Digits.BothScores(network, model, Digits.Test);
-        CollectionAssert.AreEqual(torchScores, ours);
+        Digits.AssertTracks(network, model, Digits.Test, 1e-6, "W4A8, integer input grid");
         Assert.IsGreaterThan(0.94, Digits.Accuracy(model, Digits.Test));
         Assert.AreEqual(model.Forward(Digits.Test.Features.AsSpan(0, 64))[3], QuantizedMlpFormat.Read(QuantizedMlpFormat.Write(model)).Forward(Digits.Test.Features.AsSpan(0, 64))[3]);
     }

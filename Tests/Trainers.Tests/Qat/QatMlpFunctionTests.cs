@@ -19,8 +19,8 @@ public sealed class QatMlpFunctionTests
         new object[] { "three hidden layers", new QatOptions { WeightBits = 3, ActivationBits = 5, HiddenLayers = new[] { 40, 24, 16 } } },
         new object[] { "no hidden layer", new QatOptions { WeightBits = 4, HiddenLayers = Array.Empty<int>() } },
         new object[] { "regression", new QatOptions { WeightBits = 4, Task = QatTask.Regression } },
-        new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Estimator = QatEstimator.StraightThrough } },
-        new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Estimator = QatEstimator.StraightThrough } },
+        new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Gradient = QatGradient.StraightThrough } },
+        new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Gradient = QatGradient.StraightThrough } },
     };
 
     [TestMethod]
@@ -65,7 +65,7 @@ public sealed class QatMlpFunctionTests
             Assert.IsLessThan(1e-4, worst, $"{name}: gradient of {parameter}, worst difference {worst:G3} of its largest entry");
         }
 
-        bool learned = options.Estimator == QatEstimator.LearnedStepSize;
+        bool learned = options.Gradient == QatGradient.LearnedStepSize;
         Assert.AreEqual(learned, perLayerGrads.ContainsKey("log_steps"), $"{name}: steps are learned with LSQ only ({string.Join(", ", perLayerGrads.Keys)})");
     }
 

@@ -8,27 +8,33 @@ public sealed class TrainingBehaviourTests
     private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 2 };
 
     [TestMethod]
-    public void Scorer_EqualsTheTrainingTimeQuantizedForward()
+    public void Validation_ScoresTheDeployedModel_BitForBit()
     {
-        foreach (int bits in new[] { 1, 2, 4, 8, 32 })
+        // Early stopping keeps the epoch with the lowest validation loss, computed by the deployed scorer on the exported
+        // model. The model Train returns must be that very model: its validation loss, recomputed, has the same bits.
+        foreach (int bits in new[] { 1, 4, 32 })
+        {
+            var seen = new List<QatProgress>();
+            var options = new QatOptions { WeightBits = bits, MaxEpoch = 8, NumberOfThreads = 2 };
+            QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation: Digits.Test, progress: new Collect(seen));
+            double best = seen.Min(p => p.ValidationLoss);
+            var (metric, loss) = QatTraining.Validate(model, Digits.Test);
+            Assert.AreEqual(BitConverter.DoubleToInt64Bits(best), BitConverter.DoubleToInt64Bits(loss), $"W{bits}: validation loss of the returned model");
+            Assert.AreEqual(seen.First(p => p.ValidationLoss == best).ValidationMetric, metric, $"W{bits}: its accuracy");
+            Assert.AreEqual(metric, Digits.Accuracy(model, Digits.Test), 1e-12, $"W{bits}: the accuracy is the scorer's");
+        }
+    }
+
+    [TestMethod]
+    public void FakeQuantizedPass_TracksTheDeployedScorer()
+    {
+        // Measured on the digits test rows (2026-12-01): W1 0.0206, W2 0.0109 (an activation on a rounding tie moves by
+        // one code), W4 7.7e-7, W8 6.0e-7, float 5.4e-7. The bounds below are what README states.
+        foreach (var (bits, bound) in new[] { (1, 0.03), (2, 0.03), (4, 1e-6), (8, 1e-6), (32, 1e-6) })
         {
             var options = new QatOptions { WeightBits = bits, MaxEpoch = 10, NumberOfThreads = 2 };
             using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
-            var model = QuantizedMlp.FromNetwork(network, options, 10);
-            var (torchScores, scores) = Digits.BothScores(network, model, Digits.Test);
-            int sameLabel = 0;
-            double worst = 0;
-            for (int i = 0; i < Digits.Test.Count; i++)
-            {
-                float[] ours = scores.AsSpan(i * 10, 10).ToArray();
-                float[] theirs = torchScores.AsSpan(i * 10, 10).ToArray();
-                sameLabel += Array.IndexOf(ours, ours.Max()) == Array.IndexOf(theirs, theirs.Max()) ? 1 : 0;
-                worst = Math.Max(worst, ours.Zip(theirs).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second))));
-            }
-
-            Assert.AreEqual(Digits.Test.Count, sameLabel, $"W{bits}: predicted labels");
-            Console.WriteLine($"W{bits}: worst relative score difference {worst:R}");
-            Assert.IsLessThan(1e-6, worst, $"W{bits}: worst relative score difference {worst}");
+            Digits.AssertTracks(network, network.Export(options.Task, 10), Digits.Test, bound, $"W{bits}");
         }
     }
 
@@ -107,7 +113,7 @@ public sealed class TrainingBehaviourTests
             (new QatOptions { ValidationFraction = 0.5 }, nameof(QatOptions.ValidationFraction)),
             (new QatOptions { EarlyStoppingPatience = -1 }, nameof(QatOptions.EarlyStoppingPatience)),
             (new QatOptions { NumberOfThreads = 0 }, nameof(QatOptions.NumberOfThreads)),
-            (new QatOptions { Estimator = (QatEstimator)99 }, nameof(QatOptions.Estimator)),
+            (new QatOptions { Gradient = (QatGradient)99 }, nameof(QatOptions.Gradient)),
         };
         foreach (var (options, name) in cases)
         {

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using Microsoft.ML;
-using MlRounding.Ops;
 
 namespace MlRounding.Tests.MlNet;
 
@@ -33,10 +32,10 @@ public sealed class ModelFileTests
         byte[] payload = ModelPayload.Write(Columns);
         for (int length = 0; length < payload.Length; length++)
         {
-            Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(payload[..length]), $"length {length}");
+            Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(payload[..length]), $"length {length}");
         }
 
-        Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(payload.Append((byte)0).ToArray()), "trailing byte");
+        Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(payload.Append((byte)0).ToArray()), "trailing byte");
     }
 
     [TestMethod]
@@ -44,7 +43,7 @@ public sealed class ModelFileTests
     {
         byte[] payload = ModelPayload.Write(Columns);
         BitConverter.GetBytes(2).CopyTo(payload, 0);
-        var e = Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(payload));
+        var e = Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(payload));
         StringAssert.Contains(e.Message, "newer MlRounding");
     }
 
@@ -54,14 +53,14 @@ public sealed class ModelFileTests
         byte[] payload = ModelPayload.Write(Columns);
         byte[] count = (byte[])payload.Clone();
         BitConverter.GetBytes(int.MaxValue).CopyTo(count, 4);
-        StringAssert.Contains(Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(count)).Message, "column count");
+        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(count)).Message, "column count");
         byte[] name = (byte[])payload.Clone();
         BitConverter.GetBytes(int.MaxValue).CopyTo(name, 8);
-        StringAssert.Contains(Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(name)).Message, "string length");
+        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(name)).Message, "string length");
         // The affine grid's parameter count is the int32 just before its 4 scales and 4 zero points (64 bytes from the end).
         byte[] slots = (byte[])payload.Clone();
         BitConverter.GetBytes(1 << 24).CopyTo(slots, payload.Length - 64 - 4);
-        StringAssert.Contains(Assert.ThrowsExactly<FormatException>(() => ModelPayload.ReadColumns(slots)).Message, "quantization parameters");
+        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => ModelPayload.ReadColumns(slots)).Message, "quantization parameters");
     }
 
     [TestMethod]

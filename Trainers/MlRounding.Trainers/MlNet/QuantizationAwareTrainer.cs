@@ -1,0 +1,186 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+using MlRounding.Bridge;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// Base of the quantization-aware trainers: reads the training (and validation) rows, trains the network with TorchSharp,
+/// and wraps the integer model in the prediction transformer ML.NET's own trainers return, so Evaluate, CrossValidate,
+/// PredictionEngine and permutation feature importance work unchanged.
+/// </summary>
+/// <typeparam name="TTransformer">The prediction transformer.</typeparam>
+/// <typeparam name="TModel">The model parameters.</typeparam>
+public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrainerEstimator<TTransformer, TModel>
+    where TTransformer : ISingleFeaturePredictionTransformer<TModel>
+    where TModel : class
+{
+    private protected QuantizationAwareTrainerBase(IHostEnvironment env, QatOptions options, QatTask task)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.Clone(); // the caller's options are never written to
+        Options.Task = task;
+        Options.Validate();
+        Environment = env;
+    }
+
+    /// <summary>Gets the trainer's own copy of the options it was created with.</summary>
+    public QatOptions Options { get; }
+
+    /// <summary>Gets what the trainer needs: normalized features help, no caching or calibration is needed.</summary>
+    public TrainerInfo Info { get; } = TrainerBridge.Info(normalization: true, caching: false);
+
+    private protected IHostEnvironment Environment { get; }
+
+    /// <summary>Trains on <paramref name="input"/>.</summary>
+    /// <param name="input">Training data with the label and features columns.</param>
+    /// <returns>The prediction transformer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type.</exception>
+    /// <exception cref="InvalidOperationException">No usable training rows.</exception>
+    /// <exception cref="OperationCanceledException">Training was cancelled.</exception>
+    public TTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (featureCount, classes) = TrainingRows.Check(input.Schema, Options);
+        using var channel = Environment.Start("QuantizationAware");
+        QatData? validation = null;
+        if (Options.ValidationSet is { } validationSet)
+        {
+            var (validationFeatures, _) = TrainingRows.Check(validationSet.Schema, Options);
+            if (validationFeatures != featureCount)
+            {
+                throw TrainingRows.Mismatch("feature", Options.FeatureColumnName, $"vector of Single of size {featureCount} in the validation set", validationSet.Schema[Options.FeatureColumnName].Type);
+            }
+
+            validation = TrainingRows.Read(validationSet, Options, featureCount).Data;
+        }
+
+        QatData? train = null;
+        StreamingBatches? stream = null;
+        long skipped;
+        if (Options.StreamRows)
+        {
+            // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory.
+            IDataView rows = input;
+            if (validation is null && Options.ValidationFraction > 0)
+            {
+                var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, Options.ValidationFraction, seed: Options.Seed);
+                rows = split.TrainSet;
+                validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
+            }
+
+            stream = new StreamingBatches(rows, Options, featureCount);
+            skipped = stream.Skipped;
+        }
+        else
+        {
+            (train, skipped) = TrainingRows.Read(input, Options, featureCount);
+        }
+
+        if (skipped > 0)
+        {
+            Log(channel, ChannelMessageKind.Warning, $"Skipped {skipped} training rows with NaN or infinite features or labels.");
+        }
+
+        if ((stream?.Count ?? train!.Count) == 0)
+        {
+            throw new InvalidOperationException($"No usable training rows in '{Options.FeatureColumnName}' / '{Options.LabelColumnName}' ({skipped} skipped).");
+        }
+
+        var progress = new Progress(channel, Options.Progress);
+        float inputStep = InputGrid.SingleStep(input.Schema[Options.FeatureColumnName]);
+        if (inputStep > 0)
+        {
+            Log(channel, ChannelMessageKind.Info, $"Features are on the integer grid of a Quantize transform (step {inputStep}): the whole path is integer.");
+        }
+
+        QuantizedMlp network = stream is not null
+            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputStep)
+            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputStep);
+        Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
+        return MakeTransformer(network, input.Schema);
+    }
+
+    /// <summary>The output schema: the input columns and the score columns of the task.</summary>
+    /// <param name="inputSchema">The input schema shape.</param>
+    /// <returns>The output schema shape.</returns>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        if (!columns.ContainsKey(Options.FeatureColumnName))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find feature column '{Options.FeatureColumnName}'");
+        }
+
+        foreach (var column in OutputColumns(inputSchema))
+        {
+            columns[column.Name] = column;
+        }
+
+        return TrainerBridge.Shape(columns.Values);
+    }
+
+    /// <summary>Sends a message to ML.NET's log (MLContext.Log).</summary>
+    private static void Log(IChannel channel, ChannelMessageKind kind, string message) => TrainerBridge.Log(channel, kind, message);
+
+    private protected abstract TTransformer MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema);
+
+    private protected abstract IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema);
+
+    /// <summary>Reports each epoch to the ML.NET channel and to the user's callback.</summary>
+    private sealed class Progress(IChannel channel, IProgress<QatProgress>? user) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value)
+        {
+            Log(channel, ChannelMessageKind.Info, FormattableString.Invariant($"Epoch {value.Epoch}: loss {value.TrainingLoss:G5}, validation loss {value.ValidationLoss:G5}, validation metric {value.ValidationMetric:G5}"));
+            user?.Report(value);
+        }
+    }
+}
+
+/// <summary>Quantization-aware MLP regression trainer. Output: Score.</summary>
+public sealed class QuantizationAwareRegressionTrainer : QuantizationAwareTrainerBase<RegressionPredictionTransformer<QatRegressionModelParameters>, QatRegressionModelParameters>
+{
+    internal QuantizationAwareRegressionTrainer(IHostEnvironment env, QatOptions options) : base(env, options, QatTask.Regression)
+    {
+    }
+
+    private protected override RegressionPredictionTransformer<QatRegressionModelParameters> MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema) =>
+        TrainerBridge.Regression(Environment, new QatRegressionModelParameters(Environment, network), trainSchema, Options.FeatureColumnName);
+
+    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema) => TrainerBridge.RegressionOutputColumns();
+}
+
+/// <summary>Quantization-aware MLP binary classifier. Output: Score (logit), Probability, PredictedLabel.</summary>
+public sealed class QuantizationAwareBinaryTrainer : QuantizationAwareTrainerBase<BinaryPredictionTransformer<QatBinaryModelParameters>, QatBinaryModelParameters>
+{
+    internal QuantizationAwareBinaryTrainer(IHostEnvironment env, QatOptions options) : base(env, options, QatTask.BinaryClassification)
+    {
+    }
+
+    private protected override BinaryPredictionTransformer<QatBinaryModelParameters> MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema) =>
+        TrainerBridge.Binary(Environment, new QatBinaryModelParameters(Environment, network), trainSchema, Options.FeatureColumnName);
+
+    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema) => TrainerBridge.BinaryOutputColumns();
+}
+
+/// <summary>Quantization-aware MLP multiclass classifier. Output: Score (class probabilities), PredictedLabel (key).</summary>
+public sealed class QuantizationAwareMulticlassTrainer : QuantizationAwareTrainerBase<MulticlassPredictionTransformer<QatMulticlassModelParameters>, QatMulticlassModelParameters>
+{
+    internal QuantizationAwareMulticlassTrainer(IHostEnvironment env, QatOptions options) : base(env, options, QatTask.MulticlassClassification)
+    {
+    }
+
+    private protected override MulticlassPredictionTransformer<QatMulticlassModelParameters> MakeTransformer(QuantizedMlp network, DataViewSchema trainSchema) =>
+        TrainerBridge.Multiclass(Environment, new QatMulticlassModelParameters(Environment, network), trainSchema, Options.FeatureColumnName, Options.LabelColumnName);
+
+    private protected override IEnumerable<SchemaShape.Column> OutputColumns(SchemaShape inputSchema)
+    {
+        var label = inputSchema.FirstOrDefault(c => c.Name == Options.LabelColumnName);
+        return TrainerBridge.MulticlassOutputColumns(label);
+    }
+}

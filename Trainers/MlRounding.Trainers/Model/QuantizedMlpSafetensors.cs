@@ -1,0 +1,141 @@
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// The trained weights and quantization parameters of a <see cref="QuantizedMlp"/> as a safetensors file (written and
+/// read by TorchSharp.PyBridge), so that PyTorch users can load them with <c>safetensors.torch.load_file</c>. Tensors,
+/// per layer i (0-based): <c>layers.i.weight_codes</c> (int8 [out, in], the integer weights; 1-bit weights are −1/+1) and
+/// <c>layers.i.weight_scale</c> (float32 [out] or [1]; the weight is codes · scale per output row), or
+/// <c>layers.i.weight</c> (float32 [out, in]) for float layers; <c>layers.i.bias</c> (float32 [out]);
+/// <c>layers.i.weight_bits</c>, <c>layers.i.weight_code_min</c>, <c>layers.i.activation_bits</c>,
+/// <c>layers.i.activation_max</c> (int64 scalars) and <c>layers.i.activation_scale</c> (float32 scalar; the ReLU output
+/// is clamp(round(y / scale), 0, activation_max) · scale). Model: <c>task</c> (0 regression, 1 binary, 2 multiclass),
+/// <c>classes</c> (int64), <c>input_step</c>, <c>output_scale</c>, <c>output_shift</c> (float32; output = y · scale + shift).
+/// Models with extra rounding layers are not supported (their grids are not tensors).
+/// </summary>
+public static class QuantizedMlpSafetensors
+{
+    /// <summary>Writes the network's tensors to a safetensors file (a temporary name, then moved into place).</summary>
+    /// <param name="network">The trained network.</param>
+    /// <param name="path">The .safetensors file.</param>
+    /// <exception cref="NotSupportedException">The network has extra rounding layers.</exception>
+    public static void SaveSafetensors(this QuantizedMlp network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (network.Roundings.Count > 0)
+        {
+            throw new NotSupportedException("A network with extra rounding layers (QatOptions.RoundingLayers) cannot be saved as safetensors: its grids are not tensors. Export it to ONNX instead.");
+        }
+
+        using var scope = NewDisposeScope();
+        var state = new Dictionary<string, Tensor>
+        {
+            ["task"] = tensor((long)network.Task),
+            ["classes"] = tensor((long)network.Classes),
+            ["input_step"] = tensor(network.InputStep),
+            ["output_scale"] = tensor(network.OutputScale),
+            ["output_shift"] = tensor(network.OutputShift),
+        };
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            QuantizedLayer l = network.Layers[i];
+            string p = $"layers.{i}.";
+            if (l.HasFloatWeights)
+            {
+                state[p + "weight"] = tensor(l.FloatWeights.ToArray(), new long[] { l.Outputs, l.Inputs });
+            }
+            else
+            {
+                state[p + "weight_codes"] = tensor(l.WeightCodes.Select(c => (sbyte)c).ToArray(), new long[] { l.Outputs, l.Inputs });
+                state[p + "weight_scale"] = tensor(l.WeightSteps.ToArray());
+            }
+
+            state[p + "bias"] = tensor(l.Bias.ToArray());
+            state[p + "weight_bits"] = tensor((long)l.WeightBits);
+            state[p + "weight_code_min"] = tensor(SmallestCode(l.WeightBits));
+            state[p + "activation_bits"] = tensor((long)l.ActivationBits);
+            state[p + "activation_scale"] = tensor(l.ActivationStep);
+            state[p + "activation_max"] = tensor(l.ActivationMax);
+        }
+
+        ModelFiles.WriteAtomically(path, (Stream stream) => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
+    }
+
+    /// <summary>Reads a network written by <see cref="SaveSafetensors"/> (or by PyTorch in the same layout).</summary>
+    /// <param name="path">The .safetensors file.</param>
+    /// <returns>The network; it scores exactly as the one saved.</returns>
+    /// <exception cref="ModelFormatException">A tensor is missing or has the wrong type or shape.</exception>
+    public static QuantizedMlp LoadSafetensors(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> state = Safetensors.LoadStateDict(path);
+        Tensor Get(string name, ScalarType type)
+        {
+            if (!state.TryGetValue(name, out Tensor? t))
+            {
+                throw new ModelFormatException($"'{path}': tensor '{name}' is missing.");
+            }
+
+            return t.dtype == type ? t : throw new ModelFormatException($"'{path}': tensor '{name}' is {t.dtype}, expected {type}.");
+        }
+
+        long Long(string name) => Get(name, ScalarType.Int64).item<long>();
+        float Float(string name) => Get(name, ScalarType.Float32).item<float>();
+        float[] Floats(string name, long count)
+        {
+            Tensor t = Get(name, ScalarType.Float32);
+            return t.numel() == count ? t.data<float>().ToArray() : throw new ModelFormatException($"'{path}': tensor '{name}' has {t.numel()} values, expected {count}.");
+        }
+
+        try
+        {
+            var layers = new List<QuantizedLayer>();
+            for (int i = 0; state.ContainsKey($"layers.{i}.bias"); i++)
+            {
+                string p = $"layers.{i}.";
+                float[] bias = Get(p + "bias", ScalarType.Float32).data<float>().ToArray();
+                int bits = (int)Long(p + "weight_bits");
+                int activationBits = (int)Long(p + "activation_bits");
+                float activationStep = Float(p + "activation_scale");
+                int outputs = bias.Length;
+                if (bits == 32)
+                {
+                    Tensor w = Get(p + "weight", ScalarType.Float32);
+                    int inputs = (int)(w.numel() / Math.Max(1, outputs));
+                    layers.Add(new QuantizedLayer(inputs, outputs, Floats(p + "weight", (long)inputs * outputs), bias, activationBits, activationStep));
+                    continue;
+                }
+
+                if (Long(p + "weight_code_min") != SmallestCode(bits))
+                {
+                    throw new ModelFormatException($"'{path}': tensor '{p}weight_code_min' is {Long(p + "weight_code_min")}, expected {SmallestCode(bits)} for {bits}-bit weights.");
+                }
+
+                Tensor codesTensor = Get(p + "weight_codes", ScalarType.Int8);
+                int[] codes = codesTensor.data<sbyte>().ToArray().Select(c => (int)c).ToArray();
+                float[] steps = Get(p + "weight_scale", ScalarType.Float32).data<float>().ToArray();
+                layers.Add(new QuantizedLayer(codes.Length / Math.Max(1, outputs), outputs, bits, codes, steps, bias, activationBits, activationStep));
+            }
+
+            if (layers.Count == 0)
+            {
+                throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
+            }
+
+            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, Float("input_step"), Float("output_scale"), Float("output_shift"));
+        }
+        catch (ArgumentException e)
+        {
+            // A tensor holds a value the network rejects (a code outside its bit width, a step that is not positive...).
+            throw new ModelFormatException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The smallest weight code of a b-bit layer: -1 for 1 bit (codes ±1), else -(2^(b-1) - 1).</summary>
+    private static long SmallestCode(int bits) => bits == 1 ? -1 : -((1L << (bits - 1)) - 1);
+}

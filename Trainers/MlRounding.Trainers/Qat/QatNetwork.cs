@@ -1,0 +1,240 @@
+using MlRounding.Ops;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// The multilayer perceptron that is trained: Linear → ReLU → (activation quantizer) per hidden layer, then a Linear
+/// output layer; every Linear's weight passes through a weight quantizer. Biases stay float (they are added after
+/// the integer dot product in the scorer).
+/// </summary>
+internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Linear> _layers = new();
+    private readonly ModuleList<Quantizer> _weightQuantizers = new();
+    private readonly ModuleList<Quantizer> _activationQuantizers = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> _roundingModules = new();
+    private readonly List<(int Position, RoundingGrid Grid)> _roundings = new();
+
+    [ComponentName(Name = "log_steps")]
+    private readonly Parameter? _logSteps;
+
+    public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
+    {
+        int[] sizes = new[] { inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
+        bool quantize = options.Mode != QatMode.Float;
+        bool weights = quantize && options.WeightBits != 32, activations = quantize && options.ActivationBits != 32;
+        long weightSteps(int i) => options.PerChannelWeights ? sizes[i + 1] : 1;
+        long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (weights ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
+        if (total > 0)
+        {
+            _logSteps = nn.Parameter(zeros(total), requires_grad: options.Gradient == QatGradient.LearnedStepSize);
+        }
+
+        long offset = 0;
+        StepSlice Next(long count)
+        {
+            offset += count;
+            return new StepSlice(_logSteps!, offset - count, count);
+        }
+
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
+            if (weights)
+            {
+                _weightQuantizers.Add(new Quantizer($"wq{i}", weights: true, options.WeightBits, Next(weightSteps(i)), options.PerChannelWeights, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + i));
+            }
+
+            if (activations && i + 2 < sizes.Length)
+            {
+                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, Next(1), false, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
+            }
+        }
+
+        foreach (var layer in options.RoundingLayers)
+        {
+            _roundingModules.Add(layer.Grid.CreateLayer(layer.Gradient));
+            _roundings.Add((layer.Position, layer.Grid));
+        }
+
+        RegisterComponents();
+        Layers = _layers.ToList();
+        WeightQuantizers = _weightQuantizers.ToList();
+        ActivationQuantizers = _activationQuantizers.ToList();
+        Quantizers = WeightQuantizers.Concat(ActivationQuantizers).ToArray();
+        if (options.Mode == QatMode.PostTraining)
+        {
+            SetQuantizersEnabled(false);
+        }
+    }
+
+    public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();
+
+    /// <summary>Gets or sets a value indicating whether training steps may take the one-call path (<see cref="QatMlpFunction"/>); the tests compare both paths.</summary>
+    internal bool FuseTrainingPass { get; set; } = true;
+
+    /// <summary>Gets how many training passes took the one-call path.</summary>
+    internal long FusedPasses { get; private set; }
+
+    /// <summary>
+    /// Gets or sets the step of the input grid when the features come from a single-scale <c>Quantize</c> transform
+    /// (0 otherwise): the deployed pass then recovers the integer input codes round(x / step) and the first layer's dot
+    /// product is integer too, so the whole path from input to output is integer.
+    /// </summary>
+    public float InputStep { get; set; }
+
+    /// <summary>Gets or sets the scale of the output (regression: the training labels' standard deviation; else 1).</summary>
+    public float OutputScale { get; set; } = 1;
+
+    /// <summary>Gets or sets the shift of the output (regression: the training labels' mean; else 0).</summary>
+    public float OutputShift { get; set; }
+
+    /// <summary>output · scale + shift in float32, after the last layer and before an output rounding layer.</summary>
+    private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h * OutputScale + OutputShift;
+
+    public IReadOnlyList<Quantizer> WeightQuantizers { get; private set; } = Array.Empty<Quantizer>();
+
+    public IReadOnlyList<Quantizer> ActivationQuantizers { get; private set; } = Array.Empty<Quantizer>();
+
+    /// <summary>Gets the weight quantizers, then the activation quantizers.</summary>
+    public IReadOnlyList<Quantizer> Quantizers { get; private set; } = Array.Empty<Quantizer>();
+
+    /// <summary>Gets the extra rounding layers: boundary and grid.</summary>
+    public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings => _roundings;
+
+    private Tensor RoundAt(int position, Tensor h)
+    {
+        for (int r = 0; r < _roundings.Count; r++)
+        {
+            if (_roundings[r].Position == position)
+            {
+                h = _roundingModules[r].call(h);
+            }
+        }
+
+        return h;
+    }
+
+    public void SetQuantizersEnabled(bool enabled)
+    {
+        foreach (var q in Quantizers)
+        {
+            q.Enabled = enabled;
+        }
+    }
+
+    /// <summary>
+    /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: at least one quantizer (float
+    /// training, and the float phase of post-training quantization, stay on TorchSharp's own autograd), every quantizer LSQ-trained
+    /// or straight-through with at least 2 bits and already initialised (the first step takes the per-layer path, which
+    /// initialises them), no extra rounding layers, float32 rows. Null otherwise. Data-driven steps are updated as the
+    /// per-layer path updates them: the weights' before the pass, each activation quantizer's from the batch's ReLU
+    /// output inside it.
+    /// </summary>
+    private Tensor? FusedForward(Tensor x)
+    {
+        if (!FuseTrainingPass || _roundings.Count > 0 || Quantizers.Count == 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
+        {
+            return null;
+        }
+
+        var layers = new (Tensor, Tensor)[_layers.Count];
+        var settings = new QatMlpFunction.Layer[_layers.Count];
+        long rows = x.shape[0];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            Linear layer = _layers[i];
+            Tensor w = layer.weight!;
+            if (w.dtype != ScalarType.Float32)
+            {
+                return null;
+            }
+
+            Quantizer? wq = _weightQuantizers.Count > 0 ? _weightQuantizers[i] : null;
+            Quantizer? aq = i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
+            wq?.Observe(w);
+            layers[i] = (w, layer.bias!);
+            settings[i] = new QatMlpFunction.Layer(
+                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
+                aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
+        }
+
+        Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].Learned
+            ? (layer, activation) => _activationQuantizers[layer].Observe(activation)
+            : null;
+        return QatMlpFunction.Apply(x, layers, _logSteps, settings, observe);
+    }
+
+    /// <summary>
+    /// The fake-quantized forward pass: in training mode with the quantizers' gradients (one <see cref="QatMlpFunction"/>
+    /// call where it applies), in evaluation mode the same values without noise or soft rounding. The deployed scores
+    /// come from <see cref="Export"/>, whose integer arithmetic gives the same values up to float rounding.
+    /// </summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        if (FusedForward(x) is Tensor fused)
+        {
+            FusedPasses++;
+            return Rescale(fused).MoveToOuterDisposeScope();
+        }
+
+        Tensor h = RoundAt(0, x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            Linear layer = _layers[i];
+            Tensor w = _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
+            h = nn.functional.linear(h, w, layer.bias);
+            if (i + 1 < _layers.Count)
+            {
+                h = nn.functional.relu(h);
+                if (_activationQuantizers.Count > 0)
+                {
+                    h = _activationQuantizers[i].call(h);
+                }
+            }
+            else
+            {
+                h = Rescale(h);
+            }
+
+            h = RoundAt(i + 1, h);
+        }
+
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The network as the deployed integer model (<see cref="QuantizedMlp"/>): weight codes of every enabled weight
+    /// quantizer with its steps, float weights where a quantizer is absent or disabled (float training, post-training
+    /// quantization before calibration), the activation grids of enabled activation quantizers, the extra rounding layers,
+    /// the input grid and the output rescaling. Validation scores this model, so the epoch kept is chosen on exactly the
+    /// scores that will be deployed.
+    /// </summary>
+    public QuantizedMlp Export(QatTask task, int classes)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var layers = new QuantizedLayer[_layers.Count];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            Linear linear = _layers[i];
+            Tensor weight = linear.weight!.detach();
+            int outputs = (int)weight.shape[0], inputs = (int)weight.shape[1];
+            float[] bias = linear.bias!.detach().data<float>().ToArray();
+            Quantizer? aq = i + 1 < _layers.Count && i < _activationQuantizers.Count && _activationQuantizers[i].Enabled ? _activationQuantizers[i] : null;
+            int activationBits = aq?.Bits ?? 32;
+            float activationStep = aq is null ? 1 : (float)aq.Steps()[0];
+            Quantizer? wq = _weightQuantizers.Count > 0 && _weightQuantizers[i].Enabled ? _weightQuantizers[i] : null;
+            layers[i] = wq is null
+                ? new QuantizedLayer(inputs, outputs, weight.data<float>().ToArray(), bias, activationBits, activationStep)
+                : new QuantizedLayer(inputs, outputs, wq.Bits, wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray(), wq.Steps().Select(s => (float)s).ToArray(), bias, activationBits, activationStep);
+        }
+
+        return new QuantizedMlp(task, classes, layers, _roundings, InputStep, OutputScale, OutputShift);
+    }
+}

@@ -1,0 +1,132 @@
+namespace MlRounding.Trainers;
+
+/// <summary>Options of the quantization-aware MLP trainer. Names follow ML.NET and Microsoft.ML.TorchSharp.</summary>
+public sealed class QatOptions
+{
+    /// <summary>Gets or sets the task; set by the trainer on its own copy of the options (the catalog method decides it).</summary>
+    internal QatTask Task { get; set; } = QatTask.MulticlassClassification;
+
+    /// <summary>Gets or sets the label column: Single (regression), Boolean (binary) or a key (multiclass). Default "Label".</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Gets or sets the features column, a known-size vector of Single. Default "Features".</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Gets or sets validation rows for early stopping (same schema as the training data); null holds out <see cref="ValidationFraction"/> of the training rows.</summary>
+    public Microsoft.ML.IDataView? ValidationSet { get; set; }
+
+    /// <summary>Gets or sets a callback told each epoch's loss and validation metric.</summary>
+    public IProgress<QatProgress>? Progress { get; set; }
+
+    /// <summary>Gets or sets a token that stops training between steps (an <see cref="OperationCanceledException"/> is thrown, nothing is returned).</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Gets or sets the sizes of the hidden layers. Default 128, 64.</summary>
+    public int[] HiddenLayers { get; set; } = { 128, 64 };
+
+    /// <summary>Gets the extra rounding layers inserted at layer boundaries (see <see cref="QatRoundingLayer"/>). Empty by default.</summary>
+    public IList<QatRoundingLayer> RoundingLayers => _roundingLayers;
+
+    private List<QatRoundingLayer> _roundingLayers = new();
+
+    /// <summary>Gets or sets the bits of the weights: 2..8, 1 (binary weights ±scale), or 32 (float). Default 8.</summary>
+    public int WeightBits { get; set; } = 8;
+
+    /// <summary>Gets or sets the bits of the hidden activations: 2..16 or 32 (float). Default 8.</summary>
+    public int ActivationBits { get; set; } = 8;
+
+    /// <summary>Gets or sets a value indicating whether each output neuron gets its own weight scale (default) rather than one per layer.</summary>
+    public bool PerChannelWeights { get; set; } = true;
+
+    /// <summary>Gets or sets the training mode. Default quantization-aware.</summary>
+    public QatMode Mode { get; set; } = QatMode.QuantizationAware;
+
+    /// <summary>Gets or sets the rounding estimator of quantization-aware training.</summary>
+    public QatGradient Gradient { get; set; } = QatGradient.LearnedStepSize;
+
+    /// <summary>Gets or sets the hardness (k, beta or alpha) at the first step, for the annealed estimators. Default 1.</summary>
+    public double HardnessStart { get; set; } = 1;
+
+    /// <summary>Gets or sets the hardness at the last step, for the annealed estimators. Default 100.</summary>
+    public double HardnessEnd { get; set; } = 100;
+
+    /// <summary>Gets or sets the half-width of the finite-difference estimator. Default 0.5.</summary>
+    public double FiniteDifferenceHalfWidth { get; set; } = 0.5;
+
+    /// <summary>Gets or sets the number of passes over the training data. Default 60.</summary>
+    public int MaxEpoch { get; set; } = 60;
+
+    /// <summary>Gets or sets the minibatch size. Default 64.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Gets or sets Adam's learning rate. Default 0.003.</summary>
+    public double LearningRate { get; set; } = 0.003;
+
+    /// <summary>Gets or sets the (decoupled) weight decay. Default 1e-4.</summary>
+    public double WeightDecay { get; set; } = 1e-4;
+
+    /// <summary>Gets or sets the seed of initialisation, shuffling and noise. Default 1.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Gets or sets the fraction of the training rows held out for validation and early stopping, in [0, 0.5). Default 0.1; 0 disables.</summary>
+    public double ValidationFraction { get; set; } = 0.1;
+
+    /// <summary>Gets or sets the epochs without a lower validation loss before stopping (the epoch with the lowest validation loss is kept); 0 disables early stopping. Default 15.</summary>
+    public int EarlyStoppingPatience { get; set; } = 15;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether minibatches are streamed from the <c>IDataView</c> each epoch (through
+    /// ML.NET's <c>ShuffleRows</c>, seeded per epoch) instead of reading every row into memory first. Memory then stays
+    /// bounded by <see cref="ShufflePoolSize"/> and one minibatch; each epoch costs a pass over the data. Default false.
+    /// </summary>
+    public bool StreamRows { get; set; }
+
+    /// <summary>Gets or sets the rows held for shuffling when <see cref="StreamRows"/> is set, as in ML.NET's <c>ShuffleRows</c>. Default 10,000.</summary>
+    public int ShufflePoolSize { get; set; } = 10_000;
+
+    /// <summary>Gets or sets the LibTorch thread count; null keeps LibTorch's default. Set it for byte-identical runs.</summary>
+    public int? NumberOfThreads { get; set; }
+
+    /// <summary>A copy whose lists and arrays are the copy's own, so the trainer never writes into the caller's options.</summary>
+    internal QatOptions Clone()
+    {
+        var copy = (QatOptions)MemberwiseClone();
+        copy.HiddenLayers = HiddenLayers?.ToArray()!;
+        copy._roundingLayers = new List<QatRoundingLayer>(RoundingLayers);
+        return copy;
+    }
+
+    /// <summary>Checks every option, naming the offending one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
+    public void Validate()
+    {
+        static void Fail(string name, object? value, string message) => throw new ArgumentOutOfRangeException(name, value, message);
+        if (!Enum.IsDefined(Task)) Fail(nameof(Task), Task, "Task must be Regression, BinaryClassification or MulticlassClassification.");
+        if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), Mode, "Mode must be QuantizationAware, PostTraining or Float.");
+        if (!Enum.IsDefined(Gradient)) Fail(nameof(Gradient), Gradient, "Gradient is not a known rounding gradient.");
+        if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
+        if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");
+        if (!(ActivationBits == 32 || ActivationBits is >= 2 and <= 16)) Fail(nameof(ActivationBits), ActivationBits, "ActivationBits must be 2..16 or 32.");
+        if (!(HardnessStart > 0 && HardnessStart <= 1e6)) Fail(nameof(HardnessStart), HardnessStart, "HardnessStart must be in (0, 1e6].");
+        if (!(HardnessEnd > 0 && HardnessEnd <= 1e6)) Fail(nameof(HardnessEnd), HardnessEnd, "HardnessEnd must be in (0, 1e6].");
+        if (!(FiniteDifferenceHalfWidth > 0 && FiniteDifferenceHalfWidth <= 10)) Fail(nameof(FiniteDifferenceHalfWidth), FiniteDifferenceHalfWidth, "FiniteDifferenceHalfWidth must be in (0, 10].");
+        if (MaxEpoch < 1) Fail(nameof(MaxEpoch), MaxEpoch, "MaxEpoch must be positive.");
+        if (BatchSize < 1) Fail(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
+        if (!(LearningRate > 0 && LearningRate <= 10)) Fail(nameof(LearningRate), LearningRate, "LearningRate must be in (0, 10].");
+        if (!(WeightDecay >= 0 && WeightDecay <= 1)) Fail(nameof(WeightDecay), WeightDecay, "WeightDecay must be in [0, 1].");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
+        if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
+        if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
+        if (ShufflePoolSize < 1) Fail(nameof(ShufflePoolSize), ShufflePoolSize, "ShufflePoolSize must be positive.");
+        foreach (var layer in RoundingLayers)
+        {
+            if (layer?.Grid is null || layer.Position < 0 || layer.Position > (HiddenLayers?.Length ?? 0) + 1)
+            {
+                Fail(nameof(RoundingLayers), layer?.Position, $"RoundingLayers: each needs a grid and a position in [0, {(HiddenLayers?.Length ?? 0) + 1}].");
+            }
+        }
+
+        if (string.IsNullOrEmpty(LabelColumnName)) Fail(nameof(LabelColumnName), LabelColumnName, "LabelColumnName must be a column name.");
+        if (string.IsNullOrEmpty(FeatureColumnName)) Fail(nameof(FeatureColumnName), FeatureColumnName, "FeatureColumnName must be a column name.");
+    }
+}

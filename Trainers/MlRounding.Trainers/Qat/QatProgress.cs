@@ -1,0 +1,11 @@
+namespace MlRounding.Trainers;
+
+/// <summary>Progress of training, reported once per epoch.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="TrainingLoss">Mean training loss of the epoch.</param>
+/// <param name="ValidationMetric">Accuracy (classification) or RMSE (regression) on the validation rows, or NaN without validation.</param>
+/// <param name="ValidationLoss">
+/// The training loss (cross-entropy, logistic loss or squared error) on the validation rows, or NaN without validation:
+/// what early stopping follows; the epoch with the lowest is kept.
+/// </param>
+public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN);

@@ -1,0 +1,233 @@
+namespace MlRounding;
+
+/// <summary>
+/// The versioned binary form of a <see cref="QuantizedMlp"/> (the payload of the model parameters inside ML.NET model
+/// files). Every count is checked against its limit and against the bytes left before anything is allocated; a bad file
+/// raises <see cref="ModelFormatException"/> saying what was wrong.
+/// </summary>
+/// <remarks>
+/// Format version 1, little-endian:
+/// <list type="bullet">
+/// <item>int32 version (1); byte task (0 regression, 1 binary, 2 multiclass); int32 classes (1..65536); int32 layers (1..64)</item>
+/// <item>per layer: int32 inputs, int32 outputs (1..2^20 each, product at most 2^28); int32 weight bits (1..8 or 32);
+/// int64 smallest code; then for 32 bits inputs·outputs float32 weights, else int32 byte count (= ceil(inputs·outputs·bits/8))
+/// and the packed codes; int32 step count (1 or outputs) and the float32 steps; outputs float32 biases;
+/// int32 activation bits (2..16, or 32 for none); float32 activation step; int64 largest activation code</item>
+/// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
+/// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
+/// <item>float32 input step (0: float input; positive: the features are on a single-scale integer grid)</item>
+/// <item>float32 output scale (positive), float32 output shift: the last layer's output is output · scale + shift</item>
+/// </list>
+/// </remarks>
+internal static class QuantizedMlpFormat
+{
+    /// <summary>The format version written.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>Writes <paramref name="model"/>.</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] Write(QuantizedMlp model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream))
+        {
+            w.Write(CurrentVersion);
+            w.Write((byte)model.Task);
+            w.Write(model.Classes);
+            w.Write(model.Layers.Count);
+            foreach (var l in model.Layers)
+            {
+                w.Write(l.Inputs);
+                w.Write(l.Outputs);
+                w.Write(l.WeightBits);
+                w.Write(l.CodeMin);
+                if (l.HasFloatWeights)
+                {
+                    foreach (float v in l.Weights)
+                    {
+                        w.Write(v);
+                    }
+                }
+                else
+                {
+                    w.Write(l.PackedWeights.Length);
+                    w.Write(l.PackedWeights);
+                }
+
+                w.Write(l.WeightSteps.Length);
+                foreach (float v in l.Steps)
+                {
+                    w.Write(v);
+                }
+
+                foreach (float v in l.Biases)
+                {
+                    w.Write(v);
+                }
+
+                w.Write(l.ActivationBits);
+                w.Write(l.ActivationStep);
+                w.Write(l.ActivationMax);
+            }
+
+            w.Write(model.Roundings.Count);
+            foreach (var (position, grid) in model.Roundings)
+            {
+                w.Write(position);
+                grid.Write(w);
+            }
+
+            w.Write(model.InputStep);
+            w.Write(model.OutputScale);
+            w.Write(model.OutputShift);
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>Reads a model written by <see cref="Write"/>.</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ModelFormatException">The bytes are not a valid model of a version this library reads.</exception>
+    public static QuantizedMlp Read(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+            int version = r.ReadInt32();
+            if (version > CurrentVersion)
+            {
+                throw new ModelFormatException($"The model was saved by a newer MlRounding (network format {version}); this version reads format {CurrentVersion} and older. Update MlRounding.");
+            }
+
+            if (version < 1)
+            {
+                throw new ModelFormatException($"Invalid network format version {version}.");
+            }
+
+            byte task = r.ReadByte();
+            if (task > 2)
+            {
+                throw new ModelFormatException($"Invalid task {task}.");
+            }
+
+            int classes = Range(r.ReadInt32(), 1, QuantizedMlp.MaxClasses, "class count");
+            int count = Range(r.ReadInt32(), 1, QuantizedMlp.MaxLayers, "layer count");
+            var layers = new List<QuantizedLayer>(count);
+            for (int i = 0; i < count; i++)
+            {
+                int inputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "inputs");
+                int outputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "outputs");
+                if ((long)inputs * outputs > QuantizedLayer.MaxWeights)
+                {
+                    throw new ModelFormatException($"Layer {i} has {(long)inputs * outputs} weights, more than 2^28.");
+                }
+
+                int bits = r.ReadInt32();
+                if (!(bits == 32 || bits is >= 1 and <= 8))
+                {
+                    throw new ModelFormatException($"Invalid weight bits {bits}.");
+                }
+
+                long codeMin = r.ReadInt64();
+                long expectedMin = bits is 1 or 32 ? 0 : -QuantizedLayer.CodeMax(bits);
+                if (codeMin != expectedMin)
+                {
+                    throw new ModelFormatException($"Layer {i}: smallest code {codeMin}, expected {expectedMin} for {bits}-bit weights.");
+                }
+
+                int weights = inputs * outputs;
+                float[]? floatWeights = null;
+                byte[] packed = Array.Empty<byte>();
+                if (bits == 32)
+                {
+                    floatWeights = Floats(r, weights);
+                }
+                else
+                {
+                    int length = r.ReadInt32();
+                    long expected = ((long)weights * bits + 7) / 8;
+                    if (length != expected)
+                    {
+                        throw new ModelFormatException($"Layer {i}: {length} bytes of codes, expected {expected}.");
+                    }
+
+                    Left(r, length);
+                    packed = r.ReadBytes(length);
+                }
+
+                int steps = r.ReadInt32();
+                if (steps != 1 && steps != outputs)
+                {
+                    throw new ModelFormatException($"Layer {i}: {steps} weight steps, expected 1 or {outputs}.");
+                }
+
+                float[] stepValues = Floats(r, steps);
+                float[] bias = Floats(r, outputs);
+                int activationBits = r.ReadInt32();
+                float activationStep = r.ReadSingle();
+                long activationMax = r.ReadInt64();
+                if (activationBits is >= 2 and <= 16 && activationMax != (1L << activationBits) - 1)
+                {
+                    throw new ModelFormatException($"Layer {i}: largest activation code {activationMax}, expected {(1L << activationBits) - 1} for {activationBits} bits.");
+                }
+
+                layers.Add(floatWeights is not null
+                    ? QuantizedLayer.FromFloat(inputs, outputs, floatWeights, bias, activationBits, activationStep)
+                    : QuantizedLayer.FromPacked(inputs, outputs, bits, packed, stepValues, bias, activationBits, activationStep));
+            }
+
+            int roundingCount = Range(r.ReadInt32(), 0, QuantizedMlp.MaxRoundings, "rounding layer count");
+            var roundings = new List<(int, RoundingGrid)>(roundingCount);
+            for (int i = 0; i < roundingCount; i++)
+            {
+                int position = Range(r.ReadInt32(), 0, count, "rounding layer position");
+                roundings.Add((position, RoundingGrid.Read(r)));
+            }
+
+            float inputStep = r.ReadSingle();
+            float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
+            if (r.BaseStream.Position != r.BaseStream.Length)
+            {
+                throw new ModelFormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
+            }
+
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputStep, outputScale, outputShift); // checks the rest
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new ModelFormatException("The network entry of the model is truncated.", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException("The network entry of the model holds an invalid value: " + e.Message, e);
+        }
+    }
+
+    private static int Range(int value, int min, int max, string what) =>
+        value >= min && value <= max ? value : throw new ModelFormatException($"Invalid {what} {value} (expected {min} to {max}).");
+
+    private static void Left(BinaryReader r, long bytes)
+    {
+        long left = r.BaseStream.Length - r.BaseStream.Position;
+        if (bytes > left)
+        {
+            throw new ModelFormatException($"The network entry of the model is truncated: {bytes} bytes needed, {left} left.");
+        }
+    }
+
+    private static float[] Floats(BinaryReader r, int count)
+    {
+        Left(r, count * 4L);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = r.ReadSingle();
+        }
+
+        return values;
+    }
+}

@@ -1,4 +1,0 @@
-using System.Runtime.CompilerServices;
-
-[assembly: InternalsVisibleTo("MlRounding.Transforms.Tests")]
-[assembly: InternalsVisibleTo("MlRounding.Benchmarks")]
