@@ -19,7 +19,7 @@ internal static class TrainCommand
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes", DefaultValueFactory = _ => "128,64" };
         var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "1, 2..8 or 32" };
         var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "2..16 or 32" };
-        var estimator = new Option<string>("--estimator") { DefaultValueFactory = _ => "lsq", Description = "lsq, ste, sigmoid, softmax, finite-difference, soft-round, noise" };
+        var gradient = new Option<string>("--gradient") { DefaultValueFactory = _ => "lsq", Description = "lsq, ste, sigmoid, softmax, finite-difference, soft-round, noise" };
         var mode = new Option<string>("--mode") { DefaultValueFactory = _ => "qat", Description = "qat, ptq or float" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 60, Description = "Maximum epochs" };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 64, Description = "Minibatch size" };
@@ -29,7 +29,7 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.")
         {
-            data, label, testData, testFraction, task, hidden, weightBits, activationBits, estimator, mode, epochs, batch, rate, seed, output, json,
+            data, label, testData, testFraction, task, hidden, weightBits, activationBits, gradient, mode, epochs, batch, rate, seed, output, json,
         };
         command.SetAction(result =>
         {
@@ -80,7 +80,7 @@ internal static class TrainCommand
                 HiddenLayers = ParseSizes(result.GetValue(hidden)!),
                 WeightBits = result.GetValue(weightBits),
                 ActivationBits = result.GetValue(activationBits),
-                Gradient = ParseGradient(result.GetValue(estimator)!),
+                Gradient = ParseGradient(result.GetValue(gradient)!),
                 Mode = result.GetValue(mode) switch
                 {
                     "qat" => QatMode.QuantizationAware,
@@ -206,6 +206,6 @@ internal static class TrainCommand
         "finite-difference" => QatGradient.FiniteDifference,
         "soft-round" => QatGradient.SoftRound,
         "noise" => QatGradient.Noise,
-        _ => throw new ArgumentOutOfRangeException("estimator", $"--estimator: '{name}' is not lsq, ste, sigmoid, softmax, finite-difference, soft-round or noise."),
+        _ => throw new ArgumentOutOfRangeException("gradient", $"--gradient: '{name}' is not lsq, ste, sigmoid, softmax, finite-difference, soft-round or noise."),
     };
 }

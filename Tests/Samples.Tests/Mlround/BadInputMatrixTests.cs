@@ -28,7 +28,7 @@ public sealed class BadInputMatrixTests
         ["non-positive learning rate"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
         ["zero hidden size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
         ["test fraction out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),
-        ["unknown estimator"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--estimator", "magic", "--out", "{model}" }, 2, "--estimator: 'magic' is not lsq", []),
+        ["unknown gradient"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--gradient", "magic", "--out", "{model}" }, 2, "--gradient: 'magic' is not lsq", []),
         ["unknown mode"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--mode", "int4", "--out", "{model}" }, 2, "--mode: 'int4' is not qat, ptq or float.", []),
         ["unknown task"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--task", "ranking", "--out", "{model}" }, 2, "--task: 'ranking' is not regression, binary or multiclass.", []),
         ["output folder missing"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "1", "--out", "{dir}/no/model.zip" }, 2, "the folder of '{dir}/no/model.zip' does not exist.", []),

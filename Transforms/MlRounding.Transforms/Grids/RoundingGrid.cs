@@ -42,7 +42,7 @@ public abstract class RoundingGrid
 
     /// <summary>Writes the grid in the versioned binary form used inside model files (see <see cref="Read"/>).</summary>
     /// <param name="writer">The destination.</param>
-    public void Write(BinaryWriter writer)
+    internal void Write(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ModelPayload.WriteGrid(writer, this);
@@ -52,7 +52,7 @@ public abstract class RoundingGrid
     /// <param name="reader">The source.</param>
     /// <returns>The grid.</returns>
     /// <exception cref="ModelFormatException">The bytes are not a valid grid.</exception>
-    public static RoundingGrid Read(BinaryReader reader)
+    internal static RoundingGrid Read(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         return ModelPayload.ReadGrid(reader, "grid");

@@ -1,0 +1,61 @@
+// Writes Tests/Golden: one model file per golden case (GoldenCases.All) and the outputs it gives on its bundled CSV.
+// Usage: dotnet run --project Tests/Golden/MakeGolden -- [OUTPUT FOLDER]   (default: Tests/Golden)
+using Microsoft.ML;
+using MlRounding;
+using MlRounding.Tests.Shared;
+using MlRounding.Trainers;
+
+string repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
+string output = args.Length > 0 ? args[0] : Path.Combine(repo, "Tests", "Golden");
+string data = Path.Combine(repo, "Samples", "data");
+foreach (var golden in GoldenCases.All)
+{
+    var ml = new MLContext(seed: 1);
+    IDataView rows = GoldenCases.Load(ml, golden.DataFile, Path.Combine(data, golden.DataFile));
+    ITransformer model = Pipeline(ml, golden.Name).Fit(rows);
+    string zip = Path.Combine(output, golden.Name + ".zip");
+    ml.Model.SaveDeterministic(model, rows.Schema, zip);
+
+    // Expected outputs from the model as loaded back (what the test does), not the one in memory.
+    ITransformer loaded = new MLContext().Model.LoadVerified(zip, out _);
+    var lines = GoldenCases.Read(loaded.Transform(rows), golden.Columns);
+    ModelFiles.WriteAtomically(Path.Combine(output, golden.Name + ".scores.csv"), (Stream s) =>
+    {
+        using var writer = new StreamWriter(s);
+        lines.ForEach(writer.WriteLine);
+    });
+    Console.WriteLine($"{golden.Name}: {new FileInfo(zip).Length} bytes, {lines.Count - 1} rows");
+}
+
+static IEstimator<ITransformer> Pipeline(MLContext ml, string name)
+{
+    QatOptions Options(int weightBits, int activationBits) => new() { WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 15, NumberOfThreads = 2, Seed = 1 };
+    switch (name)
+    {
+        case "transforms":
+            return ml.Transforms.Round("Cents", "Features", decimals: 2, MidpointRounding.AwayFromZero)
+                .Append(ml.Transforms.RoundToStep("Quarter", "Features", step: 0.25, offset: 0.1))
+                .Append(ml.Transforms.Quantize("Slots", "Features", bits: 4, perSlot: true))
+                .Append(ml.Transforms.Quantize(new QuantizeOptions { OutputColumnName = "Symmetric", InputColumnName = "Features", Bits = 8, Symmetric = true, CodesColumnName = "Codes" }));
+        case "regression-cents":
+            var regression = Options(4, 8);
+            regression.LabelColumnName = "Progression";
+            regression.RoundingLayers.Add(new QatRoundingLayer { Grid = new DecimalGrid(2), Position = regression.HiddenLayers.Length + 1 });
+            return ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(regression));
+        case "binary-w2a8":
+            var binary = Options(2, 8);
+            binary.LabelColumnName = "Benign";
+            return ml.Transforms.NormalizeMinMax("Features").Append(ml.BinaryClassification.Trainers.QuantizationAware(binary));
+        case "multiclass-w4a8-integer":
+            return ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.Transforms.NormalizeMinMax("Normalized", "Pixels"))
+                .Append(ml.Transforms.Quantize("Features", "Normalized", bits: 8))
+                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(Options(4, 8)));
+        case "multiclass-w8a8":
+            return ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(Options(8, 8)));
+        default:
+            throw new ArgumentException("unknown golden case " + name);
+    }
+}
