@@ -104,7 +104,7 @@ public sealed class OnnxExportTests
             .Append(ml.Transforms.Quantize("Features", "Normalized", bits: 6))
             .Append(ml.Regression.Trainers.QuantizationAware(options))
             .Fit(data);
-        Assert.IsGreaterThan(0f, model.LastTransformer.Model.Network.InputStep, "the input grid is kept");
+        Assert.IsNotNull(model.LastTransformer.Model.Network.InputGrid, "the input grid is kept");
         float[][] rows = ml.Data.CreateEnumerable<Patient>(data, false).Select(p => p.Baseline).ToArray();
         float[] ours = model.Transform(data).GetColumn<float>("Score").ToArray();
         var theirs = RunOnnx(Export(ml, model, data.Schema), "Baseline", rows, "Score");

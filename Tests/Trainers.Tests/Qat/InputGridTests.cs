@@ -12,9 +12,9 @@ public sealed class InputGridTests
         // The digits features are p / 16 for integer pixel counts p: exactly a grid of step 1/16.
         var options = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 2 };
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
-        network.InputStep = 1f / 16;
+        network.InputGrid = new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), new[] { 1.0 / 16 }, new[] { 0L });
         var model = network.Export(options.Task, 10);
-        Assert.AreEqual(1f / 16, model.InputStep);
+        Assert.AreEqual(1.0 / 16, model.InputGrid!.Scales[0]);
         Digits.AssertTracks(network, model, Digits.Test, 1e-6, "W4A8, integer input grid");
         Assert.IsGreaterThan(0.94, Digits.Accuracy(model, Digits.Test));
         Assert.AreEqual(model.Forward(Digits.Test.Features.AsSpan(0, 64))[3], QuantizedMlpFormat.Read(QuantizedMlpFormat.Write(model)).Forward(Digits.Test.Features.AsSpan(0, 64))[3]);
@@ -34,7 +34,7 @@ public sealed class InputGridTests
             .Append(ml.Transforms.Quantize("Features", "Raw", bits: 8))
             .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 2 }))
             .Fit(train);
-        Assert.IsGreaterThan(0f, model.LastTransformer.Model.Network.InputStep, "the input grid was recognised");
+        Assert.IsNotNull(model.LastTransformer.Model.Network.InputGrid, "the input grid was recognised");
         Assert.IsGreaterThan(0.94, ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy);
     }
 }

@@ -91,15 +91,41 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         }
 
         var progress = new Progress(channel, Options.Progress);
-        float inputStep = InputGrid.SingleStep(input.Schema[Options.FeatureColumnName]);
-        if (inputStep > 0)
+        AffineGrid? inputGrid = Options.Mode == QatMode.Float ? null : InputGrid.Of(input.Schema[Options.FeatureColumnName]);
+        if (inputGrid is not null)
         {
-            Log(channel, ChannelMessageKind.Info, $"Features are on the integer grid of a Quantize transform (step {inputStep}): the whole path is integer.");
+            Log(channel, ChannelMessageKind.Info, $"Features are on the grid of a Quantize transform (step {inputGrid.Scales[0]}): the whole path is integer.");
+        }
+        else if (Options.Mode != QatMode.Float && Options.InputBits != 32)
+        {
+            inputGrid = stream is not null
+                ? AffineGrid.FromRange(Options.InputBits, stream.FeatureMin, stream.FeatureMax)
+                : InputGrid.Fit(Options.InputBits, train!.Features);
+            Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits (step {inputGrid.Scales[0]:G6}, zero point {inputGrid.ZeroPoints[0]}): the whole path is integer.");
+        }
+
+        if (inputGrid is not null)
+        {
+            // The network learns on the values the deployed model will see.
+            if (train is not null)
+            {
+                InputGrid.Apply(inputGrid, train.Features);
+            }
+
+            if (validation is not null)
+            {
+                InputGrid.Apply(inputGrid, validation.Features);
+            }
+
+            if (stream is not null)
+            {
+                stream.InputGrid = inputGrid;
+            }
         }
 
         QuantizedMlp network = stream is not null
-            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputStep)
-            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputStep);
+            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputGrid)
+            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputGrid);
         Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
         return MakeTransformer(network, input.Schema);
     }

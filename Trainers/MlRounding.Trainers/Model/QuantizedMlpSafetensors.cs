@@ -13,7 +13,9 @@ namespace MlRounding.Trainers;
 /// <c>layers.i.weight_bits</c>, <c>layers.i.weight_code_min</c>, <c>layers.i.activation_bits</c>,
 /// <c>layers.i.activation_max</c> (int64 scalars) and <c>layers.i.activation_scale</c> (float32 scalar; the ReLU output
 /// is clamp(round(y / scale), 0, activation_max) · scale). Model: <c>task</c> (0 regression, 1 binary, 2 multiclass),
-/// <c>classes</c> (int64), <c>input_step</c>, <c>output_scale</c>, <c>output_shift</c> (float32; output = y · scale + shift).
+/// <c>classes</c> (int64), <c>output_scale</c>, <c>output_shift</c> (float32; output = y · scale + shift); the input grid
+/// <c>input_scale</c> (float32; 0 for float input), <c>input_zero_point</c>, <c>input_code_min</c>, <c>input_code_max</c>,
+/// <c>input_bits</c> (int64; the first layer sees clamp(round(x / scale) + zero_point, min, max) - zero_point).
 /// Models with extra rounding layers are not supported (their grids are not tensors).
 /// </summary>
 public static class QuantizedMlpSafetensors
@@ -36,7 +38,11 @@ public static class QuantizedMlpSafetensors
         {
             ["task"] = tensor((long)network.Task),
             ["classes"] = tensor((long)network.Classes),
-            ["input_step"] = tensor(network.InputStep),
+            ["input_scale"] = tensor(network.InputGrid is { } g ? (float)g.Scales[0] : 0f),
+            ["input_zero_point"] = tensor(network.InputGrid?.ZeroPoints[0] ?? 0L),
+            ["input_code_min"] = tensor(network.InputGrid?.Range.Min ?? 0L),
+            ["input_code_max"] = tensor(network.InputGrid?.Range.Max ?? 0L),
+            ["input_bits"] = tensor((long)(network.InputGrid?.Bits ?? 32)),
             ["output_scale"] = tensor(network.OutputScale),
             ["output_shift"] = tensor(network.OutputShift),
         };
@@ -127,7 +133,10 @@ public static class QuantizedMlpSafetensors
                 throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
             }
 
-            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, Float("input_step"), Float("output_scale"), Float("output_shift"));
+            float inputScale = Float("input_scale");
+            AffineGrid? inputGrid = inputScale == 0 ? null
+                : new AffineGrid((int)Long("input_bits"), new QuantizationRange(Long("input_code_min"), Long("input_code_max")), new[] { (double)inputScale }, new[] { Long("input_zero_point") });
+            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, inputGrid, Float("output_scale"), Float("output_shift"));
         }
         catch (ArgumentException e)
         {

@@ -108,10 +108,17 @@ internal sealed class StreamingBatches : IBatchSource
         _ml = new MLContext(options.Seed);
         var moments = default(RunningMoments);
         using var reader = new TrainingRows.RowReader(data, options, featureCount);
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
         while (reader.Next(out float label))
         {
             Count++;
             moments.Add(label);
+            foreach (float v in reader.Features)
+            {
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+
             if (Count <= CalibrationSampleRows)
             {
                 _sample.AddRange(reader.Features);
@@ -120,7 +127,18 @@ internal sealed class StreamingBatches : IBatchSource
 
         Skipped = reader.Skipped;
         _moments = moments.Result;
+        FeatureMin = float.IsFinite(min) ? min : 0;
+        FeatureMax = float.IsFinite(max) ? max : 0;
     }
+
+    /// <summary>Gets the smallest feature value of the usable rows (0 without rows).</summary>
+    public float FeatureMin { get; }
+
+    /// <summary>Gets the largest feature value of the usable rows (0 without rows).</summary>
+    public float FeatureMax { get; }
+
+    /// <summary>Gets or sets the grid the features are rounded to as they are read (see <see cref="QatNetwork.InputGrid"/>), or null.</summary>
+    public AffineGrid? InputGrid { get; set; }
 
     public int FeatureCount { get; }
 
@@ -151,6 +169,11 @@ internal sealed class StreamingBatches : IBatchSource
             {
                 // tensor() copies, so the buffers are reused; only a short last batch needs a trimmed copy.
                 bool full = rows == _options.BatchSize;
+                if (InputGrid is { } grid)
+                {
+                    MlRounding.Trainers.InputGrid.Apply(grid, features.AsSpan(0, rows * FeatureCount));
+                }
+
                 Tensor x = tensor(full ? features : features[..(rows * FeatureCount)], new long[] { rows, FeatureCount });
                 yield return (x, BatchTargets.Of(full ? labels : labels[..rows], _options.Task), rows);
                 rows = 0;
@@ -163,7 +186,16 @@ internal sealed class StreamingBatches : IBatchSource
         }
     }
 
-    public Tensor CalibrationRows() => tensor(_sample.ToArray()).reshape(_sample.Count / FeatureCount, FeatureCount);
+    public Tensor CalibrationRows()
+    {
+        float[] sample = _sample.ToArray();
+        if (InputGrid is { } grid)
+        {
+            MlRounding.Trainers.InputGrid.Apply(grid, sample);
+        }
+
+        return tensor(sample).reshape(sample.Length / FeatureCount, FeatureCount);
+    }
 }
 
 /// <summary>Training targets as tensors: class indices (int64) for multiclass, float otherwise.</summary>

@@ -81,11 +81,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     internal long FusedPasses { get; private set; }
 
     /// <summary>
-    /// Gets or sets the step of the input grid when the features come from a single-scale <c>Quantize</c> transform
-    /// (0 otherwise): the deployed pass then recovers the integer input codes round(x / step) and the first layer's dot
-    /// product is integer too, so the whole path from input to output is integer.
+    /// Gets or sets the grid of the inputs (from a single-scale <c>Quantize</c> transform, or fitted with
+    /// <see cref="QatOptions.InputBits"/>), or null: the exported model quantizes its features to it, so its first layer
+    /// is integer too. The training rows are already on this grid (the trainer rounds them once), so the network learns
+    /// on what it will see.
     /// </summary>
-    public float InputStep { get; set; }
+    public AffineGrid? InputGrid { get; set; }
 
     /// <summary>Gets or sets the scale of the output (regression: the training labels' standard deviation; else 1).</summary>
     public float OutputScale { get; set; } = 1;
@@ -235,6 +236,6 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
                 : new QuantizedLayer(inputs, outputs, wq.Bits, wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray(), wq.Steps().Select(s => (float)s).ToArray(), bias, activationBits, activationStep);
         }
 
-        return new QuantizedMlp(task, classes, layers, _roundings, InputStep, OutputScale, OutputShift);
+        return new QuantizedMlp(task, classes, layers, _roundings, InputGrid, OutputScale, OutputShift);
     }
 }

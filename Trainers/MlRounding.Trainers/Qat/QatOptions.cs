@@ -32,6 +32,14 @@ public sealed class QatOptions
     /// <summary>Gets or sets the bits of the weights: 2..8, 1 (binary weights ±scale), or 32 (float). Default 8.</summary>
     public int WeightBits { get; set; } = 8;
 
+    /// <summary>
+    /// Gets or sets the bits of the input grid: 2..16 to quantize the features before the first layer (one unsigned grid
+    /// over the training features' range, so the first layer is an integer dot product and the whole network integer),
+    /// or 32 to keep float inputs. Features from a per-column <c>Quantize</c> transform keep that transform's grid
+    /// whatever this says. Ignored in <see cref="QatMode.Float"/>. Default 32.
+    /// </summary>
+    public int InputBits { get; set; } = 32;
+
     /// <summary>Gets or sets the bits of the hidden activations: 2..16 or 32 (float). Default 8.</summary>
     public int ActivationBits { get; set; } = 8;
 
@@ -107,6 +115,7 @@ public sealed class QatOptions
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");
         if (!(ActivationBits == 32 || ActivationBits is >= 2 and <= 16)) Fail(nameof(ActivationBits), ActivationBits, "ActivationBits must be 2..16 or 32.");
+        if (!(InputBits == 32 || InputBits is >= 2 and <= 16)) Fail(nameof(InputBits), InputBits, "InputBits must be 2..16 or 32.");
         if (!(HardnessStart > 0 && HardnessStart <= 1e6)) Fail(nameof(HardnessStart), HardnessStart, "HardnessStart must be in (0, 1e6].");
         if (!(HardnessEnd > 0 && HardnessEnd <= 1e6)) Fail(nameof(HardnessEnd), HardnessEnd, "HardnessEnd must be in (0, 1e6].");
         if (!(FiniteDifferenceHalfWidth > 0 && FiniteDifferenceHalfWidth <= 10)) Fail(nameof(FiniteDifferenceHalfWidth), FiniteDifferenceHalfWidth, "FiniteDifferenceHalfWidth must be in (0, 10].");

@@ -11,26 +11,26 @@ namespace MlRounding.Trainers;
 internal static class QatTraining
 {
     public static QuantizedMlp Train(QatData data, int classes, QatOptions options, QatData? validation = null,
-        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, float inputStep = 0)
+        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, AffineGrid? inputGrid = null)
     {
-        using QatNetwork network = TrainNetwork(data, classes, options, validation, progress, cancellation, inputStep);
+        using QatNetwork network = TrainNetwork(data, classes, options, validation, progress, cancellation, inputGrid);
         return network.Export(options.Task, classes);
     }
 
     /// <summary>Trains rows streamed by <paramref name="source"/> (e.g. from an IDataView) and exports the integer model.</summary>
     public static QuantizedMlp Train(IBatchSource source, int classes, QatOptions options, QatData? validation,
-        IProgress<QatProgress>? progress, CancellationToken cancellation, float inputStep)
+        IProgress<QatProgress>? progress, CancellationToken cancellation, AffineGrid? inputGrid)
     {
-        using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation, inputStep);
+        using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
         return network.Export(options.Task, classes);
     }
 
     /// <summary>
-    /// Trains and returns the network in evaluation mode (the caller disposes it). A positive <paramref name="inputStep"/>
-    /// (features from a single-scale <c>Quantize</c> transform) makes a quantized network's first layer integer too.
+    /// Trains and returns the network in evaluation mode (the caller disposes it). An <paramref name="inputGrid"/> (the
+    /// rows must already be on it) makes a quantized network's first layer integer too.
     /// </summary>
     public static QatNetwork TrainNetwork(QatData data, int classes, QatOptions options, QatData? validation = null,
-        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, float inputStep = 0)
+        IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, AffineGrid? inputGrid = null)
     {
         options.Validate(); // before the options shape the split; the training loop checks the rest
         QatData train = data;
@@ -44,12 +44,12 @@ internal static class QatTraining
         }
 
         using var source = new InMemoryBatches(train, options.Task, options.BatchSize);
-        return TrainNetwork(source, classes, options, validation, progress, cancellation, inputStep);
+        return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
     }
 
     /// <summary>The training loop over any batch source; the validation rows (if any) are in memory.</summary>
     private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
-        IProgress<QatProgress>? progress, CancellationToken cancellation, float inputStep)
+        IProgress<QatProgress>? progress, CancellationToken cancellation, AffineGrid? inputGrid)
     {
         options.Validate();
         if (source.Count == 0)
@@ -73,7 +73,7 @@ internal static class QatTraining
             throw new ArgumentOutOfRangeException(nameof(classes), classes, "A multiclass task needs at least 2 classes.");
         }
 
-        var network = new QatNetwork(source.FeatureCount, outputs, options) { InputStep = options.Mode == QatMode.Float ? 0 : inputStep };
+        var network = new QatNetwork(source.FeatureCount, outputs, options) { InputGrid = options.Mode == QatMode.Float ? null : inputGrid };
         double lossScale = 1;
         if (options.Task == QatTask.Regression)
         {

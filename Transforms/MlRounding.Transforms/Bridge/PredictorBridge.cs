@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -46,53 +45,49 @@ internal static class PredictorBridge
             ?? throw new ModelFormatException($"The model's predictor entry holds a '{kind}', which is not a {typeof(T).Name}.");
     }
 
-    public static ValueMapper<TIn, TOut> ScalarMapper<TIn, TOut>(object owner, Func<ReadOnlySpan<float>, float> score)
+    // Each mapper owns the buffer it densifies sparse rows into: ML.NET asks for a mapper per cursor (and per
+    // PredictionEngine), so a mapper is never used by two threads at once. Dense rows are scored where they lie.
+
+    public static ValueMapper<TIn, TOut> ScalarMapper<TIn, TOut>(object owner, int featureCount, Func<ReadOnlySpan<float>, float> score)
     {
         if (typeof(TIn) != typeof(VBuffer<float>) || typeof(TOut) != typeof(float))
         {
             throw new InvalidOperationException($"{owner.GetType().Name} maps VBuffer<Single> to Single, not {typeof(TIn).Name} to {typeof(TOut).Name}.");
         }
 
-        ValueMapper<VBuffer<float>, float> mapper = (in VBuffer<float> src, ref float dst) => dst = WithDense(src, score);
+        var buffer = new float[featureCount];
+        ValueMapper<VBuffer<float>, float> mapper = (in VBuffer<float> src, ref float dst) => dst = score(Dense(src, buffer));
         return (ValueMapper<TIn, TOut>)(Delegate)mapper;
     }
 
-    public static ValueMapper<TIn, TOut, TDist> DistMapper<TIn, TOut, TDist>(object owner, Func<ReadOnlySpan<float>, float> score, Func<float, float> probability)
+    public static ValueMapper<TIn, TOut, TDist> DistMapper<TIn, TOut, TDist>(object owner, int featureCount, Func<ReadOnlySpan<float>, float> score, Func<float, float> probability)
     {
         if (typeof(TIn) != typeof(VBuffer<float>) || typeof(TOut) != typeof(float) || typeof(TDist) != typeof(float))
         {
             throw new InvalidOperationException($"{owner.GetType().Name} maps VBuffer<Single> to Single and Single.");
         }
 
+        var buffer = new float[featureCount];
         ValueMapper<VBuffer<float>, float, float> mapper = (in VBuffer<float> src, ref float dst, ref float dist) =>
         {
-            dst = WithDense(src, score);
+            dst = score(Dense(src, buffer));
             dist = probability(dst);
         };
         return (ValueMapper<TIn, TOut, TDist>)(Delegate)mapper;
     }
 
-    public static ValueMapper<TIn, TOut> VectorMapper<TIn, TOut>(object owner, int classes, ScoreVector score)
+    public static ValueMapper<TIn, TOut> VectorMapper<TIn, TOut>(object owner, int featureCount, int classes, ScoreVector score)
     {
         if (typeof(TIn) != typeof(VBuffer<float>) || typeof(TOut) != typeof(VBuffer<float>))
         {
             throw new InvalidOperationException($"{owner.GetType().Name} maps VBuffer<Single> to VBuffer<Single>.");
         }
 
+        var buffer = new float[featureCount];
         ValueMapper<VBuffer<float>, VBuffer<float>> mapper = (in VBuffer<float> src, ref VBuffer<float> dst) =>
         {
             var editor = VBufferEditor.Create(ref dst, classes);
-            float[] dense = ArrayPool<float>.Shared.Rent(src.Length);
-            try
-            {
-                src.CopyTo(dense);
-                score(dense.AsSpan(0, src.Length), editor.Values);
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(dense);
-            }
-
+            score(Dense(src, buffer), editor.Values);
             dst = editor.Commit();
         };
         return (ValueMapper<TIn, TOut>)(Delegate)mapper;
@@ -101,18 +96,16 @@ internal static class PredictorBridge
     /// <summary>Writes the class scores of one row.</summary>
     public delegate void ScoreVector(ReadOnlySpan<float> features, Span<float> scores);
 
-    private static float WithDense(in VBuffer<float> src, Func<ReadOnlySpan<float>, float> score)
+    /// <summary>The row's values: a dense row as it is, a sparse one expanded into <paramref name="buffer"/> (ML.NET's own wording when the size is wrong).</summary>
+    private static ReadOnlySpan<float> Dense(in VBuffer<float> src, float[] buffer)
     {
-        float[] dense = ArrayPool<float>.Shared.Rent(src.Length);
-        try
+        if (src.IsDense)
         {
-            src.CopyTo(dense);
-            return score(dense.AsSpan(0, src.Length));
+            return src.GetValues();
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(dense);
-        }
+
+        src.CopyTo(buffer);
+        return buffer;
     }
 
     public static class ScalarLoading

@@ -34,7 +34,7 @@ public abstract class ScalarScoringModelParameters : ModelParametersBase<float>,
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
     private protected abstract (string Kind, byte[] Payload) SavePayload();
 
-    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, Score);
+    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, FeatureCount, Score);
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>
@@ -73,9 +73,9 @@ public abstract class BinaryScoringModelParameters : ModelParametersBase<float>,
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
     private protected abstract (string Kind, byte[] Payload) SavePayload();
 
-    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, Score);
+    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, FeatureCount, Score);
 
-    ValueMapper<TIn, TOut, TDist> IValueMapperDist.GetMapper<TIn, TOut, TDist>() => PredictorBridge.DistMapper<TIn, TOut, TDist>(this, Score, Probability);
+    ValueMapper<TIn, TOut, TDist> IValueMapperDist.GetMapper<TIn, TOut, TDist>() => PredictorBridge.DistMapper<TIn, TOut, TDist>(this, FeatureCount, Score, Probability);
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>
@@ -109,7 +109,7 @@ public abstract class VectorScoringModelParameters : ModelParametersBase<VBuffer
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
     private protected abstract (string Kind, byte[] Payload) SavePayload();
 
-    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.VectorMapper<TIn, TOut>(this, ClassCount, Score);
+    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.VectorMapper<TIn, TOut>(this, FeatureCount, ClassCount, Score);
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>

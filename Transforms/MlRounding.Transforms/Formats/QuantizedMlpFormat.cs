@@ -6,23 +6,29 @@ namespace MlRounding;
 /// raises <see cref="ModelFormatException"/> saying what was wrong.
 /// </summary>
 /// <remarks>
-/// Format version 1, little-endian:
+/// Format version 2, little-endian:
 /// <list type="bullet">
-/// <item>int32 version (1); byte task (0 regression, 1 binary, 2 multiclass); int32 classes (1..65536); int32 layers (1..64)</item>
+/// <item>int32 version (2); byte task (0 regression, 1 binary, 2 multiclass); int32 classes (1..65536); int32 layers (1..64)</item>
 /// <item>per layer: int32 inputs, int32 outputs (1..2^20 each, product at most 2^28); int32 weight bits (1..8 or 32);
 /// int64 smallest code; then for 32 bits inputs·outputs float32 weights, else int32 byte count (= ceil(inputs·outputs·bits/8))
 /// and the packed codes; int32 step count (1 or outputs) and the float32 steps; outputs float32 biases;
 /// int32 activation bits (2..16, or 32 for none); float32 activation step; int64 largest activation code</item>
 /// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
 /// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
-/// <item>float32 input step (0: float input; positive: the features are on a single-scale integer grid)</item>
+/// <item>byte input grid (0: float input; 1: the features are quantized to the affine grid that follows, written as
+/// <see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind 3, int32 bits, int64 qmin, int64 qmax, int32 1, float64
+/// scale, int64 zero point)</item>
 /// <item>float32 output scale (positive), float32 output shift: the last layer's output is output · scale + shift</item>
 /// </list>
+/// <para>Version 1 (the 1.0 development builds up to 2026-12-01) stored a float32 input step instead of the input grid
+/// (0 for float input): the codes round(x / step), unbounded. It is read as the affine grid with that scale, zero point
+/// 0 and codes in [-2^24, 2^24], which gives the same codes for features from a <c>Quantize</c> transform, the only
+/// features that had an input step. Nothing else changed.</para>
 /// </remarks>
 internal static class QuantizedMlpFormat
 {
     /// <summary>The format version written.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>Writes <paramref name="model"/>.</summary>
     /// <param name="model">The model.</param>
@@ -79,7 +85,8 @@ internal static class QuantizedMlpFormat
                 grid.Write(w);
             }
 
-            w.Write(model.InputStep);
+            w.Write((byte)(model.InputGrid is null ? 0 : 1));
+            model.InputGrid?.Write(w);
             w.Write(model.OutputScale);
             w.Write(model.OutputShift);
         }
@@ -188,14 +195,14 @@ internal static class QuantizedMlpFormat
                 roundings.Add((position, RoundingGrid.Read(r)));
             }
 
-            float inputStep = r.ReadSingle();
+            AffineGrid? inputGrid = version == 1 ? LegacyInputGrid(r.ReadSingle()) : ReadInputGrid(r);
             float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new ModelFormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputStep, outputScale, outputShift); // checks the rest
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputGrid, outputScale, outputShift); // checks the rest
         }
         catch (EndOfStreamException e)
         {
@@ -206,6 +213,19 @@ internal static class QuantizedMlpFormat
             throw new ModelFormatException("The network entry of the model holds an invalid value: " + e.Message, e);
         }
     }
+
+    private static AffineGrid? ReadInputGrid(BinaryReader r) => r.ReadByte() switch
+    {
+        0 => null,
+        1 => RoundingGrid.Read(r) as AffineGrid ?? throw new ModelFormatException("The network's input grid is not an affine grid."),
+        byte b => throw new ModelFormatException($"Invalid input grid flag {b}."),
+    };
+
+    /// <summary>A version-1 input step as the affine grid that gives the same codes (see the format remarks).</summary>
+    private static AffineGrid? LegacyInputGrid(float step) =>
+        step == 0 ? null
+        : step > 0 && float.IsFinite(step) ? new AffineGrid(16, new QuantizationRange(-RoundingLimits.MaxCode, RoundingLimits.MaxCode), new[] { (double)step }, new[] { 0L })
+        : throw new ModelFormatException($"Invalid input step {step}.");
 
     private static int Range(int value, int min, int max, string what) =>
         value >= min && value <= max ? value : throw new ModelFormatException($"Invalid {what} {value} (expected {min} to {max}).");

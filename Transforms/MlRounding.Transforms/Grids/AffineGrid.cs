@@ -52,6 +52,69 @@ public sealed class AffineGrid : RoundingGrid
         _zeroPoints = zeroPoints.ToArray();
     }
 
+    /// <summary>
+    /// The grid the <c>Quantize</c> transform fits to values in [<paramref name="min"/>, <paramref name="max"/>]:
+    /// unsigned codes 0..2^bits - 1 over [min(min, 0), max(max, 0)] with the zero point that makes 0 exact, or with
+    /// <paramref name="symmetric"/> signed codes with zero point 0 and scale max(|min|, |max|) / qmax.
+    /// </summary>
+    /// <param name="bits">Bits of the codes, 2 to 16.</param>
+    /// <param name="min">The smallest value to represent; finite.</param>
+    /// <param name="max">The largest value to represent; finite, at least <paramref name="min"/>.</param>
+    /// <param name="symmetric">Signed codes symmetric about 0 instead of unsigned codes with a zero point.</param>
+    /// <returns>The grid (one scale and zero point).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
+    public static AffineGrid FromRange(int bits, double min, double max, bool symmetric = false)
+    {
+        Check.Finite(min, nameof(min));
+        Check.Finite(max, nameof(max));
+        if (max < min)
+        {
+            throw new ArgumentOutOfRangeException(nameof(max), max, $"max must be at least min ({min}).");
+        }
+
+        var range = QuantizationRange.FromBits(bits, signed: symmetric);
+        var (scale, zero) = ScaleAndZeroPoint(min, max, range, symmetric);
+        return new AffineGrid(bits, range, new[] { scale }, new[] { zero });
+    }
+
+    /// <summary>
+    /// Asymmetric: the range is widened to contain 0, scale = (hi - lo) / (qmax - qmin), zero point = qmin - round(lo / scale)
+    /// (so 0 is exactly representable). Symmetric: scale = max(|lo|, |hi|) / qmax, zero point 0. A zero-width range gets scale 1.
+    /// Scales are clamped to [<see cref="RoundingLimits.MinScale"/>, <see cref="RoundingLimits.MaxScale"/>]; an asymmetric range too wide
+    /// for the largest scale is shrunk towards 0 in proportion (values beyond it saturate at the grid's ends).
+    /// </summary>
+    internal static (double Scale, long ZeroPoint) ScaleAndZeroPoint(double lo, double hi, QuantizationRange range, bool symmetric)
+    {
+        if (symmetric)
+        {
+            double amax = Math.Max(Math.Abs(lo), Math.Abs(hi));
+            double s = amax > 0 ? amax / range.Max : 1;
+            return (Math.Clamp(s, RoundingLimits.MinScale, RoundingLimits.MaxScale), 0);
+        }
+
+        lo = Math.Min(lo, 0);
+        hi = Math.Max(hi, 0);
+        if (!(hi > lo))
+        {
+            return (1, range.Min);
+        }
+
+        // Scales are bounded by RoundingLimits.MaxScale: a wider range (e.g. values near the float limits) is shrunk towards 0
+        // in proportion, so both signs stay covered and the extremes saturate at the grid's ends. Halves avoid overflow.
+        double halfWidth = hi * 0.5 - lo * 0.5;
+        double maxHalfWidth = (range.Max - range.Min) * 0.5 * RoundingLimits.MaxScale;
+        if (halfWidth > maxHalfWidth)
+        {
+            double shrink = maxHalfWidth / halfWidth;
+            lo *= shrink;
+            hi *= shrink;
+        }
+
+        double scale = Math.Clamp((hi - lo) / (range.Max - range.Min), RoundingLimits.MinScale, RoundingLimits.MaxScale);
+        long zero = (long)Math.Clamp(Math.Round(range.Min - lo / scale), range.Min, range.Max);
+        return (scale, zero);
+    }
+
     /// <summary>Gets the number of bits of the codes.</summary>
     public int Bits { get; }
 

@@ -46,48 +46,10 @@ internal static class QuantizationCalibrator
             }
 
             var (lo, hi) = stats[g].Range(options.Percentile);
-            (scales[g], zeros[g]) = ScaleAndZeroPoint(lo, hi, range, options.Symmetric);
+            (scales[g], zeros[g]) = AffineGrid.ScaleAndZeroPoint(lo, hi, range, options.Symmetric);
         }
 
         return new AffineGrid(options.Bits, range, scales, zeros);
-    }
-
-    /// <summary>
-    /// Asymmetric: the range is widened to contain 0, scale = (hi - lo) / (qmax - qmin), zero point = qmin - round(lo / scale)
-    /// (so 0 is exactly representable). Symmetric: scale = max(|lo|, |hi|) / qmax, zero point 0. A zero-width range gets scale 1.
-    /// Scales are clamped to [<see cref="RoundingLimits.MinScale"/>, <see cref="RoundingLimits.MaxScale"/>]; an asymmetric range too wide
-    /// for the largest scale is shrunk towards 0 in proportion (values beyond it saturate at the grid's ends).
-    /// </summary>
-    internal static (double Scale, long ZeroPoint) ScaleAndZeroPoint(double lo, double hi, QuantizationRange range, bool symmetric)
-    {
-        if (symmetric)
-        {
-            double amax = Math.Max(Math.Abs(lo), Math.Abs(hi));
-            double s = amax > 0 ? amax / range.Max : 1;
-            return (Math.Clamp(s, RoundingLimits.MinScale, RoundingLimits.MaxScale), 0);
-        }
-
-        lo = Math.Min(lo, 0);
-        hi = Math.Max(hi, 0);
-        if (!(hi > lo))
-        {
-            return (1, range.Min);
-        }
-
-        // Scales are bounded by RoundingLimits.MaxScale: a wider range (e.g. values near the float limits) is shrunk towards 0
-        // in proportion, so both signs stay covered and the extremes saturate at the grid's ends. Halves avoid overflow.
-        double halfWidth = hi * 0.5 - lo * 0.5;
-        double maxHalfWidth = (range.Max - range.Min) * 0.5 * RoundingLimits.MaxScale;
-        if (halfWidth > maxHalfWidth)
-        {
-            double shrink = maxHalfWidth / halfWidth;
-            lo *= shrink;
-            hi *= shrink;
-        }
-
-        double scale = Math.Clamp((hi - lo) / (range.Max - range.Min), RoundingLimits.MinScale, RoundingLimits.MaxScale);
-        long zero = (long)Math.Clamp(Math.Round(range.Min - lo / scale), range.Min, range.Max);
-        return (scale, zero);
     }
 
     private static Action ObserveScalar<T>(DataViewRowCursor cursor, DataViewSchema.Column column, RangeStatistics[] stats)

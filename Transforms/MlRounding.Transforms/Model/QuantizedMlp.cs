@@ -1,5 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-
 namespace MlRounding;
 
 /// <summary>
@@ -12,6 +10,7 @@ public sealed class QuantizedMlp
 {
     private readonly bool[] _roundingAt; // per layer boundary: is there an extra rounding layer
     private readonly int _width; // the widest layer boundary, the size of the scratch buffers
+    private PackedLayer?[]? _packed; // per layer, the layout of the integer kernels (built on first use)
 
     /// <summary>Creates a network from its layers; every argument is checked.</summary>
     /// <param name="task">The task: one output (regression, binary) or one per class (multiclass).</param>
@@ -20,12 +19,14 @@ public sealed class QuantizedMlp
     /// activation grid, the last layer has none.</param>
     /// <param name="roundings">Extra rounding layers: a layer boundary (0 input, k after hidden layer k, the number of
     /// layers for the output) and its grid; null for none.</param>
-    /// <param name="inputStep">The step of an integer input grid (features from a single-scale <c>Quantize</c> transform), or 0 for float input.</param>
+    /// <param name="inputGrid">The grid the features are quantized to before the first layer (one scale for all features,
+    /// e.g. the grid of a <c>Quantize</c> transform or one learned by the trainer), so the first layer is an integer dot
+    /// product too; null for float input.</param>
     /// <param name="outputScale">Positive scale of the last layer's output (regression: the labels' standard deviation).</param>
     /// <param name="outputShift">Shift added after the scale (regression: the labels' mean).</param>
     /// <exception cref="ArgumentException">The layers do not chain, or do not fit the task.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count, position, step, scale or shift is out of its range.</exception>
-    public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
+    public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, AffineGrid? inputGrid = null, float outputScale = 1, float outputShift = 0)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (!Enum.IsDefined(task))
@@ -80,9 +81,9 @@ public sealed class QuantizedMlp
             }
         }
 
-        if (!(inputStep >= 0 && float.IsFinite(inputStep)))
+        if (inputGrid is not null && inputGrid.Scales.Count != 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(inputStep), inputStep, "inputStep must be 0 (float input) or positive and finite.");
+            throw new ArgumentException($"The input grid must have one scale for all features, not {inputGrid.Scales.Count}.", nameof(inputGrid));
         }
 
         if (!(outputScale > 0 && float.IsFinite(outputScale)))
@@ -99,7 +100,7 @@ public sealed class QuantizedMlp
         Classes = classes;
         Layers = layers.ToArray();
         Roundings = extra;
-        InputStep = inputStep;
+        InputGrid = inputGrid;
         OutputScale = outputScale;
         OutputShift = outputShift;
         _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
@@ -120,8 +121,12 @@ public sealed class QuantizedMlp
     /// <summary>Gets the shift added to the scaled output (regression: the training labels' mean; else 0).</summary>
     public float OutputShift { get; }
 
-    /// <summary>Gets the step of the integer input grid (features from a single-scale <c>Quantize</c> transform), or 0 when the input is float.</summary>
-    public float InputStep { get; }
+    /// <summary>
+    /// Gets the grid the features are quantized to before the first layer (codes q = clamp(round(x / s) + z, qmin, qmax),
+    /// exactly as the <c>Quantize</c> transform computes them; the first layer then sees the integers q - z), or null when
+    /// the first layer takes the float features.
+    /// </summary>
+    public AffineGrid? InputGrid { get; }
 
     /// <summary>Gets the extra rounding layers: layer boundary (0 input, k after hidden layer k, last = output) and grid.</summary>
     public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings { get; }
@@ -184,53 +189,151 @@ public sealed class QuantizedMlp
             throw new ArgumentException($"Expected room for {Layers[^1].Outputs} outputs, got {output.Length}.", nameof(output));
         }
 
-        if (_h is null || _h.Length < _width)
+        Row(features, output, Scratch.For(_width));
+    }
+
+    /// <summary>
+    /// Raw outputs of many rows at once, the batch entry point for scoring outside ML.NET: row i's features are
+    /// <c>features[i · FeatureCount ..]</c> and its outputs go to <c>outputs[i · OutputCount ..]</c>. The scores are exactly those of
+    /// <see cref="Forward(ReadOnlySpan{float}, Span{float})"/> row by row; large batches are split across threads.
+    /// </summary>
+    /// <param name="features">The rows' features, row-major; a whole number of rows.</param>
+    /// <param name="outputs">Where to write the outputs, row-major: <see cref="OutputCount"/> per row.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use; -1 (the default) for as many as there are cores, 1 for the calling thread only.</param>
+    /// <exception cref="ArgumentException">The lengths are not a whole number of rows, or do not agree.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxDegreeOfParallelism"/> is 0 or below -1.</exception>
+    public unsafe void ForwardBatch(ReadOnlySpan<float> features, Span<float> outputs, int maxDegreeOfParallelism = -1)
+    {
+        int d = FeatureCount, o = OutputCount;
+        if (features.Length % d != 0)
         {
-            _h = new float[_width];
-            _y = new float[_width];
-            _codes = new int[_width];
+            throw new ArgumentException($"{features.Length} values are not a whole number of rows of {d} features.", nameof(features));
         }
 
-        Span<float> h = _h.AsSpan(0, FeatureCount);
-        features.CopyTo(h);
-        RoundAt(0, h);
-        Span<int> codes = _codes.AsSpan(0, 0);
-        float codeStep = 1;
-        long codeMax = 0; // the largest code of the current codes when bounded by a grid, 0 when unbounded (input codes)
-        if (InputStep > 0 && !_roundingAt[0])
+        int rows = features.Length / d;
+        if (outputs.Length != (long)rows * o)
         {
-            codes = _codes.AsSpan(0, FeatureCount);
-            for (int k = 0; k < h.Length; k++)
+            throw new ArgumentException($"Expected room for {(long)rows * o} outputs ({rows} rows of {o}), got {outputs.Length}.", nameof(outputs));
+        }
+
+        if (maxDegreeOfParallelism == 0 || maxDegreeOfParallelism < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "maxDegreeOfParallelism must be positive, or -1 for all cores.");
+        }
+
+        int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+        int blocks = Math.Min(threads, rows / RowsPerThread);
+        if (blocks <= 1)
+        {
+            Scratch scratch = Scratch.For(_width);
+            for (int i = 0; i < rows; i++)
             {
-                codes[k] = (int)MathF.Round(h[k] / InputStep);
+                Row(features.Slice(i * d, d), outputs.Slice(i * o, o), scratch);
             }
 
-            codeStep = InputStep;
+            return;
         }
 
-        float[] current = _h, next = _y!;
+        fixed (float* pf = features, po = outputs)
+        {
+            nint fp = (nint)pf, op = (nint)po;
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = blocks }, b =>
+            {
+                Scratch scratch = Scratch.For(_width);
+                int first = (int)((long)rows * b / blocks), last = (int)((long)rows * (b + 1) / blocks);
+                for (int i = first; i < last; i++)
+                {
+                    Row(new ReadOnlySpan<float>((float*)fp + (long)i * d, d), new Span<float>((float*)op + (long)i * o, o), scratch);
+                }
+            });
+        }
+    }
+
+    /// <summary>Gets the number of raw outputs per row (classes for multiclass, else 1).</summary>
+    public int OutputCount => Layers[^1].Outputs;
+
+    /// <summary>Below this many rows per thread a batch stays on the calling thread.</summary>
+    private const int RowsPerThread = 512;
+
+    /// <summary>
+    /// The forward pass of one row. Each layer's input is either float values or integer codes with a step and a zero
+    /// point; codes that fit in a byte go through <see cref="IntegerKernels"/> (exact 32-bit sums, the same on every
+    /// instruction set), wider codes through an exact 64-bit loop, float values through float64 sums in a fixed order
+    /// (<see cref="ScoringKernels"/>). A dot product of codes becomes y = (float)acc · (weight step · code step) + bias
+    /// in float32; a float one y = (float)(Σ w x) [· weight step] + bias.
+    /// </summary>
+    private void Row(ReadOnlySpan<float> features, Span<float> output, Scratch s)
+    {
+        Span<float> h = s.H.AsSpan(0, FeatureCount);
+        features.CopyTo(h);
+        RoundAt(0, h);
+        var input = Codes.None;
+        float codeStep = 1;
+        int zero = 0;
+        long codeMax = 0;
+        if (InputGrid is { } grid && !_roundingAt[0])
+        {
+            if (HasNaN(h))
+            {
+                output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
+                return;
+            }
+
+            codeStep = (float)grid.Scales[0];
+            zero = (int)grid.ZeroPoints[0];
+            codeMax = grid.Range.Max;
+            (_inputCodes ??= grid.CreateRounder<float>(codes: true)).Dense(h, h); // the codes q, as floats
+            input = SetCodes(h, s, grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue);
+        }
+
         for (int l = 0; l < Layers.Count; l++)
         {
             QuantizedLayer layer = Layers[l];
-            Span<float> y = next.AsSpan(0, layer.Outputs);
-            ReadOnlySpan<double> hd = layer.HasFloatWeights || codes.IsEmpty ? Doubles(h, codes, codeStep) : default;
-            bool int32 = layer.Int32DotFits(codeMax); // once per layer: the bound depends on the layer and the codes only
-            for (int j = 0; j < layer.Outputs; j++)
+            Span<float> y = (l % 2 == 0 ? s.Y : s.H).AsSpan(0, layer.Outputs);
+            if (input != Codes.None && !layer.HasFloatWeights)
             {
-                float step = layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
-                y[j] = Dot(layer, j, hd, codes, step, codeStep, int32) + layer.Biases[j];
-            }
-
-            codes = _codes.AsSpan(0, 0);
-            if (l + 1 == Layers.Count && (OutputScale != 1 || OutputShift != 0))
-            {
-                for (int j = 0; j < y.Length; j++)
+                Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
+                PackedLayer packed = Packed(l);
+                if (input == Codes.Bytes && packed.Fits(codeMax))
                 {
-                    y[j] = y[j] * OutputScale + OutputShift;
+                    IntegerKernels.Dot(s.Bytes, packed, acc);
+                    for (int j = 0; j < acc.Length; j++)
+                    {
+                        acc[j] -= zero * packed.RowSums[j];
+                    }
+
+                    Scale(layer, acc, y, codeStep);
+                }
+                else
+                {
+                    WideDot(layer, s, input, zero, codeStep, y);
+                }
+            }
+            else
+            {
+                ReadOnlySpan<double> x = Doubles(h, input, s, zero, codeStep);
+                double[] weights = layer.WeightsAsDouble;
+                int n = layer.Inputs;
+                for (int j = 0; j < layer.Outputs; j++)
+                {
+                    double dot = ScoringKernels.Dot(weights.AsSpan(j * n, n), x);
+                    y[j] = (layer.HasFloatWeights ? (float)dot : (float)(dot * Step(layer, j))) + layer.Biases[j];
                 }
             }
 
-            if (l + 1 < Layers.Count)
+            input = Codes.None;
+            zero = 0;
+            if (l + 1 == Layers.Count)
+            {
+                if (OutputScale != 1 || OutputShift != 0)
+                {
+                    for (int j = 0; j < y.Length; j++)
+                    {
+                        y[j] = y[j] * OutputScale + OutputShift;
+                    }
+                }
+            }
+            else
             {
                 for (int j = 0; j < y.Length; j++)
                 {
@@ -239,47 +342,138 @@ public sealed class QuantizedMlp
 
                 if (layer.ActivationBits != 32)
                 {
-                    codes = _codes.AsSpan(0, y.Length);
+                    float step = layer.ActivationStep;
                     for (int j = 0; j < y.Length; j++)
                     {
-                        codes[j] = (int)Math.Clamp(MathF.Round(y[j] / layer.ActivationStep), 0, layer.ActivationMax);
+                        y[j] = Math.Clamp(MathF.Round(y[j] / step), 0, layer.ActivationMax);
                     }
 
-                    codeStep = layer.ActivationStep;
+                    codeStep = step;
                     codeMax = layer.ActivationMax;
+                    input = SetCodes(y, s, layer.ActivationMax <= byte.MaxValue);
                 }
             }
 
             if (_roundingAt[l + 1])
             {
-                if (!codes.IsEmpty)
+                if (input != Codes.None)
                 {
                     for (int j = 0; j < y.Length; j++)
                     {
-                        y[j] = codes[j] * codeStep;
+                        y[j] *= codeStep; // an extra rounding layer works on values: the codes' values first (zero point 0 after a ReLU)
                     }
 
-                    codes = _codes.AsSpan(0, 0);
+                    input = Codes.None;
                 }
 
                 RoundAt(l + 1, y);
             }
 
             h = y;
-            (current, next) = (next, current);
         }
 
         h.CopyTo(output);
     }
 
-    [ThreadStatic]
-    private static float[]? _h;
+    private static bool HasNaN(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (float.IsNaN(v))
+            {
+                return true;
+            }
+        }
 
-    [ThreadStatic]
-    private static float[]? _y;
+        return false;
+    }
 
-    [ThreadStatic]
-    private static int[]? _codes;
+    /// <summary>What the current layer input is: float values, codes in bytes (<see cref="Scratch.Bytes"/>), or wider codes (<see cref="Scratch.Ints"/>).</summary>
+    private enum Codes
+    {
+        None,
+        Bytes,
+        Ints,
+    }
+
+    /// <summary>Integer codes held as floats in <paramref name="values"/> into the scratch code buffer of their width.</summary>
+    private static Codes SetCodes(ReadOnlySpan<float> values, Scratch s, bool fitsByte)
+    {
+        if (fitsByte)
+        {
+            Span<byte> bytes = s.Bytes;
+            bytes.Clear(); // the padding of the kernels' rows stays zero
+            for (int k = 0; k < values.Length; k++)
+            {
+                bytes[k] = (byte)values[k];
+            }
+
+            return Codes.Bytes;
+        }
+
+        Span<int> ints = s.Ints.AsSpan(0, values.Length);
+        for (int k = 0; k < values.Length; k++)
+        {
+            ints[k] = (int)values[k];
+        }
+
+        return Codes.Ints;
+    }
+
+    /// <summary>Codes wider than a byte (16-bit activations, or sums that could overflow 32 bits): exact 64-bit dot products.</summary>
+    private static void WideDot(QuantizedLayer layer, Scratch s, Codes input, int zero, float codeStep, Span<float> y)
+    {
+        int n = layer.Inputs;
+        int[] codes = layer.Codes;
+        for (int j = 0; j < layer.Outputs; j++)
+        {
+            long acc = 0;
+            for (int k = 0; k < n; k++)
+            {
+                long q = (input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)zero;
+                acc += q * codes[j * n + k];
+            }
+
+            y[j] = (float)acc * (Step(layer, j) * codeStep) + layer.Biases[j];
+        }
+    }
+
+    /// <summary>y = (float)acc · (weight step · code step) + bias, in float32.</summary>
+    private static void Scale(QuantizedLayer layer, ReadOnlySpan<int> acc, Span<float> y, float codeStep)
+    {
+        float[] steps = layer.Steps, bias = layer.Biases;
+        for (int j = 0; j < y.Length; j++)
+        {
+            y[j] = acc[j] * ((steps.Length == 1 ? steps[0] : steps[j]) * codeStep) + bias[j];
+        }
+    }
+
+    private static float Step(QuantizedLayer layer, int j) => layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
+
+    /// <summary>The layer input as float64: the values, or (code - zero point) · step computed in float32 first.</summary>
+    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, Codes input, Scratch s, int zero, float codeStep)
+    {
+        Span<double> d = s.Doubles.AsSpan(0, h.Length);
+        for (int k = 0; k < h.Length; k++)
+        {
+            d[k] = input switch
+            {
+                Codes.None => h[k],
+                Codes.Bytes => (s.Bytes[k] - zero) * codeStep,
+                _ => (s.Ints[k] - zero) * codeStep,
+            };
+        }
+
+        return d;
+    }
+
+    private PackedLayer Packed(int layer)
+    {
+        var packed = _packed ??= new PackedLayer?[Layers.Count];
+        return packed[layer] ??= new PackedLayer(Layers[layer]);
+    }
+
+    private SpanRounder<float>? _inputCodes;
 
     private void RoundAt(int position, Span<float> values)
     {
@@ -295,57 +489,35 @@ public sealed class QuantizedMlp
         }
     }
 
-    // The same operations as QatNetwork's evaluation forward pass (see there): float inputs meet the weights in a
-    // float64 dot product, integer codes meet integer weights in an exact integer dot product scaled by the two steps.
-    private static float Dot(QuantizedLayer layer, int row, ReadOnlySpan<double> hd, ReadOnlySpan<int> codes, float weightStep, float codeStep, bool int32)
+    /// <summary>The buffers of one thread's forward passes, grown to the widest network it has scored.</summary>
+    private sealed class Scratch
     {
-        int n = layer.Inputs, offset = row * n;
-        if (layer.HasFloatWeights)
+        [ThreadStatic]
+        private static Scratch? _current;
+
+        private Scratch(int width)
         {
-            return (float)ScoringKernels.Dot(layer.WeightsAsDouble.AsSpan(offset, n), hd);
+            H = new float[width];
+            Y = new float[width];
+            Ints = new int[width];
+            Acc = new int[width];
+            Doubles = new double[width];
+            Bytes = new byte[(width + 31) / 32 * 32];
         }
 
-        if (!codes.IsEmpty)
-        {
-            long acc = int32 ? DotInt32(layer.Codes.AsSpan(offset, n), codes) : DotInt64(layer.Codes.AsSpan(offset, n), codes);
-            return (float)acc * (weightStep * codeStep);
-        }
+        public float[] H { get; }
 
-        return (float)(ScoringKernels.Dot(layer.WeightsAsDouble.AsSpan(offset, n), hd) * weightStep);
-    }
+        public float[] Y { get; }
 
-    [ThreadStatic]
-    private static double[]? _inputAsDouble;
+        public int[] Ints { get; }
 
-    /// <summary>The layer input as float64 (values, or codes times their step in float32 first), in a per-thread buffer.</summary>
-    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, ReadOnlySpan<int> codes, float codeStep)
-    {
-        int n = codes.IsEmpty ? h.Length : codes.Length;
-        if (_inputAsDouble is null || _inputAsDouble.Length < n)
-        {
-            _inputAsDouble = new double[Math.Max(n, 256)];
-        }
+        public int[] Acc { get; }
 
-        Span<double> d = _inputAsDouble.AsSpan(0, n);
-        for (int k = 0; k < n; k++)
-        {
-            d[k] = codes.IsEmpty ? h[k] : codes[k] * codeStep;
-        }
+        public double[] Doubles { get; }
 
-        return d;
-    }
+        public byte[] Bytes { get; }
 
-    // Exact: the caller has checked (Int32DotFits) that no partial sum can overflow int32.
-    private static long DotInt32(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => TensorPrimitives.Dot(a, b);
-
-    private static long DotInt64(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
-    {
-        long acc = 0;
-        for (int k = 0; k < a.Length; k++)
-        {
-            acc += (long)a[k] * b[k];
-        }
-
-        return acc;
+        public static Scratch For(int width) =>
+            _current is { } s && s.H.Length >= width ? s : _current = new Scratch(width);
     }
 }

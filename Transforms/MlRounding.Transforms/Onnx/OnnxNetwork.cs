@@ -38,7 +38,7 @@ internal static class OnnxNetwork
         if (InputCodes(g, network, h) is { } inputCodes)
         {
             codes = inputCodes;
-            codeStep = network.InputStep;
+            codeStep = (float)network.InputGrid!.Scales[0];
         }
 
         for (int l = 0; l < network.Layers.Count; l++)
@@ -105,7 +105,7 @@ internal static class OnnxNetwork
         string h = RoundAt(g, network, 0, features, network.FeatureCount);
         if (InputCodes(g, network, h) is { } inputCodes)
         {
-            h = g.Node("Mul", new[] { inputCodes, g.Scalar("input_step", network.InputStep) });
+            h = g.Node("Mul", new[] { inputCodes, g.Scalar("input_step", (float)network.InputGrid!.Scales[0]) });
         }
 
         for (int l = 0; l < network.Layers.Count; l++)
@@ -146,10 +146,13 @@ internal static class OnnxNetwork
         Outputs(g, network, h);
     }
 
-    /// <summary>The integer codes of the input grid a <c>Quantize</c> transform gave the features, or null.</summary>
+    /// <summary>
+    /// The first layer's integer inputs q - z on the network's input grid (the grid's codes as in C#, zero point
+    /// subtracted; NaN stays NaN and makes the row's scores NaN, as in C#), or null for float input.
+    /// </summary>
     private static string? InputCodes(OnnxGraph g, QuantizedMlp network, string h) =>
-        network.InputStep > 0 && !network.Roundings.Any(r => r.Position == 0)
-            ? g.Node("Round", new[] { g.Node("Div", new[] { h, g.Scalar("input_step", network.InputStep) }) })
+        network.InputGrid is { } grid && !network.Roundings.Any(r => r.Position == 0)
+            ? g.Node("Sub", new[] { OnnxGrids.Codes(g, h, grid, network.FeatureCount), g.Scalar("input_zero_point", (float)grid.ZeroPoints[0]) })
             : null;
 
     /// <summary>Regression's standardisation undone: y · scale + shift.</summary>
