@@ -17,6 +17,18 @@ if (args is ["training-interleaved", ..])
     return;
 }
 
+if (args is ["scoring-profile", ..])
+{
+    MlRounding.Benchmarks.ScoringProfile.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 4, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32);
+    return;
+}
+
+if (args is ["fashion-mnist-csv", var folder])
+{
+    MlRounding.Benchmarks.FashionMnist.WriteCsv(folder, Console.Out);
+    return;
+}
+
 if (args is ["overhead"])
 {
     MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);

@@ -11,6 +11,9 @@ namespace MlRounding.Tests.Shared;
 /// </summary>
 internal static class GoldenCases
 {
+    // The first five were written by network format 1 (2026-12-01, before the input grid), the last by format 2: files of
+    // both versions must keep loading.
+
     /// <summary>One golden model.</summary>
     /// <param name="Name">File name without extension: NAME.zip (the model) and NAME.scores.csv (expected outputs).</param>
     /// <param name="DataFile">The bundled CSV it scores (Samples/data).</param>
@@ -28,6 +31,7 @@ internal static class GoldenCases
         new("binary-w2a8", "breast_cancer.csv", new[] { "Score", "Probability", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-w4a8-integer", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-w8a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
+        new("multiclass-w4a8-input8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
     };
 
     /// <summary>The CSV as the pipelines read it: every column but the last is a feature, the last is the label.</summary>

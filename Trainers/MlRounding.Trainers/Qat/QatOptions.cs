@@ -36,9 +36,9 @@ public sealed class QatOptions
     /// Gets or sets the bits of the input grid: 2..16 to quantize the features before the first layer (one unsigned grid
     /// over the training features' range, so the first layer is an integer dot product and the whole network integer),
     /// or 32 to keep float inputs. Features from a per-column <c>Quantize</c> transform keep that transform's grid
-    /// whatever this says. Ignored in <see cref="QatMode.Float"/>. Default 32.
+    /// whatever this says. Ignored in <see cref="QatMode.Float"/>. Default 8.
     /// </summary>
-    public int InputBits { get; set; } = 32;
+    public int InputBits { get; set; } = 8;
 
     /// <summary>Gets or sets the bits of the hidden activations: 2..16 or 32 (float). Default 8.</summary>
     public int ActivationBits { get; set; } = 8;

@@ -8,9 +8,7 @@ namespace MlRounding;
 /// </summary>
 public sealed class QuantizedMlp
 {
-    private readonly bool[] _roundingAt; // per layer boundary: is there an extra rounding layer
-    private readonly int _width; // the widest layer boundary, the size of the scratch buffers
-    private PackedLayer?[]? _packed; // per layer, the layout of the integer kernels (built on first use)
+    private ScoringPlan? _plan;
 
     /// <summary>Creates a network from its layers; every argument is checked.</summary>
     /// <param name="task">The task: one output (regression, binary) or one per class (multiclass).</param>
@@ -103,12 +101,6 @@ public sealed class QuantizedMlp
         InputGrid = inputGrid;
         OutputScale = outputScale;
         OutputShift = outputShift;
-        _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
-        _roundingAt = new bool[layers.Count + 1];
-        foreach (var (position, _) in extra)
-        {
-            _roundingAt[position] = true;
-        }
     }
 
     internal const int MaxLayers = 64;
@@ -189,7 +181,7 @@ public sealed class QuantizedMlp
             throw new ArgumentException($"Expected room for {Layers[^1].Outputs} outputs, got {output.Length}.", nameof(output));
         }
 
-        Row(features, output, Scratch.For(_width));
+        Plan.Row(features, output);
     }
 
     /// <summary>
@@ -223,12 +215,12 @@ public sealed class QuantizedMlp
 
         int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
         int blocks = Math.Min(threads, rows / RowsPerThread);
+        ScoringPlan plan = Plan;
         if (blocks <= 1)
         {
-            Scratch scratch = Scratch.For(_width);
             for (int i = 0; i < rows; i++)
             {
-                Row(features.Slice(i * d, d), outputs.Slice(i * o, o), scratch);
+                plan.Row(features.Slice(i * d, d), outputs.Slice(i * o, o));
             }
 
             return;
@@ -239,285 +231,21 @@ public sealed class QuantizedMlp
             nint fp = (nint)pf, op = (nint)po;
             Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = blocks }, b =>
             {
-                Scratch scratch = Scratch.For(_width);
                 int first = (int)((long)rows * b / blocks), last = (int)((long)rows * (b + 1) / blocks);
                 for (int i = first; i < last; i++)
                 {
-                    Row(new ReadOnlySpan<float>((float*)fp + (long)i * d, d), new Span<float>((float*)op + (long)i * o, o), scratch);
+                    plan.Row(new ReadOnlySpan<float>((float*)fp + (long)i * d, d), new Span<float>((float*)op + (long)i * o, o));
                 }
             });
         }
     }
+
+    /// <summary>How rows are scored (see <see cref="ScoringPlan"/>), built on first use.</summary>
+    private ScoringPlan Plan => _plan ??= new ScoringPlan(this);
 
     /// <summary>Gets the number of raw outputs per row (classes for multiclass, else 1).</summary>
     public int OutputCount => Layers[^1].Outputs;
 
     /// <summary>Below this many rows per thread a batch stays on the calling thread.</summary>
     private const int RowsPerThread = 512;
-
-    /// <summary>
-    /// The forward pass of one row. Each layer's input is either float values or integer codes with a step and a zero
-    /// point; codes that fit in a byte go through <see cref="IntegerKernels"/> (exact 32-bit sums, the same on every
-    /// instruction set), wider codes through an exact 64-bit loop, float values through float64 sums in a fixed order
-    /// (<see cref="ScoringKernels"/>). A dot product of codes becomes y = (float)acc · (weight step · code step) + bias
-    /// in float32; a float one y = (float)(Σ w x) [· weight step] + bias.
-    /// </summary>
-    private void Row(ReadOnlySpan<float> features, Span<float> output, Scratch s)
-    {
-        Span<float> h = s.H.AsSpan(0, FeatureCount);
-        features.CopyTo(h);
-        RoundAt(0, h);
-        var input = Codes.None;
-        float codeStep = 1;
-        int zero = 0;
-        long codeMax = 0;
-        if (InputGrid is { } grid && !_roundingAt[0])
-        {
-            if (HasNaN(h))
-            {
-                output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
-                return;
-            }
-
-            codeStep = (float)grid.Scales[0];
-            zero = (int)grid.ZeroPoints[0];
-            codeMax = grid.Range.Max;
-            (_inputCodes ??= grid.CreateRounder<float>(codes: true)).Dense(h, h); // the codes q, as floats
-            input = SetCodes(h, s, grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue);
-        }
-
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            QuantizedLayer layer = Layers[l];
-            Span<float> y = (l % 2 == 0 ? s.Y : s.H).AsSpan(0, layer.Outputs);
-            if (input != Codes.None && !layer.HasFloatWeights)
-            {
-                Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
-                PackedLayer packed = Packed(l);
-                if (input == Codes.Bytes && packed.Fits(codeMax))
-                {
-                    IntegerKernels.Dot(s.Bytes, packed, acc);
-                    for (int j = 0; j < acc.Length; j++)
-                    {
-                        acc[j] -= zero * packed.RowSums[j];
-                    }
-
-                    Scale(layer, acc, y, codeStep);
-                }
-                else
-                {
-                    WideDot(layer, s, input, zero, codeStep, y);
-                }
-            }
-            else
-            {
-                ReadOnlySpan<double> x = Doubles(h, input, s, zero, codeStep);
-                double[] weights = layer.WeightsAsDouble;
-                int n = layer.Inputs;
-                for (int j = 0; j < layer.Outputs; j++)
-                {
-                    double dot = ScoringKernels.Dot(weights.AsSpan(j * n, n), x);
-                    y[j] = (layer.HasFloatWeights ? (float)dot : (float)(dot * Step(layer, j))) + layer.Biases[j];
-                }
-            }
-
-            input = Codes.None;
-            zero = 0;
-            if (l + 1 == Layers.Count)
-            {
-                if (OutputScale != 1 || OutputShift != 0)
-                {
-                    for (int j = 0; j < y.Length; j++)
-                    {
-                        y[j] = y[j] * OutputScale + OutputShift;
-                    }
-                }
-            }
-            else
-            {
-                for (int j = 0; j < y.Length; j++)
-                {
-                    y[j] = Math.Max(y[j], 0);
-                }
-
-                if (layer.ActivationBits != 32)
-                {
-                    float step = layer.ActivationStep;
-                    for (int j = 0; j < y.Length; j++)
-                    {
-                        y[j] = Math.Clamp(MathF.Round(y[j] / step), 0, layer.ActivationMax);
-                    }
-
-                    codeStep = step;
-                    codeMax = layer.ActivationMax;
-                    input = SetCodes(y, s, layer.ActivationMax <= byte.MaxValue);
-                }
-            }
-
-            if (_roundingAt[l + 1])
-            {
-                if (input != Codes.None)
-                {
-                    for (int j = 0; j < y.Length; j++)
-                    {
-                        y[j] *= codeStep; // an extra rounding layer works on values: the codes' values first (zero point 0 after a ReLU)
-                    }
-
-                    input = Codes.None;
-                }
-
-                RoundAt(l + 1, y);
-            }
-
-            h = y;
-        }
-
-        h.CopyTo(output);
-    }
-
-    private static bool HasNaN(ReadOnlySpan<float> values)
-    {
-        foreach (float v in values)
-        {
-            if (float.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>What the current layer input is: float values, codes in bytes (<see cref="Scratch.Bytes"/>), or wider codes (<see cref="Scratch.Ints"/>).</summary>
-    private enum Codes
-    {
-        None,
-        Bytes,
-        Ints,
-    }
-
-    /// <summary>Integer codes held as floats in <paramref name="values"/> into the scratch code buffer of their width.</summary>
-    private static Codes SetCodes(ReadOnlySpan<float> values, Scratch s, bool fitsByte)
-    {
-        if (fitsByte)
-        {
-            Span<byte> bytes = s.Bytes;
-            bytes.Clear(); // the padding of the kernels' rows stays zero
-            for (int k = 0; k < values.Length; k++)
-            {
-                bytes[k] = (byte)values[k];
-            }
-
-            return Codes.Bytes;
-        }
-
-        Span<int> ints = s.Ints.AsSpan(0, values.Length);
-        for (int k = 0; k < values.Length; k++)
-        {
-            ints[k] = (int)values[k];
-        }
-
-        return Codes.Ints;
-    }
-
-    /// <summary>Codes wider than a byte (16-bit activations, or sums that could overflow 32 bits): exact 64-bit dot products.</summary>
-    private static void WideDot(QuantizedLayer layer, Scratch s, Codes input, int zero, float codeStep, Span<float> y)
-    {
-        int n = layer.Inputs;
-        int[] codes = layer.Codes;
-        for (int j = 0; j < layer.Outputs; j++)
-        {
-            long acc = 0;
-            for (int k = 0; k < n; k++)
-            {
-                long q = (input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)zero;
-                acc += q * codes[j * n + k];
-            }
-
-            y[j] = (float)acc * (Step(layer, j) * codeStep) + layer.Biases[j];
-        }
-    }
-
-    /// <summary>y = (float)acc · (weight step · code step) + bias, in float32.</summary>
-    private static void Scale(QuantizedLayer layer, ReadOnlySpan<int> acc, Span<float> y, float codeStep)
-    {
-        float[] steps = layer.Steps, bias = layer.Biases;
-        for (int j = 0; j < y.Length; j++)
-        {
-            y[j] = acc[j] * ((steps.Length == 1 ? steps[0] : steps[j]) * codeStep) + bias[j];
-        }
-    }
-
-    private static float Step(QuantizedLayer layer, int j) => layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
-
-    /// <summary>The layer input as float64: the values, or (code - zero point) · step computed in float32 first.</summary>
-    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, Codes input, Scratch s, int zero, float codeStep)
-    {
-        Span<double> d = s.Doubles.AsSpan(0, h.Length);
-        for (int k = 0; k < h.Length; k++)
-        {
-            d[k] = input switch
-            {
-                Codes.None => h[k],
-                Codes.Bytes => (s.Bytes[k] - zero) * codeStep,
-                _ => (s.Ints[k] - zero) * codeStep,
-            };
-        }
-
-        return d;
-    }
-
-    private PackedLayer Packed(int layer)
-    {
-        var packed = _packed ??= new PackedLayer?[Layers.Count];
-        return packed[layer] ??= new PackedLayer(Layers[layer]);
-    }
-
-    private SpanRounder<float>? _inputCodes;
-
-    private void RoundAt(int position, Span<float> values)
-    {
-        foreach (var (p, grid) in Roundings)
-        {
-            if (p == position)
-            {
-                for (int j = 0; j < values.Length; j++)
-                {
-                    values[j] = grid.Round(values[j], j);
-                }
-            }
-        }
-    }
-
-    /// <summary>The buffers of one thread's forward passes, grown to the widest network it has scored.</summary>
-    private sealed class Scratch
-    {
-        [ThreadStatic]
-        private static Scratch? _current;
-
-        private Scratch(int width)
-        {
-            H = new float[width];
-            Y = new float[width];
-            Ints = new int[width];
-            Acc = new int[width];
-            Doubles = new double[width];
-            Bytes = new byte[(width + 31) / 32 * 32];
-        }
-
-        public float[] H { get; }
-
-        public float[] Y { get; }
-
-        public int[] Ints { get; }
-
-        public int[] Acc { get; }
-
-        public double[] Doubles { get; }
-
-        public byte[] Bytes { get; }
-
-        public static Scratch For(int width) =>
-            _current is { } s && s.H.Length >= width ? s : _current = new Scratch(width);
-    }
 }

@@ -9,6 +9,9 @@ namespace MlRounding;
 /// </summary>
 internal static class ScoringKernels
 {
+    /// <summary>Gets or sets the widest vectors the float64 dot product may use: 256, 128 or 0 (scalar); tests force each. They all give the same bits.</summary>
+    internal static int VectorBits { get; set; } = 256;
+
     /// <summary>
     /// Σ a[k] b[k] in float64, in one fixed order: four running sums, sum l taking k ≡ l (mod 4) for the first
     /// 4⌊n/4⌋ elements in increasing k, combined as (s0 + s1) + (s2 + s3), then the remaining elements added one by one.
@@ -21,7 +24,7 @@ internal static class ScoringKernels
         double s0, s1, s2, s3;
         ref double ra = ref MemoryMarshal.GetReference(a);
         ref double rb = ref MemoryMarshal.GetReference(b);
-        if (Vector256.IsHardwareAccelerated && quads > 0)
+        if (VectorBits >= 256 && Vector256.IsHardwareAccelerated && quads > 0)
         {
             Vector256<double> acc = Vector256<double>.Zero;
             for (; k < quads; k += 4)
@@ -31,7 +34,7 @@ internal static class ScoringKernels
 
             (s0, s1, s2, s3) = (acc[0], acc[1], acc[2], acc[3]);
         }
-        else if (Vector128.IsHardwareAccelerated && quads > 0)
+        else if (VectorBits >= 128 && Vector128.IsHardwareAccelerated && quads > 0)
         {
             Vector128<double> low = Vector128<double>.Zero, high = Vector128<double>.Zero;
             for (; k < quads; k += 4)

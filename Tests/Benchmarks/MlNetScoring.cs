@@ -1,0 +1,72 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlRounding.Onnx;
+using MlRounding.Trainers;
+
+namespace MlRounding.Benchmarks;
+
+/// <summary>
+/// The model of the scoring benchmarks: what `mlround train` builds on an MNIST-sized task (MapValueToKey, then
+/// NormalizeMinMax on the 784 Fashion-MNIST pixels, then QuantizationAware with the default options and network),
+/// trained briefly (the speed of scoring does not depend on how well the model learned), with the 10,000 test rows as
+/// ML.NET data (cached), as normalized rows for the batch entry point, and the model's ONNX exports.
+/// </summary>
+internal sealed class MlNetScoring
+{
+    public sealed class FashionRow
+    {
+        [VectorType(784)]
+        public float[] Features { get; set; } = Array.Empty<float>();
+
+        public float Label { get; set; }
+    }
+
+    public MLContext Ml { get; } = new(seed: 1);
+
+    public ITransformer Model { get; private set; } = null!;
+
+    public IDataView Test { get; private set; } = null!;
+
+    public QuantizedMlp Network { get; private set; } = null!;
+
+    /// <summary>Gets the test rows after the pipeline's normalizer: what the network itself takes.</summary>
+    public float[] Normalized { get; private set; } = Array.Empty<float>();
+
+    public float[][] Rows { get; private set; } = Array.Empty<float[]>();
+
+    public byte[] OnnxPipeline { get; private set; } = Array.Empty<byte>();
+
+    public byte[] OnnxNetwork { get; private set; } = Array.Empty<byte>();
+
+    public int Count => Rows.Length;
+
+    public static MlNetScoring Build(int weightBits, int inputBits = 32, int trainRows = 6000, int epochs = 2)
+    {
+        var s = new MlNetScoring();
+        var (pixels, labels) = FashionMnist.Load(train: true);
+        var (testPixels, testLabels) = FashionMnist.Load(train: false);
+        IDataView train = s.Ml.Data.LoadFromEnumerable(Read(pixels, labels).Take(trainRows));
+        s.Rows = Read(testPixels, testLabels).Select(r => r.Features).ToArray();
+        s.Test = s.Ml.Data.Cache(s.Ml.Data.LoadFromEnumerable(Read(testPixels, testLabels)));
+        var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey" };
+        var model = s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
+            .Append(s.Ml.Transforms.NormalizeMinMax("Features"))
+            .Append(s.Ml.MulticlassClassification.Trainers.QuantizationAware(options))
+            .Fit(train);
+        s.Model = model;
+        s.Network = model.LastTransformer.Model.Network;
+        IDataView normalized = new TransformerChain<ITransformer>(model.Take(2).ToArray()).Transform(s.Test);
+        s.Normalized = normalized.GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
+        using (var stream = new MemoryStream())
+        {
+            s.Ml.Model.ExportToOnnx(model, train.Schema, stream);
+            s.OnnxPipeline = stream.ToArray();
+        }
+
+        s.OnnxNetwork = Google.Protobuf.MessageExtensions.ToByteArray(Onnx.OnnxNetwork.BuildNetwork(s.Network));
+        return s;
+    }
+
+    private static IEnumerable<FashionRow> Read(float[] pixels, float[] labels) =>
+        Enumerable.Range(0, labels.Length).Select(i => new FashionRow { Features = pixels.AsSpan(i * 784, 784).ToArray(), Label = labels[i] });
+}

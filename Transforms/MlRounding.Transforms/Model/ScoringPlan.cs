@@ -1,0 +1,345 @@
+namespace MlRounding;
+
+/// <summary>
+/// How a <see cref="QuantizedMlp"/> scores a row, decided once per model: for each layer, what its input is (float
+/// values, byte codes, or wider codes), the weights laid out for the integer kernels, and each output's combined scale.
+/// </summary>
+/// <remarks>
+/// The arithmetic, one row at a time, the same on every machine:
+/// <list type="bullet">
+/// <item>Input: with an input grid, the codes q = clamp(round(x · (1/s)) + z, qmin, qmax) of the grid (a row with a NaN
+/// scores NaN: codes cannot carry it); the first layer then takes q - z. Otherwise the features themselves (after an
+/// extra rounding layer at position 0, if any).</item>
+/// <item>A layer on codes: acc = Σ (q - z) · code, exact (32-bit integer kernels when the codes fit in a byte and the sum
+/// cannot overflow, else 64-bit); y = (float)acc · (weight step · code step) + bias, in float32.</item>
+/// <item>A layer on float values: Σ w · x in float64 in a fixed order (<see cref="ScoringKernels"/>), rounded to float32
+/// (float weights) or multiplied by the weight step in float64 and rounded (integer weights); then + bias.</item>
+/// <item>Hidden layers: ReLU, then with an activation grid the codes clamp(round(y / step), 0, 2^bits - 1); the last
+/// layer: y · output scale + output shift.</item>
+/// <item>An extra rounding layer rounds values: codes become their values (code · step) first.</item>
+/// </list>
+/// </remarks>
+internal sealed class ScoringPlan
+{
+    private readonly QuantizedMlp _model;
+    private readonly Step[] _steps;
+    private readonly int _width;
+
+    public ScoringPlan(QuantizedMlp model)
+    {
+        _model = model;
+        var layers = model.Layers;
+        _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
+        _steps = new Step[layers.Count];
+        bool[] roundingAt = new bool[layers.Count + 1];
+        foreach (var (position, _) in model.Roundings)
+        {
+            roundingAt[position] = true;
+        }
+
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var step = new Step { RoundingAfter = roundingAt[l + 1] };
+            if (l == 0)
+            {
+                step.RoundingBefore = roundingAt[0];
+                if (model.InputGrid is { } grid && !roundingAt[0])
+                {
+                    step.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+                    step.CodeStep = (float)grid.Scales[0];
+                    step.Zero = (int)grid.ZeroPoints[0];
+                    step.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
+                }
+            }
+            else if (layers[l - 1].ActivationBits != 32 && !roundingAt[l])
+            {
+                step.Input = layers[l - 1].ActivationMax <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+                step.CodeStep = layers[l - 1].ActivationStep;
+                step.CodeMax = layers[l - 1].ActivationMax;
+            }
+
+            QuantizedLayer layer = layers[l];
+            if (step.Input != Codes.None && !layer.HasFloatWeights)
+            {
+                step.Packed = new PackedLayer(layer);
+                step.Kernel = step.Input == Codes.Bytes && step.Packed.Fits(step.CodeMax);
+                step.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * step.CodeStep).ToArray();
+                step.Correction = step.Zero == 0 ? Array.Empty<int>() : step.Packed.RowSums.Select(sum => step.Zero * sum).ToArray();
+            }
+
+            _steps[l] = step;
+        }
+    }
+
+    /// <summary>What a layer's input is: float values, codes in bytes (<see cref="Scratch.Bytes"/>), or wider codes (<see cref="Scratch.Ints"/>).</summary>
+    private enum Codes
+    {
+        None,
+        Bytes,
+        Ints,
+    }
+
+    /// <summary>The outputs of one row (see the remarks for the arithmetic).</summary>
+    public void Row(ReadOnlySpan<float> features, Span<float> output)
+    {
+        Scratch s = Scratch.For(_width);
+        var layers = _model.Layers;
+        Span<float> h = s.H.AsSpan(0, features.Length);
+        Step first = _steps[0];
+        if (first.Input == Codes.Bytes)
+        {
+            AffineGrid grid = _model.InputGrid!;
+            if (!CodeKernels.Quantize(features, s.Bytes, s.InverseOf(grid), first.Zero, grid.Range.Min, grid.Range.Max))
+            {
+                output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
+                return;
+            }
+
+            s.Bytes.AsSpan(features.Length).Clear(); // the kernels read whole padded rows
+        }
+        else
+        {
+            features.CopyTo(h);
+            if (first.RoundingBefore)
+            {
+                RoundAt(0, h);
+            }
+            else if (first.Input == Codes.Ints)
+            {
+                if (HasNaN(h))
+                {
+                    output.Fill(float.NaN);
+                    return;
+                }
+
+                _model.InputGrid!.CreateRounder<float>(codes: true).Dense(h, h);
+                ToInts(h, s.Ints);
+            }
+        }
+
+        for (int l = 0; l < layers.Count; l++)
+        {
+            QuantizedLayer layer = layers[l];
+            Step step = _steps[l];
+            Span<float> y = (l % 2 == 0 ? s.Y : s.H).AsSpan(0, layer.Outputs);
+            if (step.Kernel)
+            {
+                Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
+                IntegerKernels.Dot(s.Bytes, step.Packed!, acc);
+                CodeKernels.ScaleBias(acc, step.Correction, step.Scale, layer.Biases, y);
+            }
+            else if (step.Input != Codes.None && !layer.HasFloatWeights)
+            {
+                WideDot(layer, step, s, y);
+            }
+            else
+            {
+                ReadOnlySpan<double> x = Doubles(h, step, s);
+                double[] weights = layer.WeightsAsDouble;
+                int n = layer.Inputs;
+                for (int j = 0; j < layer.Outputs; j++)
+                {
+                    double dot = ScoringKernels.Dot(weights.AsSpan(j * n, n), x);
+                    y[j] = (layer.HasFloatWeights ? (float)dot : (float)(dot * WeightStep(layer, j))) + layer.Biases[j];
+                }
+            }
+
+            if (l + 1 == layers.Count)
+            {
+                if (_model.OutputScale != 1 || _model.OutputShift != 0)
+                {
+                    for (int j = 0; j < y.Length; j++)
+                    {
+                        y[j] = y[j] * _model.OutputScale + _model.OutputShift;
+                    }
+                }
+            }
+            else
+            {
+                Activate(layer, _steps[l + 1], s, y);
+            }
+
+            if (step.RoundingAfter)
+            {
+                RoundAt(l + 1, y);
+            }
+
+            h = y;
+        }
+
+        h.CopyTo(output);
+    }
+
+    /// <summary>ReLU, and the activation codes into the buffer the next layer reads (or their values, before an extra rounding layer).</summary>
+    private static void Activate(QuantizedLayer layer, Step next, Scratch s, Span<float> y)
+    {
+        if (next.Input == Codes.Bytes)
+        {
+            CodeKernels.ReluCodes(y, s.Bytes, layer.ActivationStep, layer.ActivationMax);
+            s.Bytes.AsSpan(y.Length, next.Packed?.Stride - y.Length ?? 0).Clear();
+            return;
+        }
+
+        for (int j = 0; j < y.Length; j++)
+        {
+            y[j] = Math.Max(y[j], 0);
+        }
+
+        if (layer.ActivationBits == 32)
+        {
+            return;
+        }
+
+        float step = layer.ActivationStep;
+        for (int j = 0; j < y.Length; j++)
+        {
+            y[j] = Math.Clamp(MathF.Round(y[j] / step), 0, layer.ActivationMax);
+        }
+
+        if (next.Input == Codes.Ints)
+        {
+            ToInts(y, s.Ints);
+            return;
+        }
+
+        for (int j = 0; j < y.Length; j++)
+        {
+            y[j] *= step; // an extra rounding layer follows: it rounds the codes' values (zero point 0 after a ReLU)
+        }
+    }
+
+    /// <summary>Codes wider than a byte (16-bit activations, wide input grids, sums that could overflow 32 bits): exact 64-bit dot products.</summary>
+    private static void WideDot(QuantizedLayer layer, Step step, Scratch s, Span<float> y)
+    {
+        int n = layer.Inputs;
+        int[] codes = layer.Codes;
+        for (int j = 0; j < layer.Outputs; j++)
+        {
+            long acc = 0;
+            for (int k = 0; k < n; k++)
+            {
+                long q = (step.Input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)step.Zero;
+                acc += q * codes[j * n + k];
+            }
+
+            y[j] = (float)acc * (WeightStep(layer, j) * step.CodeStep) + layer.Biases[j];
+        }
+    }
+
+    private static float WeightStep(QuantizedLayer layer, int j) => layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
+
+    /// <summary>The layer input as float64: the values, or (code - zero point) · step computed in float32 first.</summary>
+    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, Step step, Scratch s)
+    {
+        int n = h.Length;
+        Span<double> d = s.Doubles.AsSpan(0, n);
+        for (int k = 0; k < n; k++)
+        {
+            d[k] = step.Input switch
+            {
+                Codes.None => h[k],
+                Codes.Bytes => (s.Bytes[k] - step.Zero) * step.CodeStep,
+                _ => (s.Ints[k] - step.Zero) * step.CodeStep,
+            };
+        }
+
+        return d;
+    }
+
+    private static void ToInts(ReadOnlySpan<float> codes, Span<int> ints)
+    {
+        for (int k = 0; k < codes.Length; k++)
+        {
+            ints[k] = (int)codes[k];
+        }
+    }
+
+    private static bool HasNaN(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (float.IsNaN(v))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void RoundAt(int position, Span<float> values)
+    {
+        foreach (var (p, grid) in _model.Roundings)
+        {
+            if (p == position)
+            {
+                for (int j = 0; j < values.Length; j++)
+                {
+                    values[j] = grid.Round(values[j], j);
+                }
+            }
+        }
+    }
+
+    /// <summary>One layer's part of the plan.</summary>
+    private sealed class Step
+    {
+        public Codes Input;
+        public float CodeStep = 1;
+        public int Zero;
+        public long CodeMax;
+        public bool RoundingBefore;
+        public bool RoundingAfter;
+        public bool Kernel;
+        public PackedLayer? Packed;
+        public float[] Scale = Array.Empty<float>();
+        public int[] Correction = Array.Empty<int>();
+    }
+
+    /// <summary>The buffers of one thread's forward passes, grown to the widest network it has scored.</summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic]
+        private static Scratch? _current;
+
+        private AffineGrid? _grid;
+        private float _inverse;
+
+        private Scratch(int width)
+        {
+            H = new float[width];
+            Y = new float[width];
+            Ints = new int[width];
+            Acc = new int[width];
+            Doubles = new double[width];
+            Bytes = new byte[(width + 31) / 32 * 32];
+        }
+
+        public float[] H { get; }
+
+        public float[] Y { get; }
+
+        public int[] Ints { get; }
+
+        public int[] Acc { get; }
+
+        public double[] Doubles { get; }
+
+        public byte[] Bytes { get; }
+
+        public static Scratch For(int width) =>
+            _current is { } s && s.H.Length >= width ? s : _current = new Scratch(width);
+
+        /// <summary>1/s of the grid's scale in float32, as <see cref="AffineGrid"/> rounds it (cached for the last grid seen).</summary>
+        public float InverseOf(AffineGrid grid)
+        {
+            if (!ReferenceEquals(grid, _grid))
+            {
+                _grid = grid;
+                _inverse = 1f / (float)grid.Scales[0];
+            }
+
+            return _inverse;
+        }
+    }
+}
