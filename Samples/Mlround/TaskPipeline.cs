@@ -16,24 +16,31 @@ internal static class TaskPipeline
         return ml.Data.LoadFromEnumerable(rows, schema);
     }
 
+    /// <summary>
+    /// The pipeline of a task. A quantized network quantizes each feature over its own training range (its input grid,
+    /// <see cref="QatOptions.InputBits"/>), which normalizes it; only a float input (float mode, or input bits 32) needs
+    /// <c>NormalizeMinMax</c> in front.
+    /// </summary>
     public static IEstimator<ITransformer> Build(MLContext ml, QatTask task, QatOptions options)
     {
         options.FeatureColumnName = "Features";
+        IEstimator<ITransformer>? normalizer = options.Mode == QatMode.Float || options.InputBits == 32 ? ml.Transforms.NormalizeMinMax("Features") : null;
         switch (task)
         {
             case QatTask.MulticlassClassification:
                 options.LabelColumnName = LabelKey;
-                return ml.Transforms.Conversion.MapValueToKey(LabelKey, nameof(Comparison.Row.Label))
-                    .Append(ml.Transforms.NormalizeMinMax("Features"))
-                    .Append(ml.MulticlassClassification.Trainers.QuantizationAware(options));
+                return Then(Then(ml.Transforms.Conversion.MapValueToKey(LabelKey, nameof(Comparison.Row.Label)), normalizer), ml.MulticlassClassification.Trainers.QuantizationAware(options));
             case QatTask.BinaryClassification:
                 options.LabelColumnName = nameof(Comparison.Row.BinaryLabel);
-                return ml.Transforms.NormalizeMinMax("Features").Append(ml.BinaryClassification.Trainers.QuantizationAware(options));
+                return Then(normalizer, ml.BinaryClassification.Trainers.QuantizationAware(options));
             default:
                 options.LabelColumnName = nameof(Comparison.Row.Label);
-                return ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(options));
+                return Then(normalizer, ml.Regression.Trainers.QuantizationAware(options));
         }
     }
+
+    private static IEstimator<ITransformer> Then(IEstimator<ITransformer>? first, IEstimator<ITransformer>? next) =>
+        first is null ? next! : next is null ? first : first.Append(next);
 
     public static Dictionary<string, double> Evaluate(MLContext ml, QatTask task, ITransformer model, IDataView data)
     {

@@ -20,10 +20,10 @@ public static class BenchmarkConfigs
         public Passes() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithStrategy(RunStrategy.Monitoring).WithWarmupCount(1).WithIterationCount(9));
     }
 
-    /// <summary>Scoring passes over 10,000 rows: monitoring strategy, 3 warmups (ONNX Runtime's first runs are slow), 15 iterations.</summary>
+    /// <summary>Scoring passes over 10,000 rows: monitoring strategy, 10 warmups (tiered JIT must reach ML.NET's plumbing; ONNX Runtime's first runs are slow), 20 iterations.</summary>
     public sealed class Scoring : ManualConfig
     {
-        public Scoring() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithStrategy(RunStrategy.Monitoring).WithWarmupCount(3).WithIterationCount(15));
+        public Scoring() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithStrategy(RunStrategy.Monitoring).WithWarmupCount(10).WithIterationCount(20));
     }
 
     /// <summary>Training runs: monitoring strategy, 3 warmups (tiered JIT and the allocator settle), 15 iterations.</summary>

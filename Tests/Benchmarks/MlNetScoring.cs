@@ -7,7 +7,8 @@ namespace MlRounding.Benchmarks;
 
 /// <summary>
 /// The model of the scoring benchmarks: what `mlround train` builds on an MNIST-sized task (MapValueToKey, then
-/// NormalizeMinMax on the 784 Fashion-MNIST pixels, then QuantizationAware with the default options and network),
+/// QuantizationAware with the default options and network on the 784 Fashion-MNIST pixels; NormalizeMinMax in between
+/// for a float-input network),
 /// trained briefly (the speed of scoring does not depend on how well the model learned), with the 10,000 test rows as
 /// ML.NET data (cached), as normalized rows for the batch entry point, and the model's ONNX exports.
 /// </summary>
@@ -23,13 +24,13 @@ internal sealed class MlNetScoring
 
     public MLContext Ml { get; } = new(seed: 1);
 
-    public ITransformer Model { get; private set; } = null!;
+    public TransformerChain<ITransformer> Model { get; private set; } = null!;
 
     public IDataView Test { get; private set; } = null!;
 
     public QuantizedMlp Network { get; private set; } = null!;
 
-    /// <summary>Gets the test rows after the pipeline's normalizer: what the network itself takes.</summary>
+    /// <summary>Gets the test rows as the network itself takes them (after the pipeline's normalizer, if it has one).</summary>
     public float[] Normalized { get; private set; } = Array.Empty<float>();
 
     public float[][] Rows { get; private set; } = Array.Empty<float[]>();
@@ -48,14 +49,25 @@ internal sealed class MlNetScoring
         IDataView train = s.Ml.Data.LoadFromEnumerable(Read(pixels, labels).Take(trainRows));
         s.Rows = Read(testPixels, testLabels).Select(r => r.Features).ToArray();
         s.Test = s.Ml.Data.Cache(s.Ml.Data.LoadFromEnumerable(Read(testPixels, testLabels)));
-        var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey" };
-        var model = s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
-            .Append(s.Ml.Transforms.NormalizeMinMax("Features"))
-            .Append(s.Ml.MulticlassClassification.Trainers.QuantizationAware(options))
-            .Fit(train);
+        // Trained once and kept in the temporary folder: the benchmarks then score in a process that has not trained
+        // (training leaves TorchSharp objects to the finalizer thread, which would run during the measurements).
+        string file = Path.Combine(Path.GetTempPath(), "mlrounding-benchmarks", $"fashion-w{weightBits}-i{inputBits}-r{trainRows}-e{epochs}.zip");
+        if (!File.Exists(file))
+        {
+            var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey" };
+            // As `mlround train` builds it: a network with an input grid quantizes (and so normalizes) each feature itself;
+            // only a float input needs NormalizeMinMax in front.
+            IEstimator<ITransformer> front = inputBits == 32
+                ? s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Append(s.Ml.Transforms.NormalizeMinMax("Features"))
+                : s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label");
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            s.Ml.Model.SaveDeterministic(front.Append(s.Ml.MulticlassClassification.Trainers.QuantizationAware(options)).Fit(train), train.Schema, file);
+        }
+
+        var model = (TransformerChain<ITransformer>)s.Ml.Model.Load(file, out _);
         s.Model = model;
-        s.Network = model.LastTransformer.Model.Network;
-        IDataView normalized = new TransformerChain<ITransformer>(model.Take(2).ToArray()).Transform(s.Test);
+        s.Network = ((MulticlassPredictionTransformer<QatMulticlassModelParameters>)model.LastTransformer).Model.Network;
+        IDataView normalized = new TransformerChain<ITransformer>(model.Take(model.Count() - 1).ToArray()).Transform(s.Test);
         s.Normalized = normalized.GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
         using (var stream = new MemoryStream())
         {

@@ -23,6 +23,26 @@ if (args is ["scoring-profile", ..])
     return;
 }
 
+if (args is ["scoring-loop", var bits, var seconds])
+{
+    // For a profiler: score the whole model through ML.NET again and again (see ScoringProfile).
+    var s = MlRounding.Benchmarks.MlNetScoring.Build(int.Parse(bits, System.Globalization.CultureInfo.InvariantCulture), 8);
+    var until = DateTime.UtcNow.AddSeconds(int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+    while (DateTime.UtcNow < until)
+    {
+        var scored = s.Model.Transform(s.Test);
+        using var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"] });
+        var get = cursor.GetGetter<Microsoft.ML.Data.VBuffer<float>>(scored.Schema["Score"]);
+        Microsoft.ML.Data.VBuffer<float> v = default;
+        while (cursor.MoveNext())
+        {
+            get(ref v);
+        }
+    }
+
+    return;
+}
+
 if (args is ["fashion-mnist-csv", var folder])
 {
     MlRounding.Benchmarks.FashionMnist.WriteCsv(folder, Console.Out);

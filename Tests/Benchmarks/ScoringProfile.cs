@@ -19,7 +19,7 @@ internal static class ScoringProfile
         var s = MlNetScoring.Build(weightBits, inputBits);
         int n = s.Count;
         var chain = (TransformerChain<ITransformer>)(object)new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)s.Model).ToArray());
-        ITransformer normalizer = new TransformerChain<ITransformer>(chain.Take(2).ToArray());
+        ITransformer normalizer = new TransformerChain<ITransformer>(chain.Take(chain.Count() - 1).ToArray());
         output.WriteLine($"Fashion-MNIST test rows: {n}; network {string.Join("-", s.Network.Layers.Select(l => l.Inputs).Append(s.Network.OutputCount))}, W{weightBits}A8, input grid: {(s.Network.InputGrid is null ? "none (float input)" : $"{s.Network.InputGrid.Bits} bits")}; integer kernels: {IntegerKernels.Best}");
         output.WriteLine($"{"stage",-58} {"ms",10} {"rows/s",12}");
         void Row(string what, Action body)
@@ -35,8 +35,12 @@ internal static class ScoringProfile
         }
 
         Row("cursor over the cached data, reading Features", () => Drain(s.Test, "Features"));
-        Row("+ MapValueToKey + NormalizeMinMax, reading Features", () => Drain(normalizer.Transform(s.Test), "Features"));
+        Row($"+ {string.Join(" + ", chain.Take(chain.Count() - 1).Select(t => t.GetType().Name.Replace("Transformer", string.Empty)))}, reading Features", () => Drain(normalizer.Transform(s.Test), "Features"));
         Row("+ the predictor, reading Score (the whole model)", () => Drain(s.Model.Transform(s.Test), "Score"));
+        IDataView normalizedData = s.Ml.Data.Cache(normalizer.Transform(s.Test));
+        Drain(normalizedData, "Features");
+        ITransformer predictor = chain.Last();
+        Row("the predictor alone, on the cached rows it takes, reading Score", () => Drain(predictor.Transform(normalizedData), "Score"));
         var outputs = new float[n * 10];
         Row("network alone: Forward row by row, one thread", () =>
         {

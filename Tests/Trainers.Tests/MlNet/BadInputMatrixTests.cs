@@ -220,10 +220,12 @@ public sealed class BadInputMatrixTests
     }
 
     [TestMethod]
-    public void FeaturesNearFloatLimits_Unnormalized_DivergenceIsAClearError()
+    public void FeaturesNearFloatLimits_UnnormalizedFloatInput_DivergenceIsAClearError()
     {
         var ml = new MLContext(1);
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Regression.Trainers.QuantizationAware(Small()).Fit(View(ml, NearFloatLimits())));
+        var floatInput = Small();
+        floatInput.InputBits = 32; // no input grid: the features reach the first layer as they are
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Regression.Trainers.QuantizationAware(floatInput).Fit(View(ml, NearFloatLimits())));
         StringAssert.StartsWith(e.Message, "Training diverged in epoch 1: the loss or the weights became NaN or infinite. Normalize the features in 'Features'");
         StringAssert.Contains(e.Message, "LearningRate");
     }
@@ -233,7 +235,20 @@ public sealed class BadInputMatrixTests
     {
         var ml = new MLContext(1);
         var data = View(ml, NearFloatLimits());
-        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(Small())).Fit(data);
+        var floatInput = Small();
+        floatInput.InputBits = 32;
+        var model = ml.Transforms.NormalizeMinMax("Features").Append(ml.Regression.Trainers.QuantizationAware(floatInput)).Fit(data);
+        Assert.IsTrue(model.Transform(data).GetColumn<float>("Score").All(float.IsFinite));
+    }
+
+    [TestMethod]
+    public void FeaturesNearFloatLimits_DefaultInputGrid_NormalizesThem_TrainAndScoreFinite()
+    {
+        // The default input grid quantizes each feature over its own range: values near ±3e38 reach the first layer in [-1, 1].
+        var ml = new MLContext(1);
+        var data = View(ml, NearFloatLimits());
+        var model = ml.Regression.Trainers.QuantizationAware(Small()).Fit(data);
+        Assert.IsNotNull(model.Model.Network.InputGrid);
         Assert.IsTrue(model.Transform(data).GetColumn<float>("Score").All(float.IsFinite));
     }
 }

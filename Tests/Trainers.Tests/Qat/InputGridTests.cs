@@ -12,7 +12,7 @@ public sealed class InputGridTests
         // The digits features are p / 16 for integer pixel counts p: exactly a grid of step 1/16.
         var options = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 2 };
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
-        network.InputGrid = new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), new[] { 1.0 / 16 }, new[] { 0L });
+        network.Input = new InputGrid(new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), new[] { 1.0 / 16 }, new[] { 0L }), 1f / 16);
         var model = network.Export(options.Task, 10);
         Assert.AreEqual(1.0 / 16, model.InputGrid!.Scales[0]);
         Digits.AssertTracks(network, model, Digits.Test, 1e-6, "W4A8, integer input grid");

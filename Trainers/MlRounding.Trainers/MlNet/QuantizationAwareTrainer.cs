@@ -30,8 +30,12 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
     /// <summary>Gets the trainer's own copy of the options it was created with.</summary>
     public QatOptions Options { get; }
 
-    /// <summary>Gets what the trainer needs: normalized features help, no caching or calibration is needed.</summary>
-    public TrainerInfo Info { get; } = TrainerBridge.Info(normalization: true, caching: false);
+    /// <summary>
+    /// Gets what the trainer needs: normalized features only for float inputs (<see cref="QatMode.Float"/>, or
+    /// <see cref="QatOptions.InputBits"/> 32): otherwise the trainer quantizes each feature over its own range, which
+    /// normalizes it. No caching or calibration is needed.
+    /// </summary>
+    public TrainerInfo Info => TrainerBridge.Info(normalization: Options.Mode == QatMode.Float || Options.InputBits == 32, caching: false);
 
     private protected IHostEnvironment Environment { get; }
 
@@ -91,30 +95,29 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         }
 
         var progress = new Progress(channel, Options.Progress);
-        AffineGrid? inputGrid = Options.Mode == QatMode.Float ? null : InputGrid.Of(input.Schema[Options.FeatureColumnName]);
+        InputGrid? inputGrid = Options.Mode == QatMode.Float ? null : InputGrid.Of(input.Schema[Options.FeatureColumnName]);
         if (inputGrid is not null)
         {
-            Log(channel, ChannelMessageKind.Info, $"Features are on the grid of a Quantize transform (step {inputGrid.Scales[0]}): the whole path is integer.");
+            Log(channel, ChannelMessageKind.Info, $"Features are on the grid of a Quantize transform ({inputGrid.Grid.Bits} bits): the whole path is integer.");
         }
         else if (Options.Mode != QatMode.Float && Options.InputBits != 32)
         {
-            inputGrid = stream is not null
-                ? AffineGrid.FromRange(Options.InputBits, stream.FeatureMin, stream.FeatureMax)
-                : InputGrid.Fit(Options.InputBits, train!.Features);
-            Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits (step {inputGrid.Scales[0]:G6}, zero point {inputGrid.ZeroPoints[0]}): the whole path is integer.");
+            var (lows, highs) = stream is not null ? (stream.FeatureLows, stream.FeatureHighs) : InputGrid.Ranges(train!.Features, featureCount);
+            inputGrid = InputGrid.Fit(Options.InputBits, lows, highs);
+            Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits each, over their training ranges: the whole path is integer.");
         }
 
         if (inputGrid is not null)
         {
-            // The network learns on the values the deployed model will see.
+            // The network learns on exactly what the deployed model's first layer will see.
             if (train is not null)
             {
-                InputGrid.Apply(inputGrid, train.Features);
+                inputGrid.Apply(train.Features, featureCount);
             }
 
             if (validation is not null)
             {
-                InputGrid.Apply(inputGrid, validation.Features);
+                inputGrid.Apply(validation.Features, featureCount);
             }
 
             if (stream is not null)
@@ -162,7 +165,7 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
     {
         public void Report(QatProgress value)
         {
-            Log(channel, ChannelMessageKind.Info, FormattableString.Invariant($"Epoch {value.Epoch}: loss {value.TrainingLoss:G5}, validation loss {value.ValidationLoss:G5}, validation metric {value.ValidationMetric:G5}"));
+            Log(channel, ChannelMessageKind.Info, FormattableString.Invariant($"Epoch {value.Epoch}: loss {value.TrainingLoss:G5}, validation loss {value.ValidationLoss:G5}, validation metric {value.ValidationMetric:G5}, best epoch {value.BestEpoch}"));
             user?.Report(value);
         }
     }

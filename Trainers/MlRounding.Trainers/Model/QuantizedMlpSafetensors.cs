@@ -14,8 +14,9 @@ namespace MlRounding.Trainers;
 /// <c>layers.i.activation_max</c> (int64 scalars) and <c>layers.i.activation_scale</c> (float32 scalar; the ReLU output
 /// is clamp(round(y / scale), 0, activation_max) · scale). Model: <c>task</c> (0 regression, 1 binary, 2 multiclass),
 /// <c>classes</c> (int64), <c>output_scale</c>, <c>output_shift</c> (float32; output = y · scale + shift); the input grid
-/// <c>input_scale</c> (float32; 0 for float input), <c>input_zero_point</c>, <c>input_code_min</c>, <c>input_code_max</c>,
-/// <c>input_bits</c> (int64; the first layer sees clamp(round(x / scale) + zero_point, min, max) - zero_point).
+/// <c>input_scale</c> (float32 [1] or one per feature; [0] for float input), <c>input_zero_point</c> (int64, as many),
+/// <c>input_code_min</c>, <c>input_code_max</c>, <c>input_bits</c> (int64) and <c>input_step</c> (float32): the first
+/// layer sees (clamp(round(x / scale) + zero_point, min, max) - zero_point) · input_step.
 /// Models with extra rounding layers are not supported (their grids are not tensors).
 /// </summary>
 public static class QuantizedMlpSafetensors
@@ -38,8 +39,9 @@ public static class QuantizedMlpSafetensors
         {
             ["task"] = tensor((long)network.Task),
             ["classes"] = tensor((long)network.Classes),
-            ["input_scale"] = tensor(network.InputGrid is { } g ? (float)g.Scales[0] : 0f),
-            ["input_zero_point"] = tensor(network.InputGrid?.ZeroPoints[0] ?? 0L),
+            ["input_scale"] = tensor(network.InputGrid?.Scales.Select(v => (float)v).ToArray() ?? new[] { 0f }),
+            ["input_zero_point"] = tensor(network.InputGrid?.ZeroPoints.ToArray() ?? new[] { 0L }),
+            ["input_step"] = tensor(network.InputStep),
             ["input_code_min"] = tensor(network.InputGrid?.Range.Min ?? 0L),
             ["input_code_max"] = tensor(network.InputGrid?.Range.Max ?? 0L),
             ["input_bits"] = tensor((long)(network.InputGrid?.Bits ?? 32)),
@@ -133,10 +135,11 @@ public static class QuantizedMlpSafetensors
                 throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
             }
 
-            float inputScale = Float("input_scale");
-            AffineGrid? inputGrid = inputScale == 0 ? null
-                : new AffineGrid((int)Long("input_bits"), new QuantizationRange(Long("input_code_min"), Long("input_code_max")), new[] { (double)inputScale }, new[] { Long("input_zero_point") });
-            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, inputGrid, Float("output_scale"), Float("output_shift"));
+            float[] inputScales = Get("input_scale", ScalarType.Float32).data<float>().ToArray();
+            long[] inputZeros = Get("input_zero_point", ScalarType.Int64).data<long>().ToArray();
+            AffineGrid? inputGrid = inputScales is [0] ? null
+                : new AffineGrid((int)Long("input_bits"), new QuantizationRange(Long("input_code_min"), Long("input_code_max")), inputScales.Select(v => (double)v).ToArray(), inputZeros);
+            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, inputGrid, Float("input_step"), Float("output_scale"), Float("output_shift"));
         }
         catch (ArgumentException e)
         {

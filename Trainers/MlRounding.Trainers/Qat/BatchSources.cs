@@ -108,16 +108,13 @@ internal sealed class StreamingBatches : IBatchSource
         _ml = new MLContext(options.Seed);
         var moments = default(RunningMoments);
         using var reader = new TrainingRows.RowReader(data, options, featureCount);
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        var lows = Enumerable.Repeat(float.PositiveInfinity, featureCount).ToArray();
+        var highs = Enumerable.Repeat(float.NegativeInfinity, featureCount).ToArray();
         while (reader.Next(out float label))
         {
             Count++;
             moments.Add(label);
-            foreach (float v in reader.Features)
-            {
-                min = Math.Min(min, v);
-                max = Math.Max(max, v);
-            }
+            MlRounding.Trainers.InputGrid.Extend(reader.Features, lows, highs);
 
             if (Count <= CalibrationSampleRows)
             {
@@ -127,18 +124,17 @@ internal sealed class StreamingBatches : IBatchSource
 
         Skipped = reader.Skipped;
         _moments = moments.Result;
-        FeatureMin = float.IsFinite(min) ? min : 0;
-        FeatureMax = float.IsFinite(max) ? max : 0;
+        (FeatureLows, FeatureHighs) = MlRounding.Trainers.InputGrid.Finish(lows, highs);
     }
 
-    /// <summary>Gets the smallest feature value of the usable rows (0 without rows).</summary>
-    public float FeatureMin { get; }
+    /// <summary>Gets the smallest value of each feature over the usable rows (0 where there is none).</summary>
+    public float[] FeatureLows { get; }
 
-    /// <summary>Gets the largest feature value of the usable rows (0 without rows).</summary>
-    public float FeatureMax { get; }
+    /// <summary>Gets the largest value of each feature over the usable rows (0 where there is none).</summary>
+    public float[] FeatureHighs { get; }
 
-    /// <summary>Gets or sets the grid the features are rounded to as they are read (see <see cref="QatNetwork.InputGrid"/>), or null.</summary>
-    public AffineGrid? InputGrid { get; set; }
+    /// <summary>Gets or sets the input quantization applied to the rows as they are read (see <see cref="QatNetwork.Input"/>), or null.</summary>
+    public InputGrid? InputGrid { get; set; }
 
     public int FeatureCount { get; }
 
@@ -169,10 +165,7 @@ internal sealed class StreamingBatches : IBatchSource
             {
                 // tensor() copies, so the buffers are reused; only a short last batch needs a trimmed copy.
                 bool full = rows == _options.BatchSize;
-                if (InputGrid is { } grid)
-                {
-                    MlRounding.Trainers.InputGrid.Apply(grid, features.AsSpan(0, rows * FeatureCount));
-                }
+                InputGrid?.Apply(features.AsSpan(0, rows * FeatureCount), FeatureCount);
 
                 Tensor x = tensor(full ? features : features[..(rows * FeatureCount)], new long[] { rows, FeatureCount });
                 yield return (x, BatchTargets.Of(full ? labels : labels[..rows], _options.Task), rows);
@@ -189,10 +182,7 @@ internal sealed class StreamingBatches : IBatchSource
     public Tensor CalibrationRows()
     {
         float[] sample = _sample.ToArray();
-        if (InputGrid is { } grid)
-        {
-            MlRounding.Trainers.InputGrid.Apply(grid, sample);
-        }
+        InputGrid?.Apply(sample, FeatureCount);
 
         return tensor(sample).reshape(sample.Length / FeatureCount, FeatureCount);
     }

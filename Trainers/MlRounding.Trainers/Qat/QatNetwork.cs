@@ -26,9 +26,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     {
         int[] sizes = new[] { inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
         bool quantize = options.Mode != QatMode.Float;
-        bool weights = quantize && options.WeightBits != 32, activations = quantize && options.ActivationBits != 32;
+        int[] bits = options.WeightBitsOfLayers(sizes.Length - 1);
+        bool Weights(int i) => quantize && bits[i] != 32;
+        bool activations = quantize && options.ActivationBits != 32;
         long weightSteps(int i) => options.PerChannelWeights ? sizes[i + 1] : 1;
-        long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (weights ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
+        long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (Weights(i) ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
         if (total > 0)
         {
             _logSteps = nn.Parameter(zeros(total), requires_grad: options.Gradient == QatGradient.LearnedStepSize);
@@ -41,12 +43,14 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             return new StepSlice(_logSteps!, offset - count, count);
         }
 
+        var weightQuantizers = new Quantizer?[sizes.Length - 1];
         for (int i = 0; i + 1 < sizes.Length; i++)
         {
             _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
-            if (weights)
+            if (Weights(i))
             {
-                _weightQuantizers.Add(new Quantizer($"wq{i}", weights: true, options.WeightBits, Next(weightSteps(i)), options.PerChannelWeights, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + i));
+                weightQuantizers[i] = new Quantizer($"wq{i}", weights: true, bits[i], Next(weightSteps(i)), options.PerChannelWeights, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + i);
+                _weightQuantizers.Add(weightQuantizers[i]!);
             }
 
             if (activations && i + 2 < sizes.Length)
@@ -63,9 +67,9 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
 
         RegisterComponents();
         Layers = _layers.ToList();
-        WeightQuantizers = _weightQuantizers.ToList();
+        WeightQuantizers = weightQuantizers;
         ActivationQuantizers = _activationQuantizers.ToList();
-        Quantizers = WeightQuantizers.Concat(ActivationQuantizers).ToArray();
+        Quantizers = _weightQuantizers.Concat(ActivationQuantizers).ToArray();
         if (options.Mode == QatMode.PostTraining)
         {
             SetQuantizersEnabled(false);
@@ -81,12 +85,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     internal long FusedPasses { get; private set; }
 
     /// <summary>
-    /// Gets or sets the grid of the inputs (from a single-scale <c>Quantize</c> transform, or fitted with
-    /// <see cref="QatOptions.InputBits"/>), or null: the exported model quantizes its features to it, so its first layer
-    /// is integer too. The training rows are already on this grid (the trainer rounds them once), so the network learns
-    /// on what it will see.
+    /// Gets or sets the input quantization (from a <c>Quantize</c> transform, or fitted with
+    /// <see cref="QatOptions.InputBits"/>), or null: the exported model quantizes its features to that grid, so its first
+    /// layer is integer too. The training rows already hold what that first layer sees (the trainer converts them once).
     /// </summary>
-    public AffineGrid? InputGrid { get; set; }
+    public InputGrid? Input { get; set; }
 
     /// <summary>Gets or sets the scale of the output (regression: the training labels' standard deviation; else 1).</summary>
     public float OutputScale { get; set; } = 1;
@@ -97,7 +100,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// <summary>output · scale + shift in float32, after the last layer and before an output rounding layer.</summary>
     private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h * OutputScale + OutputShift;
 
-    public IReadOnlyList<Quantizer> WeightQuantizers { get; private set; } = Array.Empty<Quantizer>();
+    /// <summary>Gets the weight quantizer of each layer, or null for a layer with float weights (32 bits, or float mode).</summary>
+    public IReadOnlyList<Quantizer?> WeightQuantizers { get; private set; } = Array.Empty<Quantizer?>();
 
     public IReadOnlyList<Quantizer> ActivationQuantizers { get; private set; } = Array.Empty<Quantizer>();
 
@@ -155,7 +159,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
                 return null;
             }
 
-            Quantizer? wq = _weightQuantizers.Count > 0 ? _weightQuantizers[i] : null;
+            Quantizer? wq = WeightQuantizers[i];
             Quantizer? aq = i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
             wq?.Observe(w);
             layers[i] = (w, layer.bias!);
@@ -188,7 +192,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];
-            Tensor w = _weightQuantizers.Count > 0 ? _weightQuantizers[i].call(layer.weight!) : layer.weight!;
+            Tensor w = WeightQuantizers[i] is { } wq ? wq.call(layer.weight!) : layer.weight!;
             h = nn.functional.linear(h, w, layer.bias);
             if (i + 1 < _layers.Count)
             {
@@ -230,12 +234,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             Quantizer? aq = i + 1 < _layers.Count && i < _activationQuantizers.Count && _activationQuantizers[i].Enabled ? _activationQuantizers[i] : null;
             int activationBits = aq?.Bits ?? 32;
             float activationStep = aq is null ? 1 : (float)aq.Steps()[0];
-            Quantizer? wq = _weightQuantizers.Count > 0 && _weightQuantizers[i].Enabled ? _weightQuantizers[i] : null;
+            Quantizer? wq = WeightQuantizers[i] is { Enabled: true } q ? q : null;
             layers[i] = wq is null
                 ? new QuantizedLayer(inputs, outputs, weight.data<float>().ToArray(), bias, activationBits, activationStep)
                 : new QuantizedLayer(inputs, outputs, wq.Bits, wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray(), wq.Steps().Select(s => (float)s).ToArray(), bias, activationBits, activationStep);
         }
 
-        return new QuantizedMlp(task, classes, layers, _roundings, InputGrid, OutputScale, OutputShift);
+        return new QuantizedMlp(task, classes, layers, _roundings, Input?.Grid, Input?.Step ?? 0, OutputScale, OutputShift);
     }
 }

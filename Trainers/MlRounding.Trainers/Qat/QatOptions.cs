@@ -29,8 +29,15 @@ public sealed class QatOptions
 
     private List<QatRoundingLayer> _roundingLayers = new();
 
-    /// <summary>Gets or sets the bits of the weights: 2..8, 1 (binary weights ±scale), or 32 (float). Default 8.</summary>
+    /// <summary>Gets or sets the bits of the weights of every layer: 2..8, 1 (binary weights ±scale), or 32 (float). Default 8. <see cref="LayerWeightBits"/> overrides it per layer.</summary>
     public int WeightBits { get; set; } = 8;
+
+    /// <summary>
+    /// Gets or sets the bits of each weight matrix, first to last (one more than <see cref="HiddenLayers"/>), each 1, 2..8
+    /// or 32; null (the default) gives every layer <see cref="WeightBits"/>. Low bits pay most on the first layer of a
+    /// network on many inputs, which holds most of the weights: e.g. { 2, 8, 8 } for 784-128-64-10.
+    /// </summary>
+    public int[]? LayerWeightBits { get; set; }
 
     /// <summary>
     /// Gets or sets the bits of the input grid: 2..16 to quantize the features before the first layer (one unsigned grid
@@ -92,14 +99,51 @@ public sealed class QatOptions
     /// <summary>Gets or sets the rows held for shuffling when <see cref="StreamRows"/> is set, as in ML.NET's <c>ShuffleRows</c>. Default 10,000.</summary>
     public int ShufflePoolSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets the epochs trained in float before the quantizers are switched on (quantization-aware training from a
+    /// float start, as PyTorch and TensorFlow recommend): the steps are then initialised from the trained weights and
+    /// activations. Early stopping counts and keeps quantized epochs only. Must be less than <see cref="MaxEpoch"/>.
+    /// Default 0.
+    /// </summary>
+    public int WarmupEpochs { get; set; }
+
+    /// <summary>
+    /// Gets or sets the weight α of knowledge distillation in [0, 1]; 0 (the default) trains on the labels alone. Above 0,
+    /// a float teacher network (<see cref="TeacherHiddenLayers"/>) is trained first in the same <c>Fit</c>, and the
+    /// network learns (1 - α) · loss(labels) + α · T² · KL(teacher's softened outputs ‖ its own), with the temperature T
+    /// of <see cref="DistillationTemperature"/> (regression: the squared difference to the teacher's prediction; binary:
+    /// the logistic loss against the teacher's softened probability).
+    /// </summary>
+    public double DistillationWeight { get; set; }
+
+    /// <summary>Gets or sets the temperature T that softens the teacher's and the network's outputs for distillation, in (0, 100]. Default 2.</summary>
+    public double DistillationTemperature { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets the hidden layers of the distillation teacher; null (the default) gives it the network's own shape, and
+    /// then the network starts from the teacher's trained weights (a float start without separate warm-up epochs).
+    /// </summary>
+    public int[]? TeacherHiddenLayers { get; set; }
+
+    /// <summary>Gets or sets the most epochs the distillation teacher trains (it stops early on its validation loss like the network). Default 60.</summary>
+    public int TeacherEpochs { get; set; } = 60;
+
     /// <summary>Gets or sets the LibTorch thread count; null keeps LibTorch's default. Set it for byte-identical runs.</summary>
     public int? NumberOfThreads { get; set; }
+
+    /// <summary>The weight bits of each of <paramref name="layers"/> weight matrices.</summary>
+    internal int[] WeightBitsOfLayers(int layers) => LayerWeightBits?.ToArray() ?? Enumerable.Repeat(WeightBits, layers).ToArray();
+
+    /// <summary>Gets or sets a callback told each epoch's exported model after validation (the study of the defaults evaluates every epoch with it).</summary>
+    internal Action<int, QuantizedMlp>? EpochModel { get; set; }
 
     /// <summary>A copy whose lists and arrays are the copy's own, so the trainer never writes into the caller's options.</summary>
     internal QatOptions Clone()
     {
         var copy = (QatOptions)MemberwiseClone();
         copy.HiddenLayers = HiddenLayers?.ToArray()!;
+        copy.LayerWeightBits = LayerWeightBits?.ToArray();
+        copy.TeacherHiddenLayers = TeacherHiddenLayers?.ToArray();
         copy._roundingLayers = new List<QatRoundingLayer>(RoundingLayers);
         return copy;
     }
@@ -114,6 +158,12 @@ public sealed class QatOptions
         if (!Enum.IsDefined(Gradient)) Fail(nameof(Gradient), Gradient, "Gradient is not a known rounding gradient.");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");
+        if (LayerWeightBits is { } layerBits && HiddenLayers is not null)
+        {
+            if (layerBits.Length != HiddenLayers.Length + 1) Fail(nameof(LayerWeightBits), layerBits.Length, $"LayerWeightBits must have one entry per weight matrix: {HiddenLayers.Length + 1} for {HiddenLayers.Length} hidden layers, got {layerBits.Length}.");
+            if (layerBits.Any(b => !(b is 1 or 32 || b is >= 2 and <= 8))) Fail(nameof(LayerWeightBits), string.Join(",", layerBits), "LayerWeightBits must be 1, 2..8 or 32 for each weight matrix.");
+        }
+
         if (!(ActivationBits == 32 || ActivationBits is >= 2 and <= 16)) Fail(nameof(ActivationBits), ActivationBits, "ActivationBits must be 2..16 or 32.");
         if (!(InputBits == 32 || InputBits is >= 2 and <= 16)) Fail(nameof(InputBits), InputBits, "InputBits must be 2..16 or 32.");
         if (!(HardnessStart > 0 && HardnessStart <= 1e6)) Fail(nameof(HardnessStart), HardnessStart, "HardnessStart must be in (0, 1e6].");
@@ -125,6 +175,11 @@ public sealed class QatOptions
         if (!(WeightDecay >= 0 && WeightDecay <= 1)) Fail(nameof(WeightDecay), WeightDecay, "WeightDecay must be in [0, 1].");
         if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
         if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
+        if (WarmupEpochs < 0 || WarmupEpochs >= MaxEpoch) Fail(nameof(WarmupEpochs), WarmupEpochs, $"WarmupEpochs must be in [0, MaxEpoch) (MaxEpoch is {MaxEpoch}).");
+        if (!(DistillationWeight >= 0 && DistillationWeight <= 1)) Fail(nameof(DistillationWeight), DistillationWeight, "DistillationWeight must be in [0, 1].");
+        if (!(DistillationTemperature > 0 && DistillationTemperature <= 100)) Fail(nameof(DistillationTemperature), DistillationTemperature, "DistillationTemperature must be in (0, 100].");
+        if (TeacherHiddenLayers is not null && TeacherHiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(TeacherHiddenLayers), TeacherHiddenLayers, "TeacherHiddenLayers must be sizes in [1, 65536].");
+        if (TeacherEpochs < 1) Fail(nameof(TeacherEpochs), TeacherEpochs, "TeacherEpochs must be positive.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
         if (ShufflePoolSize < 1) Fail(nameof(ShufflePoolSize), ShufflePoolSize, "ShufflePoolSize must be positive.");
         foreach (var layer in RoundingLayers)

@@ -8,4 +8,8 @@ namespace MlRounding.Trainers;
 /// The training loss (cross-entropy, logistic loss or squared error) on the validation rows, or NaN without validation:
 /// what early stopping follows; the epoch with the lowest is kept.
 /// </param>
-public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN);
+/// <param name="BestEpoch">
+/// The epoch with the lowest validation loss so far (the one training keeps), or 0 when there is none yet (no validation
+/// rows, or only float warm-up epochs so far).
+/// </param>
+public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN, int BestEpoch = 0);

@@ -15,9 +15,10 @@ namespace MlRounding;
 /// int32 activation bits (2..16, or 32 for none); float32 activation step; int64 largest activation code</item>
 /// <item>int32 extra rounding layers (0..16); per rounding layer: int32 boundary (0..layers), the grid
 /// (<see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind, then its fields)</item>
-/// <item>byte input grid (0: float input; 1: the features are quantized to the affine grid that follows, written as
-/// <see cref="RoundingGrid.Write(BinaryWriter)"/>: byte kind 3, int32 bits, int64 qmin, int64 qmax, int32 1, float64
-/// scale, int64 zero point)</item>
+/// <item>byte input grid: 0 float input; 1 the features are quantized to the affine grid that follows, written as
+/// <see cref="RoundingGrid.Write(BinaryWriter)"/> (byte kind 3, int32 bits, int64 qmin, int64 qmax, int32 n, n float64
+/// scales, n int64 zero points), and the first layer sees (q - z) · scale (a single-scale grid); 2 the grid (one scale, or
+/// one per feature), then float32 input step: the first layer sees (q - z) · step</item>
 /// <item>float32 output scale (positive), float32 output shift: the last layer's output is output · scale + shift</item>
 /// </list>
 /// <para>Version 1 (the 1.0 development builds up to 2026-12-01) stored a float32 input step instead of the input grid
@@ -85,8 +86,21 @@ internal static class QuantizedMlpFormat
                 grid.Write(w);
             }
 
-            w.Write((byte)(model.InputGrid is null ? 0 : 1));
-            model.InputGrid?.Write(w);
+            if (model.InputGrid is null)
+            {
+                w.Write((byte)0);
+            }
+            else if (model.InputGrid.SlotCount == 0 && model.InputStep == (float)model.InputGrid.Scales[0])
+            {
+                w.Write((byte)1);
+                model.InputGrid.Write(w);
+            }
+            else
+            {
+                w.Write((byte)2);
+                model.InputGrid.Write(w);
+                w.Write(model.InputStep);
+            }
             w.Write(model.OutputScale);
             w.Write(model.OutputShift);
         }
@@ -195,14 +209,14 @@ internal static class QuantizedMlpFormat
                 roundings.Add((position, RoundingGrid.Read(r)));
             }
 
-            AffineGrid? inputGrid = version == 1 ? LegacyInputGrid(r.ReadSingle()) : ReadInputGrid(r);
+            var (inputGrid, inputStep) = version == 1 ? (LegacyInputGrid(r.ReadSingle()), 0f) : ReadInputGrid(r);
             float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new ModelFormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputGrid, outputScale, outputShift); // checks the rest
+            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputGrid, inputStep, outputScale, outputShift); // checks the rest
         }
         catch (EndOfStreamException e)
         {
@@ -214,12 +228,22 @@ internal static class QuantizedMlpFormat
         }
     }
 
-    private static AffineGrid? ReadInputGrid(BinaryReader r) => r.ReadByte() switch
+    private static (AffineGrid? Grid, float Step) ReadInputGrid(BinaryReader r)
     {
-        0 => null,
-        1 => RoundingGrid.Read(r) as AffineGrid ?? throw new ModelFormatException("The network's input grid is not an affine grid."),
-        byte b => throw new ModelFormatException($"Invalid input grid flag {b}."),
-    };
+        byte flag = r.ReadByte();
+        if (flag > 2)
+        {
+            throw new ModelFormatException($"Invalid input grid flag {flag}.");
+        }
+
+        if (flag == 0)
+        {
+            return (null, 0);
+        }
+
+        var grid = RoundingGrid.Read(r) as AffineGrid ?? throw new ModelFormatException("The network's input grid is not an affine grid.");
+        return (grid, flag == 2 ? r.ReadSingle() : 0);
+    }
 
     /// <summary>A version-1 input step as the affine grid that gives the same codes (see the format remarks).</summary>
     private static AffineGrid? LegacyInputGrid(float step) =>

@@ -137,6 +137,26 @@ public sealed class AffineGrid : RoundingGrid
 
     internal override SpanRounder<T> CreateRounder<T>(bool codes) => new Rounder<T>(this, codes);
 
+    /// <summary>
+    /// The integer codes of <paramref name="values"/>, clamp(round(x / scale) + zero point, qmin, qmax), as the
+    /// <c>Quantize</c> transform's codes column holds them (value i uses slot i's parameters when the grid is per slot);
+    /// NaN stays NaN.
+    /// </summary>
+    /// <param name="values">The values: as many as the grid has slots, or any number for a single-scale grid.</param>
+    /// <param name="codes">Where to write the codes (as floats); may be <paramref name="values"/> itself.</param>
+    /// <exception cref="ArgumentException">The lengths differ, or do not match a per-slot grid.</exception>
+    public void Codes(ReadOnlySpan<float> values, Span<float> codes)
+    {
+        if (codes.Length != values.Length || (SlotCount > 0 && values.Length != SlotCount))
+        {
+            throw new ArgumentException($"Expected {(SlotCount > 0 ? SlotCount : values.Length)} values and as many codes, got {values.Length} and {codes.Length}.", nameof(codes));
+        }
+
+        (_codes ??= CreateRounder<float>(codes: true)).Dense(values, codes);
+    }
+
+    private SpanRounder<float>? _codes;
+
     /// <summary>Per-slot (or single) parameters in the element type; 1/s is rounded to T first, as LibTorch does.</summary>
     private sealed class Rounder<T> : SpanRounder<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -11,17 +11,20 @@ namespace MlRounding;
 internal static class CodeKernels
 {
     /// <summary>
-    /// q = clamp(round(x · inverse) + zero, min, max) as bytes (the codes of an affine grid, as <see cref="AffineGrid"/>
-    /// computes them); false if some x is NaN (then <paramref name="q"/> is not meaningful).
+    /// q = clamp(round(x · inverse) + zero, min, max) as bytes, with each feature's own inverse scale and zero point (the
+    /// codes of an affine grid, as <see cref="AffineGrid"/> computes them); false if some x is NaN (then
+    /// <paramref name="q"/> is not meaningful).
     /// </summary>
-    public static bool Quantize(ReadOnlySpan<float> x, Span<byte> q, float inverse, float zero, float min, float max)
+    public static bool Quantize(ReadOnlySpan<float> x, Span<byte> q, ReadOnlySpan<float> inverse, ReadOnlySpan<float> zero, float min, float max)
     {
+        ref float ri = ref MemoryMarshal.GetReference(inverse);
+        ref float rz = ref MemoryMarshal.GetReference(zero);
         ref float rx = ref MemoryMarshal.GetReference(x);
         int i = 0;
         bool nan = false;
         if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> vi = Vector256.Create(inverse), vz = Vector256.Create(zero), lo = Vector256.Create(min), hi = Vector256.Create(max);
+            Vector256<float> lo = Vector256.Create(min), hi = Vector256.Create(max);
             Vector256<float> seen = Vector256<float>.Zero;
             ref byte rq = ref MemoryMarshal.GetReference(q);
             for (; i <= x.Length - 32; i += 32)
@@ -29,7 +32,12 @@ internal static class CodeKernels
                 Vector256<float> v0 = Vector256.LoadUnsafe(ref rx, (nuint)i), v1 = Vector256.LoadUnsafe(ref rx, (nuint)(i + 8));
                 Vector256<float> v2 = Vector256.LoadUnsafe(ref rx, (nuint)(i + 16)), v3 = Vector256.LoadUnsafe(ref rx, (nuint)(i + 24));
                 seen |= ~Vector256.Equals(v0, v0) | ~Vector256.Equals(v1, v1) | ~Vector256.Equals(v2, v2) | ~Vector256.Equals(v3, v3);
-                Store(InputCode(v0, vi, vz, lo, hi), InputCode(v1, vi, vz, lo, hi), InputCode(v2, vi, vz, lo, hi), InputCode(v3, vi, vz, lo, hi), ref rq, i);
+                Store(
+                    InputCode(v0, Vector256.LoadUnsafe(ref ri, (nuint)i), Vector256.LoadUnsafe(ref rz, (nuint)i), lo, hi),
+                    InputCode(v1, Vector256.LoadUnsafe(ref ri, (nuint)(i + 8)), Vector256.LoadUnsafe(ref rz, (nuint)(i + 8)), lo, hi),
+                    InputCode(v2, Vector256.LoadUnsafe(ref ri, (nuint)(i + 16)), Vector256.LoadUnsafe(ref rz, (nuint)(i + 16)), lo, hi),
+                    InputCode(v3, Vector256.LoadUnsafe(ref ri, (nuint)(i + 24)), Vector256.LoadUnsafe(ref rz, (nuint)(i + 24)), lo, hi),
+                    ref rq, i);
             }
 
             nan = seen != Vector256<float>.Zero;
@@ -39,7 +47,7 @@ internal static class CodeKernels
         {
             float v = x[i];
             nan |= float.IsNaN(v);
-            q[i] = (byte)Math.Clamp(MathF.Round(v * inverse) + zero, min, max);
+            q[i] = (byte)Math.Clamp(MathF.Round(v * inverse[i]) + zero[i], min, max);
         }
 
         return !nan;

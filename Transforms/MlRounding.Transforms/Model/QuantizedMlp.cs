@@ -18,13 +18,15 @@ public sealed class QuantizedMlp
     /// <param name="roundings">Extra rounding layers: a layer boundary (0 input, k after hidden layer k, the number of
     /// layers for the output) and its grid; null for none.</param>
     /// <param name="inputGrid">The grid the features are quantized to before the first layer (one scale for all features,
-    /// e.g. the grid of a <c>Quantize</c> transform or one learned by the trainer), so the first layer is an integer dot
-    /// product too; null for float input.</param>
+    /// e.g. the grid of a <c>Quantize</c> transform, or one per feature, e.g. fitted by the trainer), so the first layer is
+    /// an integer dot product too; null for float input.</param>
+    /// <param name="inputStep">What one input code is worth to the first layer, which sees (q - z) · inputStep: 0 means the
+    /// grid's own scale (single-scale grids only: the dequantized value); required for a per-feature grid.</param>
     /// <param name="outputScale">Positive scale of the last layer's output (regression: the labels' standard deviation).</param>
     /// <param name="outputShift">Shift added after the scale (regression: the labels' mean).</param>
     /// <exception cref="ArgumentException">The layers do not chain, or do not fit the task.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count, position, step, scale or shift is out of its range.</exception>
-    public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, AffineGrid? inputGrid = null, float outputScale = 1, float outputShift = 0)
+    public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, AffineGrid? inputGrid = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (!Enum.IsDefined(task))
@@ -79,9 +81,14 @@ public sealed class QuantizedMlp
             }
         }
 
-        if (inputGrid is not null && inputGrid.Scales.Count != 1)
+        if (inputGrid is not null && inputGrid.Scales.Count != 1 && inputGrid.Scales.Count != layers[0].Inputs)
         {
-            throw new ArgumentException($"The input grid must have one scale for all features, not {inputGrid.Scales.Count}.", nameof(inputGrid));
+            throw new ArgumentException($"The input grid must have one scale, or one per feature ({layers[0].Inputs}), not {inputGrid.Scales.Count}.", nameof(inputGrid));
+        }
+
+        if (!(inputStep >= 0 && float.IsFinite(inputStep)) || (inputStep == 0 && inputGrid is { SlotCount: > 0 }))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputStep), inputStep, "inputStep must be positive and finite, or 0 for the scale of a single-scale input grid.");
         }
 
         if (!(outputScale > 0 && float.IsFinite(outputScale)))
@@ -99,6 +106,7 @@ public sealed class QuantizedMlp
         Layers = layers.ToArray();
         Roundings = extra;
         InputGrid = inputGrid;
+        InputStep = inputGrid is null ? 0 : inputStep > 0 ? inputStep : (float)inputGrid.Scales[0];
         OutputScale = outputScale;
         OutputShift = outputShift;
     }
@@ -114,11 +122,19 @@ public sealed class QuantizedMlp
     public float OutputShift { get; }
 
     /// <summary>
-    /// Gets the grid the features are quantized to before the first layer (codes q = clamp(round(x / s) + z, qmin, qmax),
-    /// exactly as the <c>Quantize</c> transform computes them; the first layer then sees the integers q - z), or null when
-    /// the first layer takes the float features.
+    /// Gets the grid the features are quantized to before the first layer (codes q = clamp(round(x / s) + z, qmin, qmax)
+    /// per feature, exactly as the <c>Quantize</c> transform computes them; the first layer then sees the integers q - z,
+    /// worth <see cref="InputStep"/> each), or null when the first layer takes the float features.
     /// </summary>
     public AffineGrid? InputGrid { get; }
+
+    /// <summary>
+    /// Gets what one input code is worth to the first layer: it sees (q - z) · InputStep for the codes q and zero points z
+    /// of <see cref="InputGrid"/> (the grid's scale for a single-scale grid fed by a <c>Quantize</c> transform; 1 /
+    /// (2^bits - 1) for the per-feature grid the trainer fits, which normalizes each feature to [-1, 1]); 0 without an
+    /// input grid.
+    /// </summary>
+    public float InputStep { get; }
 
     /// <summary>Gets the extra rounding layers: layer boundary (0 input, k after hidden layer k, last = output) and grid.</summary>
     public IReadOnlyList<(int Position, RoundingGrid Grid)> Roundings { get; }

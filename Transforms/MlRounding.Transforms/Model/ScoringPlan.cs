@@ -7,9 +7,9 @@ namespace MlRounding;
 /// <remarks>
 /// The arithmetic, one row at a time, the same on every machine:
 /// <list type="bullet">
-/// <item>Input: with an input grid, the codes q = clamp(round(x · (1/s)) + z, qmin, qmax) of the grid (a row with a NaN
-/// scores NaN: codes cannot carry it); the first layer then takes q - z. Otherwise the features themselves (after an
-/// extra rounding layer at position 0, if any).</item>
+/// <item>Input: with an input grid, the codes q = clamp(round(x · (1/s)) + z, qmin, qmax) of each feature (a row with a
+/// NaN scores NaN: codes cannot carry it); the first layer then takes q - z, worth the model's input step each. Otherwise
+/// the features themselves (after an extra rounding layer at position 0, if any).</item>
 /// <item>A layer on codes: acc = Σ (q - z) · code, exact (32-bit integer kernels when the codes fit in a byte and the sum
 /// cannot overflow, else 64-bit); y = (float)acc · (weight step · code step) + bias, in float32.</item>
 /// <item>A layer on float values: Σ w · x in float64 in a fixed order (<see cref="ScoringKernels"/>), rounded to float32
@@ -46,9 +46,13 @@ internal sealed class ScoringPlan
                 if (model.InputGrid is { } grid && !roundingAt[0])
                 {
                     step.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
-                    step.CodeStep = (float)grid.Scales[0];
-                    step.Zero = (int)grid.ZeroPoints[0];
+                    step.CodeStep = model.InputStep;
                     step.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
+                    int n = layers[0].Inputs;
+                    // Per feature (a single-scale grid repeats its one set): 1/s rounded to float32 and z, as AffineGrid computes the codes.
+                    step.Inverse = Enumerable.Range(0, n).Select(k => 1f / (float)grid.Scales[grid.Scales.Count == 1 ? 0 : k]).ToArray();
+                    step.Zeros = Enumerable.Range(0, n).Select(k => (int)grid.ZeroPoints[grid.ZeroPoints.Count == 1 ? 0 : k]).ToArray();
+                    step.ZeroFloats = Array.ConvertAll(step.Zeros, z => (float)z);
                 }
             }
             else if (layers[l - 1].ActivationBits != 32 && !roundingAt[l])
@@ -64,7 +68,7 @@ internal sealed class ScoringPlan
                 step.Packed = new PackedLayer(layer);
                 step.Kernel = step.Input == Codes.Bytes && step.Packed.Fits(step.CodeMax);
                 step.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * step.CodeStep).ToArray();
-                step.Correction = step.Zero == 0 ? Array.Empty<int>() : step.Packed.RowSums.Select(sum => step.Zero * sum).ToArray();
+                step.Correction = step.Zeros.All(z => z == 0) ? Array.Empty<int>() : Corrections(layer, step.Zeros);
             }
 
             _steps[l] = step;
@@ -89,7 +93,7 @@ internal sealed class ScoringPlan
         if (first.Input == Codes.Bytes)
         {
             AffineGrid grid = _model.InputGrid!;
-            if (!CodeKernels.Quantize(features, s.Bytes, s.InverseOf(grid), first.Zero, grid.Range.Min, grid.Range.Max))
+            if (!CodeKernels.Quantize(features, s.Bytes, first.Inverse, first.ZeroFloats, grid.Range.Min, grid.Range.Max))
             {
                 output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
                 return;
@@ -112,7 +116,7 @@ internal sealed class ScoringPlan
                     return;
                 }
 
-                _model.InputGrid!.CreateRounder<float>(codes: true).Dense(h, h);
+                _model.InputGrid!.Codes(h, h);
                 ToInts(h, s.Ints);
             }
         }
@@ -218,12 +222,31 @@ internal sealed class ScoringPlan
             long acc = 0;
             for (int k = 0; k < n; k++)
             {
-                long q = (step.Input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)step.Zero;
+                long q = (step.Input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)step.ZeroOf(k);
                 acc += q * codes[j * n + k];
             }
 
             y[j] = (float)acc * (WeightStep(layer, j) * step.CodeStep) + layer.Biases[j];
         }
+    }
+
+    /// <summary>Σ_k z_k · w[j, k] per output: what the zero points add to an integer sum over the codes q (the kernel sums q · w).</summary>
+    private static int[] Corrections(QuantizedLayer layer, int[] zeros)
+    {
+        int n = layer.Inputs;
+        var correction = new int[layer.Outputs];
+        for (int j = 0; j < correction.Length; j++)
+        {
+            long sum = 0;
+            for (int k = 0; k < n; k++)
+            {
+                sum += (long)zeros[k] * layer.Codes[j * n + k];
+            }
+
+            correction[j] = checked((int)sum);
+        }
+
+        return correction;
     }
 
     private static float WeightStep(QuantizedLayer layer, int j) => layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
@@ -238,8 +261,8 @@ internal sealed class ScoringPlan
             d[k] = step.Input switch
             {
                 Codes.None => h[k],
-                Codes.Bytes => (s.Bytes[k] - step.Zero) * step.CodeStep,
-                _ => (s.Ints[k] - step.Zero) * step.CodeStep,
+                Codes.Bytes => (s.Bytes[k] - step.ZeroOf(k)) * step.CodeStep,
+                _ => (s.Ints[k] - step.ZeroOf(k)) * step.CodeStep,
             };
         }
 
@@ -286,7 +309,9 @@ internal sealed class ScoringPlan
     {
         public Codes Input;
         public float CodeStep = 1;
-        public int Zero;
+        public int[] Zeros = Array.Empty<int>();
+        public float[] ZeroFloats = Array.Empty<float>();
+        public float[] Inverse = Array.Empty<float>();
         public long CodeMax;
         public bool RoundingBefore;
         public bool RoundingAfter;
@@ -294,6 +319,9 @@ internal sealed class ScoringPlan
         public PackedLayer? Packed;
         public float[] Scale = Array.Empty<float>();
         public int[] Correction = Array.Empty<int>();
+
+        /// <summary>The zero point of input k (0 after a ReLU).</summary>
+        public int ZeroOf(int k) => Zeros.Length == 0 ? 0 : Zeros[k];
     }
 
     /// <summary>The buffers of one thread's forward passes, grown to the widest network it has scored.</summary>
@@ -301,9 +329,6 @@ internal sealed class ScoringPlan
     {
         [ThreadStatic]
         private static Scratch? _current;
-
-        private AffineGrid? _grid;
-        private float _inverse;
 
         private Scratch(int width)
         {
@@ -329,17 +354,5 @@ internal sealed class ScoringPlan
 
         public static Scratch For(int width) =>
             _current is { } s && s.H.Length >= width ? s : _current = new Scratch(width);
-
-        /// <summary>1/s of the grid's scale in float32, as <see cref="AffineGrid"/> rounds it (cached for the last grid seen).</summary>
-        public float InverseOf(AffineGrid grid)
-        {
-            if (!ReferenceEquals(grid, _grid))
-            {
-                _grid = grid;
-                _inverse = 1f / (float)grid.Scales[0];
-            }
-
-            return _inverse;
-        }
     }
 }

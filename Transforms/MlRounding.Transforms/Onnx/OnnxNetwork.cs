@@ -38,7 +38,7 @@ internal static class OnnxNetwork
         if (InputCodes(g, network, h) is { } inputCodes)
         {
             codes = inputCodes;
-            codeStep = (float)network.InputGrid!.Scales[0];
+            codeStep = network.InputStep;
         }
 
         for (int l = 0; l < network.Layers.Count; l++)
@@ -105,7 +105,7 @@ internal static class OnnxNetwork
         string h = RoundAt(g, network, 0, features, network.FeatureCount);
         if (InputCodes(g, network, h) is { } inputCodes)
         {
-            h = g.Node("Mul", new[] { inputCodes, g.Scalar("input_step", (float)network.InputGrid!.Scales[0]) });
+            h = g.Node("Mul", new[] { inputCodes, g.Scalar("input_step", network.InputStep) });
         }
 
         for (int l = 0; l < network.Layers.Count; l++)
@@ -152,8 +152,12 @@ internal static class OnnxNetwork
     /// </summary>
     private static string? InputCodes(OnnxGraph g, QuantizedMlp network, string h) =>
         network.InputGrid is { } grid && !network.Roundings.Any(r => r.Position == 0)
-            ? g.Node("Sub", new[] { OnnxGrids.Codes(g, h, grid, network.FeatureCount), g.Scalar("input_zero_point", (float)grid.ZeroPoints[0]) })
+            ? g.Node("Sub", new[] { OnnxGrids.Codes(g, h, grid, network.FeatureCount), ZeroPoints(g, grid, network.FeatureCount) })
             : null;
+
+    private static string ZeroPoints(OnnxGraph g, AffineGrid grid, int width) => grid.SlotCount == 0
+        ? g.Scalar("input_zero_point", (float)grid.ZeroPoints[0])
+        : g.Floats("input_zero_point", grid.ZeroPoints.Select(z => (float)z).ToArray(), width);
 
     /// <summary>Regression's standardisation undone: y · scale + shift.</summary>
     private static string OutputAffine(OnnxGraph g, QuantizedMlp network, string y) =>
