@@ -43,6 +43,18 @@ if (args is ["scoring-loop", var bits, var seconds])
     return;
 }
 
+if (args is ["study", var dataset, var spec, var seeds, ..])
+{
+    MlRounding.Benchmarks.AccuracyStudy.Run(Console.Out, dataset, spec, seeds.Split(',').Select(int.Parse), args.Length > 4 ? args[4] : "study.csv");
+    return;
+}
+
+if (args is ["study-peers", var peerDataset, ..])
+{
+    MlRounding.Benchmarks.PeerStudy.Run(Console.Out, peerDataset, args.Length > 2 ? args[2] : "peers.csv");
+    return;
+}
+
 if (args is ["fashion-mnist-csv", var folder])
 {
     MlRounding.Benchmarks.FashionMnist.WriteCsv(folder, Console.Out);

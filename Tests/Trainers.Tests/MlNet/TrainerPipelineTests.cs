@@ -41,6 +41,33 @@ public sealed class TrainerPipelineTests
             .Append(ml.Transforms.NormalizeMinMax("Features"));
 
     [TestMethod]
+    public void ReportedValidation_IsTheReturnedModelOnTheValidationRows_WithTheDefaultInputGrid()
+    {
+        // The default input grid: the trainer's batches hold what the first layer sees, while the validation rows must
+        // reach the deployed scorer raw (it quantizes them itself); the kept epoch's reported accuracy is then exactly the
+        // returned model's accuracy on those rows, and as good as on the test rows.
+        foreach (bool streamRows in new[] { false, true })
+        {
+            var ml = new MLContext(seed: 1);
+            var (train, test) = DigitsViews(ml);
+            var featurize = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Concatenate("Features", "Pixels")).Fit(train);
+            var seen = new List<QatProgress>();
+            var options = new QatOptions { WeightBits = 4, MaxEpoch = 12, NumberOfThreads = 2, ValidationSet = featurize.Transform(test), StreamRows = streamRows, Progress = new Collect(seen) };
+            var model = ml.MulticlassClassification.Trainers.QuantizationAware(options).Fit(featurize.Transform(train));
+            Assert.IsNotNull(model.Model.Network.InputGrid, "the default input grid");
+            double kept = seen.Single(p => p.Epoch == seen[^1].BestEpoch).ValidationMetric;
+            double accuracy = ml.MulticlassClassification.Evaluate(model.Transform(featurize.Transform(test))).MicroAccuracy;
+            Assert.AreEqual(accuracy, kept, 1e-12, $"stream rows: {streamRows}");
+            Assert.IsGreaterThan(0.94, kept, $"stream rows: {streamRows}");
+        }
+    }
+
+    private sealed class Collect(List<QatProgress> seen) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value) => seen.Add(value);
+    }
+
+    [TestMethod]
     public void Multiclass_InAPipeline_EvaluatePredictionEngineSaveLoad()
     {
         var ml = new MLContext(seed: 1);

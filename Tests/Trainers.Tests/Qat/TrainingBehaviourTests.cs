@@ -12,11 +12,13 @@ public sealed class TrainingBehaviourTests
     {
         // Early stopping keeps the epoch with the lowest validation loss, computed by the deployed scorer on the exported
         // model. The model Train returns must be that very model: its validation loss, recomputed, has the same bits.
-        foreach (int bits in new[] { 1, 4, 32 })
+        var (lows, highs) = InputGrid.Ranges(Digits.Train.Features, 64);
+        foreach (var (bits, grid) in new[] { (1, (InputGrid?)null), (4, null), (32, null), (4, InputGrid.Fit(8, lows, highs)) })
         {
             var seen = new List<QatProgress>();
             var options = new QatOptions { WeightBits = bits, MaxEpoch = 8, NumberOfThreads = 2 };
-            QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation: Digits.Test, progress: new Collect(seen));
+            QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation: Digits.Test, progress: new Collect(seen), inputGrid: grid);
+            Assert.AreEqual(grid is not null, model.InputGrid is not null);
             double best = seen.Min(p => p.ValidationLoss);
             var (metric, loss) = QatTraining.Validate(model, Digits.Test);
             Assert.AreEqual(BitConverter.DoubleToInt64Bits(best), BitConverter.DoubleToInt64Bits(loss), $"W{bits}: validation loss of the returned model");

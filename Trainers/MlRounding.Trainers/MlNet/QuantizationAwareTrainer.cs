@@ -107,23 +107,9 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
             Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits each, over their training ranges: the whole path is integer.");
         }
 
-        if (inputGrid is not null)
+        if (stream is not null)
         {
-            // The network learns on exactly what the deployed model's first layer will see.
-            if (train is not null)
-            {
-                inputGrid.Apply(train.Features, featureCount);
-            }
-
-            if (validation is not null)
-            {
-                inputGrid.Apply(validation.Features, featureCount);
-            }
-
-            if (stream is not null)
-            {
-                stream.InputGrid = inputGrid;
-            }
+            stream.InputGrid = inputGrid; // the batches hold what the first layer sees; validation rows stay raw for the scorer
         }
 
         QuantizedMlp network = stream is not null

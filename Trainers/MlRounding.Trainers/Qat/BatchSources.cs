@@ -32,11 +32,19 @@ internal sealed class InMemoryBatches : IBatchSource, IDisposable
     private readonly Tensor _x;
     private readonly Tensor _y;
 
-    public InMemoryBatches(QatData data, QatTask task, int batchSize)
+    /// <summary>Batches of <paramref name="data"/>, whose features become what the first layer sees when there is an input grid (the rows themselves stay raw).</summary>
+    public InMemoryBatches(QatData data, QatTask task, int batchSize, InputGrid? inputGrid = null)
     {
         _data = data;
         _batchSize = batchSize;
-        _x = tensor(data.Features).reshape(data.Count, data.FeatureCount).DetachFromDisposeScope();
+        float[] features = data.Features;
+        if (inputGrid is not null)
+        {
+            features = (float[])features.Clone();
+            inputGrid.Apply(features, data.FeatureCount);
+        }
+
+        _x = tensor(features).reshape(data.Count, data.FeatureCount).DetachFromDisposeScope();
         _y = BatchTargets.Of(data.Labels, task).DetachFromDisposeScope();
     }
 

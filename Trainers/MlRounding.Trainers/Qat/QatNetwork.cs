@@ -87,7 +87,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Gets or sets the input quantization (from a <c>Quantize</c> transform, or fitted with
     /// <see cref="QatOptions.InputBits"/>), or null: the exported model quantizes its features to that grid, so its first
-    /// layer is integer too. The training rows already hold what that first layer sees (the trainer converts them once).
+    /// layer is integer too. The training batches already hold what that first layer sees (the batch sources convert them once).
     /// </summary>
     public InputGrid? Input { get; set; }
 

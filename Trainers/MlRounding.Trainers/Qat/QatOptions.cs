@@ -77,6 +77,9 @@ public sealed class QatOptions
     /// <summary>Gets or sets Adam's learning rate. Default 0.003.</summary>
     public double LearningRate { get; set; } = 0.003;
 
+    /// <summary>Gets or sets how the learning rate changes over the epochs. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; }
+
     /// <summary>Gets or sets the (decoupled) weight decay. Default 1e-4.</summary>
     public double WeightDecay { get; set; } = 1e-4;
 
@@ -155,6 +158,7 @@ public sealed class QatOptions
         static void Fail(string name, object? value, string message) => throw new ArgumentOutOfRangeException(name, value, message);
         if (!Enum.IsDefined(Task)) Fail(nameof(Task), Task, "Task must be Regression, BinaryClassification or MulticlassClassification.");
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), Mode, "Mode must be QuantizationAware, PostTraining or Float.");
+        if (!Enum.IsDefined(LearningRateSchedule)) Fail(nameof(LearningRateSchedule), LearningRateSchedule, "LearningRateSchedule must be Constant or Cosine.");
         if (!Enum.IsDefined(Gradient)) Fail(nameof(Gradient), Gradient, "Gradient is not a known rounding gradient.");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");

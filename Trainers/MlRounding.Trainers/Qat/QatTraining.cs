@@ -26,8 +26,9 @@ internal static class QatTraining
     }
 
     /// <summary>
-    /// Trains and returns the network in evaluation mode (the caller disposes it). An <paramref name="inputGrid"/> (the
-    /// rows must already be on it) makes a quantized network's first layer integer too.
+    /// Trains and returns the network in evaluation mode (the caller disposes it). An <paramref name="inputGrid"/> makes a
+    /// quantized network's first layer integer too: the batches then hold what that layer sees, the validation rows stay
+    /// raw (the deployed scorer quantizes them itself).
     /// </summary>
     public static QatNetwork TrainNetwork(QatData data, int classes, QatOptions options, QatData? validation = null,
         IProgress<QatProgress>? progress = null, CancellationToken cancellation = default, InputGrid? inputGrid = null)
@@ -43,7 +44,7 @@ internal static class QatTraining
             train = data.Subset(order[held..]);
         }
 
-        using var source = new InMemoryBatches(train, options.Task, options.BatchSize);
+        using var source = new InMemoryBatches(train, options.Task, options.BatchSize, options.Mode == QatMode.Float ? null : inputGrid);
         return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
     }
 
@@ -103,6 +104,9 @@ internal static class QatTraining
         using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         using var shuffle = new Generator((ulong)options.Seed);
         long batches = (source.Count + options.BatchSize - 1) / options.BatchSize;
+        var decay = options.LearningRateSchedule == LearningRateSchedule.Cosine
+            ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, Math.Max(1, options.MaxEpoch * batches)))
+            : null;
         var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, options.MaxEpoch * batches));
         long step = 0;
         double best = double.NegativeInfinity;
@@ -142,6 +146,7 @@ internal static class QatTraining
                     Tensor objective = teacher is null ? loss : Distilled(loss, output, teacher, bx, options, lossScale);
                     objective.backward();
                     optimizer.step();
+                    decay?.step();
                     lossSum += loss.item<float>() / lossScale * rows;
                     seen += rows;
                     step++;
