@@ -13,15 +13,27 @@ internal static class ExportCommand
         var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
         var output = new Option<string>("--out") { Required = true, Description = "ONNX file to write (input 'Features': the feature columns in the training CSV's order)" };
         var safetensors = new Option<string?>("--safetensors") { Description = "Also write the trained weights and quantization parameters as safetensors" };
-        var command = new Command("export", "Export a trained model to ONNX (and safetensors).") { model, output, safetensors };
+        var weights = new Option<string>("--onnx-weights")
+        {
+            DefaultValueFactory = _ => "packed",
+            Description = "packed (INT2/INT4 weight codes, opset 25/21), int4 (opset 21) or int8 (opset 13; what ML.NET's ApplyOnnxModel reads)",
+        };
+        var command = new Command("export", "Export a trained model to ONNX (and safetensors).") { model, output, safetensors, weights };
         command.SetAction(result =>
         {
+            var storage = result.GetValue(weights) switch
+            {
+                "packed" => OnnxWeightStorage.Packed,
+                "int4" => OnnxWeightStorage.Int4,
+                "int8" => OnnxWeightStorage.Int8,
+                var other => throw new ArgumentOutOfRangeException("onnx-weights", $"--onnx-weights: '{other}' is not packed, int4 or int8."),
+            };
             var ml = new MLContext();
             var (loaded, info) = CliModelInfo.Load(ml, result.GetValue(model)!);
             string onnx = result.GetValue(output)!;
             AtomicFile.CheckFolder(onnx);
             var schema = TaskPipeline.ToDataView(ml, new List<Comparison.Row> { new() { Features = new float[info.Features.Length] } }).Schema;
-            ml.Model.ExportToOnnx(loaded, schema, onnx);
+            ml.Model.ExportToOnnx(loaded, schema, onnx, new OnnxExportOptions { WeightStorage = storage });
             stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
             if (result.GetValue(safetensors) is { } path)
             {

@@ -57,4 +57,32 @@ public sealed class ExportCommandTests
         Assert.IsEmpty(Directory.GetFileSystemEntries(dir));
         Directory.Delete(dir, true);
     }
+
+    [TestMethod]
+    public void OnnxWeights_Int8IsTheOlderLayout_Packed4BitIsSmaller_BadValueExit2()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string model = Path.Combine(dir, "model.zip"), packed = Path.Combine(dir, "packed.onnx"), int8 = Path.Combine(dir, "int8.onnx");
+            Assert.AreEqual(0, CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--epochs", "2", "--weight-bits", "4", "--hidden", "32", "--out", model).ExitCode);
+            Assert.AreEqual(0, CliRunner.Run("export", "--model", model, "--out", packed).ExitCode);
+            Assert.AreEqual(0, CliRunner.Run("export", "--model", model, "--out", int8, "--onnx-weights", "int8").ExitCode);
+            var packedModel = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(packed));
+            var int8Model = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8));
+            Assert.AreEqual((21L, 10L), (packedModel.OpsetImport.Single().Version, packedModel.IrVersion), "4-bit weights as INT4 by default");
+            Assert.AreEqual((13L, 8L), (int8Model.OpsetImport.Single().Version, int8Model.IrVersion), "int8: the older layout");
+            // 64x32 + 32x10 weights: half a byte each fewer, besides a Cast node per layer.
+            Assert.IsLessThan(new FileInfo(int8).Length - (64 * 32 + 32 * 10) / 2 + 200, new FileInfo(packed).Length);
+
+            var (code, _, stderr) = CliRunner.Run("export", "--model", model, "--out", Path.Combine(dir, "x.onnx"), "--onnx-weights", "int3");
+            Assert.AreEqual(2, code);
+            Assert.AreEqual("error: --onnx-weights: 'int3' is not packed, int4 or int8.", stderr.Trim());
+            Assert.IsFalse(File.Exists(Path.Combine(dir, "x.onnx")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

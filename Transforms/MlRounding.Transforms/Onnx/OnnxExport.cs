@@ -8,8 +8,9 @@ using DataType = Onnx.TensorProto.Types.DataType;
 namespace MlRounding.Onnx;
 
 /// <summary>
-/// Exports fitted ML.NET pipelines with MlRounding components to ONNX (OnnxSharp's protobuf types; opset 13, or 21
-/// when a grid needs 16-bit codes). A quantization-aware network becomes a QDQ graph: per-channel int8 weight codes
+/// Exports fitted ML.NET pipelines with MlRounding components to ONNX (OnnxSharp's protobuf types; opset 13, 21 when
+/// weights are stored as INT4 or a grid needs 16-bit codes, 25 when weights are stored as INT2; see
+/// <see cref="OnnxWeightStorage"/>). A quantization-aware network becomes a QDQ graph: per-channel weight codes (INT2, INT4 or INT8)
 /// through <c>DequantizeLinear</c> (axis 0), <c>Gemm</c> with the float bias, <c>Relu</c>, and each activation grid as a
 /// <c>QuantizeLinear</c>/<c>DequantizeLinear</c> pair. <c>Round</c>, <c>RoundToStep</c> and <c>Quantize</c> transforms
 /// (and the network's extra rounding layers and input grid) become the same float operations as their C# rounding.
@@ -145,17 +146,17 @@ public static class OnnxExport
                     break; // label mappings: not on the scoring path
 
                 case ISingleFeaturePredictionTransformer<QatRegressionModelParameters> r:
-                    OnnxNetwork.Emit(g, Column(r.FeatureColumnName).Tensor, r.Model.Network, options.NetworkLayout);
+                    OnnxNetwork.Emit(g, Column(r.FeatureColumnName).Tensor, r.Model.Network, options);
                     predictor = true;
                     break;
 
                 case ISingleFeaturePredictionTransformer<QatBinaryModelParameters> b:
-                    OnnxNetwork.Emit(g, Column(b.FeatureColumnName).Tensor, b.Model.Network, options.NetworkLayout);
+                    OnnxNetwork.Emit(g, Column(b.FeatureColumnName).Tensor, b.Model.Network, options);
                     predictor = true;
                     break;
 
                 case ISingleFeaturePredictionTransformer<QatMulticlassModelParameters> m:
-                    OnnxNetwork.Emit(g, Column(m.FeatureColumnName).Tensor, m.Model.Network, options.NetworkLayout);
+                    OnnxNetwork.Emit(g, Column(m.FeatureColumnName).Tensor, m.Model.Network, options);
                     predictor = true;
                     break;
 

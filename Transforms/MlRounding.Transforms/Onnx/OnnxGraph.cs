@@ -13,8 +13,14 @@ internal sealed class OnnxGraph
 
     public GraphProto Graph { get; } = new() { Name = "mlrounding" };
 
-    /// <summary>The lowest opset the graph needs: 13 (per-channel QuantizeLinear/DequantizeLinear), 21 for 16-bit codes.</summary>
+    /// <summary>ONNX's INT2 (not yet in OnnxSharp's enum).</summary>
+    public const TensorProto.Types.DataType Int2 = (TensorProto.Types.DataType)26;
+
+    /// <summary>The lowest opset the graph needs: 13 (per-channel QuantizeLinear/DequantizeLinear), 21 for 16-bit and INT4 codes, 25 for INT2.</summary>
     public int Opset { get; private set; } = 13;
+
+    /// <summary>The IR version that goes with <see cref="Opset"/>: 8 for opset 13, 10 for opset 21 (INT4), 13 for opset 25 (INT2).</summary>
+    public int IrVersion => Opset >= 25 ? 13 : Opset >= 21 ? 10 : 8;
 
     public void RequireOpset(int opset) => Opset = Math.Max(Opset, opset);
 
@@ -29,28 +35,32 @@ internal sealed class OnnxGraph
     public string Int64s(string hint, long[] values, params long[] dims) => Initializer(hint, TensorProto.Types.DataType.Int64, dims, t => t.Int64Data.AddRange(values));
 
     /// <summary>Integer codes stored at 8 or 16 bits (raw little-endian bytes), signed or not.</summary>
-    public string Codes(string hint, long[] codes, bool signed, bool sixteen, params long[] dims)
-    {
-        var type = (signed, sixteen) switch
+    public string Codes(string hint, long[] codes, bool signed, bool sixteen, params long[] dims) =>
+        Codes(hint, codes, (signed, sixteen) switch
         {
             (true, false) => TensorProto.Types.DataType.Int8,
             (false, false) => TensorProto.Types.DataType.Uint8,
             (true, true) => TensorProto.Types.DataType.Int16,
             _ => TensorProto.Types.DataType.Uint16,
-        };
-        byte[] raw = new byte[codes.Length * (sixteen ? 2 : 1)];
-        for (int i = 0; i < codes.Length; i++)
-        {
-            if (sixteen)
-            {
-                BitConverter.TryWriteBytes(raw.AsSpan(2 * i), (ushort)codes[i]);
-            }
-            else
-            {
-                raw[i] = (byte)codes[i];
-            }
-        }
+        }, dims);
 
+    /// <summary>
+    /// Integer codes of a 2-, 4-, 8- or 16-bit integer type as raw data. ONNX packs sub-byte types low bits first (the
+    /// first element in the lowest bits of the first byte) and stores 16-bit ones little-endian: the bit stream of
+    /// <see cref="PackedCodes"/> with each code's two's-complement bits as the unsigned value.
+    /// </summary>
+    public string Codes(string hint, long[] codes, TensorProto.Types.DataType type, params long[] dims)
+    {
+        int bits = type switch
+        {
+            Int2 => 2,
+            TensorProto.Types.DataType.Int4 or TensorProto.Types.DataType.Uint4 => 4,
+            TensorProto.Types.DataType.Int8 or TensorProto.Types.DataType.Uint8 => 8,
+            TensorProto.Types.DataType.Int16 or TensorProto.Types.DataType.Uint16 => 16,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an integer code type"),
+        };
+        long mask = (1L << bits) - 1;
+        byte[] raw = PackedCodes.Pack(codes.Select(c => (int)(c & mask)).ToArray(), bits, 0);
         return Initializer(hint, type, dims, t => t.RawData = ByteString.CopyFrom(raw));
     }
 
@@ -116,7 +126,7 @@ internal sealed class OnnxGraph
 
     public ModelProto Model(string description)
     {
-        var model = new ModelProto { IrVersion = 8, ProducerName = "MlRounding", ProducerVersion = typeof(OnnxGraph).Assembly.GetName().Version?.ToString() ?? "", DocString = description, Graph = Graph };
+        var model = new ModelProto { IrVersion = IrVersion, ProducerName = "MlRounding", ProducerVersion = typeof(OnnxGraph).Assembly.GetName().Version?.ToString() ?? "", DocString = description, Graph = Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model;
     }

@@ -12,7 +12,7 @@ internal static class OnnxNetwork
     {
         var g = new OnnxGraph();
         g.Input("Features", DataType.Float, network.FeatureCount);
-        Emit(g, "Features", network, OnnxNetworkLayout.ExactInteger);
+        Emit(g, "Features", network, new OnnxExportOptions());
         return g.Model("Exported by MlRounding: a quantization-aware network.");
     }
 
@@ -23,11 +23,11 @@ internal static class OnnxNetwork
     /// <c>Gemm</c> is an exact integer dot product (all sums stay below 2^24), followed by the per-channel product of the
     /// weight and activation steps and the float bias; a layer with float inputs accumulates in float64, as the scorer.
     /// </summary>
-    public static void Emit(OnnxGraph g, string features, QuantizedMlp network, OnnxNetworkLayout layout)
+    public static void Emit(OnnxGraph g, string features, QuantizedMlp network, OnnxExportOptions options)
     {
-        if (layout == OnnxNetworkLayout.PerChannelQdq)
+        if (options.NetworkLayout == OnnxNetworkLayout.PerChannelQdq)
         {
-            QdqNetwork(g, features, network);
+            QdqNetwork(g, features, network, options.WeightStorage);
             return;
         }
 
@@ -54,8 +54,7 @@ internal static class OnnxNetwork
             }
             else
             {
-                string weightCodes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), signed: true, sixteen: false, layer.Outputs, layer.Inputs);
-                string integerWeights = g.Node("DequantizeLinear", new[] { weightCodes, one, g.Codes("weight_zero_point", new long[] { 0 }, signed: true, sixteen: false) });
+                string integerWeights = g.Node("DequantizeLinear", new[] { WeightCodes(g, layer, options.WeightStorage), one, g.Codes("weight_zero_point", new long[] { 0 }, signed: true, sixteen: false) });
                 float[] steps = Enumerable.Range(0, layer.Outputs).Select(j => layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j]).ToArray();
                 if (codes is not null)
                 {
@@ -100,7 +99,7 @@ internal static class OnnxNetwork
     }
 
     /// <summary>The textbook QDQ layout (<see cref="OnnxNetworkLayout.PerChannelQdq"/>).</summary>
-    private static void QdqNetwork(OnnxGraph g, string features, QuantizedMlp network)
+    private static void QdqNetwork(OnnxGraph g, string features, QuantizedMlp network, OnnxWeightStorage storage)
     {
         string h = RoundAt(g, network, 0, features, network.FeatureCount);
         if (InputCodes(g, network, h) is { } inputCodes)
@@ -120,7 +119,7 @@ internal static class OnnxNetwork
             {
                 bool perChannel = layer.WeightSteps.Length > 1;
                 long[] dims = perChannel ? new long[] { layer.Outputs } : Array.Empty<long>();
-                string codes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), signed: true, sixteen: false, layer.Outputs, layer.Inputs);
+                string codes = WeightCodes(g, layer, storage);
                 string[] inputs = { codes, g.Floats("weight_scale", layer.Steps, dims), g.Codes("weight_zero_point", new long[layer.WeightSteps.Length], signed: true, sixteen: false, dims) };
                 weights = perChannel ? g.Node("DequantizeLinear", inputs, Int("axis", 0)) : g.Node("DequantizeLinear", inputs);
             }
@@ -144,6 +143,30 @@ internal static class OnnxNetwork
         }
 
         Outputs(g, network, h);
+    }
+
+    /// <summary>
+    /// A layer's weight codes as an INT8 tensor. The initializer holds them in the narrowest type the storage allows
+    /// (INT2 up to 2 bits, INT4 up to 4, else INT8), raising the opset it needs; a narrower initializer is widened by a
+    /// <c>Cast</c> to INT8, which ONNX Runtime folds at load, so the graph that runs is the INT8 one (ONNX Runtime 1.31 fuses
+    /// <c>DequantizeLinear</c> of INT2 weights with a QDQ <c>Gemm</c> into a <c>QGemm</c> that rejects INT2).
+    /// </summary>
+    private static string WeightCodes(OnnxGraph g, QuantizedLayer layer, OnnxWeightStorage storage)
+    {
+        DataType type = DataType.Int8;
+        if (layer.WeightBits <= 2 && storage == OnnxWeightStorage.Packed)
+        {
+            g.RequireOpset(25);
+            type = OnnxGraph.Int2;
+        }
+        else if (layer.WeightBits <= 4 && storage is OnnxWeightStorage.Packed or OnnxWeightStorage.Int4)
+        {
+            g.RequireOpset(21);
+            type = DataType.Int4;
+        }
+
+        string codes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), type, layer.Outputs, layer.Inputs);
+        return type == DataType.Int8 ? codes : g.Node("Cast", new[] { codes }, Int("to", (long)DataType.Int8));
     }
 
     /// <summary>
