@@ -48,7 +48,8 @@ internal static class TrainingDisplay
 
     private static string Describe(QatProgress p, int? maxEpoch, string validationName) => FormattableString.Invariant(
         $"epoch {p.Epoch}{(maxEpoch is int m ? "/" + m : "")}: loss {p.TrainingLoss:0.0000}") +
-        (double.IsNaN(p.ValidationMetric) ? "" : FormattableString.Invariant($", validation {validationName} {p.ValidationMetric:0.0000}"));
+        (double.IsNaN(p.ValidationMetric) ? "" : FormattableString.Invariant($", validation {validationName} {p.ValidationMetric:0.0000}")) +
+        (p.BestEpoch > 0 ? FormattableString.Invariant($", kept epoch {p.BestEpoch}") : "");
 
     private sealed class Lines(TextWriter writer, string validationName) : IProgress<QatProgress>
     {

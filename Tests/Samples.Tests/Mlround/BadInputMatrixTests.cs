@@ -36,6 +36,16 @@ public sealed class BadInputMatrixTests
         ["evaluate: not a model"] = (new[] { "evaluate", "--model", "{dir}/fake.zip", "--data", CliRunner.Data("digits.csv") }, 2, "'{dir}/fake.zip' is not a valid model file", [("fake.zip", "not a zip")]),
         ["compare: bits out of range"] = (new[] { "compare", "--bits", "8,9" }, 2, "--bits: '9' is not a bit width in 1..8.", []),
         ["compare: zero epochs"] = (new[] { "compare", "--epochs", "0" }, 2, "--epochs must be positive.", []),
+        ["weight bit list of the wrong length"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,8", "--weight-bits", "2,8", "--out", "{model}" }, 2, "--weight-bits: LayerWeightBits must have one entry per weight matrix: 3 for 2 hidden layers, got 2.", []),
+        ["weight bit list with a bad width"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16", "--weight-bits", "2,9", "--out", "{model}" }, 2, "--weight-bits: LayerWeightBits must be 1, 2..8 or 32 for each weight matrix.", []),
+        ["weight bit list not numbers"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "2,x", "--out", "{model}" }, 2, "--weight-bits: 'x' is not a bit width.", []),
+        ["non-positive distillation temperature"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--distillation-weight", "0.5", "--distillation-temperature", "0", "--out", "{model}" }, 2, "--distillation-temperature: DistillationTemperature must be in (0, 100].", []),
+        ["distillation weight above 1"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--distillation-weight", "1.5", "--out", "{model}" }, 2, "--distillation-weight: DistillationWeight must be in [0, 1].", []),
+        ["warm-up epochs beyond the epochs"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "5", "--warmup-epochs", "5", "--out", "{model}" }, 2, "--warmup-epochs: WarmupEpochs must be in [0, MaxEpoch) (MaxEpoch is 5).", []),
+        ["zero teacher size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--teacher-hidden", "0", "--out", "{model}" }, 2, "--teacher-hidden: '0' is not a positive layer size.", []),
+        ["unknown schedule"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--schedule", "step", "--out", "{model}" }, 2, "--schedule: 'step' is not constant or cosine.", []),
+        ["unknown epoch selection"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epoch-selection", "last", "--out", "{model}" }, 2, "--epoch-selection: 'last' is not automatic, validation-loss or validation-metric.", []),
+        ["input bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--input-bits", "1", "--out", "{model}" }, 2, "--input-bits: InputBits must be 2..16 or 32.", []),
         ["unknown flag"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--bitz", "4" }, 2, "--bitz", []),
     };
 

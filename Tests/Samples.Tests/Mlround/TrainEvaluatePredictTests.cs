@@ -68,4 +68,33 @@ public sealed class TrainEvaluatePredictTests
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(dir, "a.zip")), File.ReadAllBytes(Path.Combine(dir, "b.zip")));
         Directory.Delete(dir, true);
     }
+
+    [TestMethod]
+    public void WeightBitList_OnePerMatrix_JsonAndProgressNameTheKeptEpoch()
+    {
+        string folder = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string model = Path.Combine(folder, "model.zip");
+            var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--hidden", "32,16", "--weight-bits", "2,8,4", "--epochs", "6", "--out", model, "--json");
+            Assert.AreEqual(0, code, stderr);
+            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+            int epochs = json.RootElement.GetProperty("epochs").GetInt32(), kept = json.RootElement.GetProperty("best_epoch").GetInt32();
+            Assert.AreEqual(6, epochs, "no early stop within 6 epochs (patience 15)");
+            Assert.IsTrue(kept is >= 1 and <= 6, $"kept epoch {kept}");
+            StringAssert.Contains(stdout, $"epochs: 6, kept: {kept}");
+            StringAssert.Contains(stderr.Trim().Split('\n')[^1], $"kept epoch {kept}", "the last progress line names the kept epoch");
+
+            // The saved network has the three widths, and its parameter bytes follow them: 64x32 at 2 bits, 32x16 at 8, 16x10 at 4.
+            var ml = new Microsoft.ML.MLContext();
+            var loaded = ml.Model.Load(model, out _);
+            var network = ((Microsoft.ML.ISingleFeaturePredictionTransformer<MlRounding.QatMulticlassModelParameters>)((Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer>)loaded).Last()).Model.Network;
+            CollectionAssert.AreEqual(new[] { 2, 8, 4 }, network.Layers.Select(l => l.WeightBits).ToArray());
+            Assert.AreEqual(network.ParameterBytes, json.RootElement.GetProperty("model_bytes").GetInt64());
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
 }

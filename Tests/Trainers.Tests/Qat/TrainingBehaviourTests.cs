@@ -153,6 +153,38 @@ public sealed class TrainingBehaviourTests
         Assert.IsGreaterThan(best.ValidationLoss * 1.05, seen[^1].ValidationLoss, "the last epoch's loss is clearly worse");
     }
 
+    [TestMethod]
+    [DataRow(EpochSelection.ValidationMetric, 180)]
+    [DataRow(EpochSelection.Automatic, 2160)]
+    [DataRow(EpochSelection.Automatic, 180)]
+    public void EpochSelection_KeepsTheBestAccuracy_OrTheLowestLossOnFewRows(EpochSelection selection, int rows)
+    {
+        // 180 test rows, repeated to 2,160 for the automatic rule's accuracy branch (2,000 rows or more). The kept
+        // model's accuracy and loss on them, from the C# scorer, must be those of the epoch the rule names: the highest
+        // accuracy (ties to the lower loss), or the lowest loss; BestEpoch reports it. On this run the loss is lowest at
+        // epoch 23 and the accuracy highest at 20 and 22 (tied; 22 has the lower loss).
+        QatData validation = Digits.Test.Subset(Enumerable.Range(0, rows).Select(i => i % 180).ToArray());
+        var seen = new List<QatProgress>();
+        var options = new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 25, EarlyStoppingPatience = 0, LearningRate = 0.03, NumberOfThreads = 2, EpochSelection = selection };
+        QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation, new Collect(seen));
+        bool byAccuracy = selection == EpochSelection.ValidationMetric || rows >= QatOptions.AccuracySelectionRows;
+        QatProgress expected = byAccuracy
+            ? seen.OrderByDescending(p => p.ValidationMetric).ThenBy(p => p.ValidationLoss).First()
+            : seen.MinBy(p => p.ValidationLoss);
+        Assert.AreEqual(expected.Epoch, seen[^1].BestEpoch, "the reported kept epoch");
+        int correct = 0;
+        for (int i = 0; i < validation.Count; i++)
+        {
+            float[] logits = model.Forward(validation.Features.AsSpan(i * 64, 64));
+            correct += Array.IndexOf(logits, logits.Max()) == (int)validation.Labels[i] ? 1 : 0;
+        }
+
+        Assert.AreEqual(expected.ValidationMetric, correct / (double)validation.Count, 1e-12, $"the kept model's accuracy is epoch {expected.Epoch}'s");
+        var lossBest = seen.MinBy(p => p.ValidationLoss);
+        var accuracyBest = seen.OrderByDescending(p => p.ValidationMetric).ThenBy(p => p.ValidationLoss).First();
+        Assert.AreNotEqual(lossBest.Epoch, accuracyBest.Epoch, "the two rules disagree on this run, so the test tells them apart");
+    }
+
     private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
     {
         public void Report(QatProgress value) => list.Add(value);

@@ -89,8 +89,14 @@ public sealed class QatOptions
     /// <summary>Gets or sets the fraction of the training rows held out for validation and early stopping, in [0, 0.5). Default 0.1; 0 disables.</summary>
     public double ValidationFraction { get; set; } = 0.1;
 
-    /// <summary>Gets or sets the epochs without a lower validation loss before stopping (the epoch with the lowest validation loss is kept); 0 disables early stopping. Default 15.</summary>
+    /// <summary>Gets or sets the epochs without a better kept epoch (see <see cref="EpochSelection"/>) before stopping; 0 disables early stopping. Default 15.</summary>
     public int EarlyStoppingPatience { get; set; } = 15;
+
+    /// <summary>Gets or sets which epoch's weights are kept. Default <see cref="Trainers.EpochSelection.Automatic"/>.</summary>
+    public EpochSelection EpochSelection { get; set; }
+
+    /// <summary>The validation rows from which <see cref="Trainers.EpochSelection.Automatic"/> keeps the epoch with the best accuracy.</summary>
+    internal const int AccuracySelectionRows = 2000;
 
     /// <summary>
     /// Gets or sets a value indicating whether minibatches are streamed from the <c>IDataView</c> each epoch (through
@@ -159,6 +165,7 @@ public sealed class QatOptions
         if (!Enum.IsDefined(Task)) Fail(nameof(Task), Task, "Task must be Regression, BinaryClassification or MulticlassClassification.");
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), Mode, "Mode must be QuantizationAware, PostTraining or Float.");
         if (!Enum.IsDefined(LearningRateSchedule)) Fail(nameof(LearningRateSchedule), LearningRateSchedule, "LearningRateSchedule must be Constant or Cosine.");
+        if (!Enum.IsDefined(EpochSelection)) Fail(nameof(EpochSelection), EpochSelection, "EpochSelection must be Automatic, ValidationLoss or ValidationMetric.");
         if (!Enum.IsDefined(Gradient)) Fail(nameof(Gradient), Gradient, "Gradient is not a known rounding gradient.");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");

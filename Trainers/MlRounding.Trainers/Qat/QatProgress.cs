@@ -6,10 +6,10 @@ namespace MlRounding.Trainers;
 /// <param name="ValidationMetric">Accuracy (classification) or RMSE (regression) on the validation rows, or NaN without validation.</param>
 /// <param name="ValidationLoss">
 /// The training loss (cross-entropy, logistic loss or squared error) on the validation rows, or NaN without validation:
-/// what early stopping follows; the epoch with the lowest is kept.
+/// with <see cref="ValidationMetric"/>, what <see cref="QatOptions.EpochSelection"/> judges the epochs by.
 /// </param>
 /// <param name="BestEpoch">
-/// The epoch with the lowest validation loss so far (the one training keeps), or 0 when there is none yet (no validation
-/// rows, or only float warm-up epochs so far).
+/// The best epoch so far by <see cref="QatOptions.EpochSelection"/> (the one training keeps), or 0 when there is none yet
+/// (no validation rows, or only float warm-up epochs so far).
 /// </param>
 public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN, int BestEpoch = 0);

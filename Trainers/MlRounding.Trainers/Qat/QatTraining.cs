@@ -109,7 +109,13 @@ internal static class QatTraining
             : null;
         var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, options.MaxEpoch * batches));
         long step = 0;
-        double best = double.NegativeInfinity;
+        bool byMetric = validation is not null && options.Task != QatTask.Regression && options.EpochSelection switch
+        {
+            EpochSelection.ValidationMetric => true,
+            EpochSelection.ValidationLoss => false,
+            _ => validation.Count >= QatOptions.AccuracySelectionRows,
+        };
+        (double Metric, double Loss) best = (double.NegativeInfinity, double.NegativeInfinity);
         int sinceBest = 0, bestEpoch = 0;
         Dictionary<string, Tensor>? bestState = null;
         for (int epoch = 1; epoch <= options.MaxEpoch; epoch++)
@@ -173,12 +179,11 @@ internal static class QatTraining
             bool stop = false;
             if (validation is not null && epoch > warmup)
             {
-                // Early stopping follows the validation loss, which moves smoothly, not the accuracy, which on a few
-                // hundred rows moves in steps and ties: on digits (128-64), selecting by loss raised the mean test
-                // accuracy over five seeds from 95.6 % to 97.0 % (float) and from 96.0 % to 96.3 % (W2A8) (README).
-                // Warm-up epochs are float: they are neither kept nor counted.
-                double score = -validationLoss;
-                if (score > best)
+                // The kept epoch (EpochSelection): by loss, which moves smoothly, or by accuracy (RMSE for regression
+                // is the loss's square root: the same order), ties to the lower loss. Warm-up epochs are float: they
+                // are neither kept nor counted.
+                var score = byMetric ? (metric, -validationLoss) : (-validationLoss, 0.0);
+                if (score.CompareTo(best) > 0)
                 {
                     best = score;
                     sinceBest = 0;
