@@ -47,6 +47,83 @@ public sealed class FakeQuantizeTests
         TensorAssert.BitIdentical(xr.grad!, x.grad!, "gradient");
     }
 
+    public static IEnumerable<object[]> WideGrids => new[]
+    {
+        new object[] { 0.05, 128L, 0L, 255L },
+        new object[] { 1e-3, 0L, -128L, 127L },
+        new object[] { 3.7, -5L, -8L, 7L },
+        new object[] { 0.00000095367431640625, 7L, 0L, 15L }, // 2^-20: products are exact
+        new object[] { 1234.5, 30000L, 0L, 65535L },
+    };
+
+    /// <summary>
+    /// The promise's whole range for one grid: ±s·2^e for e up to 62.75 (so |x/s| stays below 2^63), ±0, subnormals and
+    /// the smallest normals, and 12,000 ties x = (k + ½)·s over codes from far below to far above the grid, each with
+    /// the values one ulp either side.
+    /// </summary>
+    private static float[] WholeRange(double scale, long zero, long qmin, long qmax)
+    {
+        var values = new List<float> { 0f, -0f, float.Epsilon, -float.Epsilon, 1e-40f, -1e-40f, 1.17549435e-38f, -1.17549435e-38f };
+        for (double e = 0; e <= 62.75; e += 0.25)
+        {
+            float x = (float)(scale * Math.Pow(2, e));
+            if (Math.Abs((double)x / scale) < 9.2e18)
+            {
+                values.Add(x);
+                values.Add(-x);
+            }
+        }
+
+        var random = new Random(7);
+        for (int i = 0; i < 12_000; i++)
+        {
+            // Half the ties around the grid's own codes, half anywhere up to 2^40 codes away.
+            long k = i % 2 == 0 ? random.NextInt64(qmin - zero - 40, qmax - zero + 40) : (long)(random.NextDouble() * 2e12) - 1_000_000_000_000;
+            float tie = (float)((k + 0.5) * scale);
+            values.Add(tie);
+            values.Add(MathF.BitIncrement(tie));
+            values.Add(MathF.BitDecrement(tie));
+        }
+
+        return values.ToArray();
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(WideGrids))]
+    public void FakeQuantize_Float32_WholePromisedRange_BitIdenticalToLibTorch(double scale, long zero, long qmin, long qmax)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(WholeRange(scale, zero, qmin, qmax)).requires_grad_(true);
+        Tensor ours = Rounding.FakeQuantize(x, scale, zero, qmin, qmax);
+        Tensor xr = x.detach().clone().requires_grad_(true);
+        Tensor theirs = LibTorchReference.FakeQuantize(xr, scale, zero, qmin, qmax);
+        TensorAssert.BitIdentical(theirs, ours, "forward (signed zeros included)");
+        Tensor seed = randn(x.shape, generator: new Generator(3));
+        ours.backward(new[] { seed });
+        theirs.backward(new[] { seed });
+        TensorAssert.BitIdentical(xr.grad!, x.grad!, "gradient");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(WideGrids))]
+    public void FakeQuantize_Float64_WholePromisedRange_EqualsTheScalarFormula(double scale, long zero, long qmin, long qmax)
+    {
+        // LibTorch's fake-quant kernel takes float32 only; in float64 the reference is the formula itself, element by
+        // element in C#: (clamp(round_half_even(x · (1/s)) + z, qmin, qmax) − z) · s, gradient 1 where the rounded code
+        // is inside [qmin, qmax].
+        double[] inputs = WholeRange(scale, zero, qmin, qmax).Select(v => (double)v)
+            .Concat(WholeRange(scale, zero, qmin, qmax).Select(v => (double)v * (1 + 1e-12))).ToArray();
+        var (value, gradient) = ValueAndGradient(x => Rounding.FakeQuantize(x, scale, zero, qmin, qmax), inputs);
+        double inverse = 1 / scale;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            double q = Math.Round(inputs[i] * inverse) + zero;
+            double expected = (Math.Clamp(q, qmin, qmax) - zero) * scale;
+            Assert.AreEqual(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(value[i]), $"x={inputs[i]:R}: {expected:R} vs {value[i]:R}");
+            Assert.AreEqual(q >= qmin && q <= qmax ? 1 : 0, gradient[i], $"mask at x={inputs[i]:R}");
+        }
+    }
+
     [TestMethod]
     public void FakeQuantize_CompositePath_EqualsKernel()
     {

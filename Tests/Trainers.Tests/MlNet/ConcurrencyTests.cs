@@ -4,23 +4,30 @@ using Microsoft.ML.Data;
 namespace MlRounding.Trainers.Tests.MlNet;
 
 /// <summary>
-/// One loaded model (a <c>Quantize</c> transform and a quantization-aware classifier) scored from 8 threads at once,
-/// through separate PredictionEngines and through a set of 8 parallel cursors consumed concurrently, gives exactly the
-/// single-threaded scores.
+/// One loaded model scored from 8 threads at once, through separate PredictionEngines and through a set of 8 parallel
+/// cursors consumed concurrently, gives the single-threaded scores bit for bit. Both scorer paths: the integer one (a
+/// <c>Quantize</c> transform in front, so the first layer takes integer codes) and the float one (NormalizeMinMax and a
+/// network without an input grid: the first layer multiplies float inputs in its per-thread float64 buffers).
 /// </summary>
 [TestClass]
 public sealed class ConcurrencyTests
 {
     private const int Threads = 8;
 
-    private static (ITransformer Model, IDataView Test, List<TrainerPipelineTests.Digit> Rows) LoadedModel()
+    private static (ITransformer Model, IDataView Test, List<TrainerPipelineTests.Digit> Rows) LoadedModel(bool integerPath)
     {
         var ml = new MLContext(seed: 1);
         var all = ml.Data.LoadFromTextFile<TrainerPipelineTests.Digit>(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), hasHeader: true, separatorChar: ',');
-        var model = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.Transforms.Quantize("Features", "Pixels", bits: 4))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 3, NumberOfThreads = 2 }))
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label");
+        IEstimator<ITransformer> features = integerPath
+            ? keyed.Append(ml.Transforms.Quantize("Features", "Pixels", bits: 4))
+            : keyed.Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"));
+        var trained = features
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, InputBits = integerPath ? 8 : 32, MaxEpoch = 3, NumberOfThreads = 2 }))
             .Fit(all);
+        QuantizedMlp network = trained.LastTransformer.Model.Network;
+        Assert.AreEqual(integerPath, network.InputGrid is not null, "the path under test: integer codes into the first layer, or float inputs");
+        ITransformer model = trained;
         using var stream = new MemoryStream();
         ml.Model.Save(model, all.Schema, stream);
         stream.Position = 0;
@@ -29,9 +36,11 @@ public sealed class ConcurrencyTests
     }
 
     [TestMethod]
-    public void EightPredictionEngines_SameScoresAsOneThread()
+    [DataRow(true)]
+    [DataRow(false)]
+    public void EightPredictionEngines_SameScoresAsOneThread(bool integerPath)
     {
-        var (model, _, rows) = LoadedModel();
+        var (model, _, rows) = LoadedModel(integerPath);
         var ml = new MLContext();
         float[][] expected;
         using (var engine = ml.Model.CreatePredictionEngine<TrainerPipelineTests.Digit, TrainerPipelineTests.DigitPrediction>(model))
@@ -61,15 +70,17 @@ public sealed class ConcurrencyTests
         {
             for (int i = 0; i < rows.Count; i++)
             {
-                CollectionAssert.AreEqual(expected[i], results[t][i], $"thread {t}, row {i}");
+                AssertSameBits(expected[i], results[t][i], $"thread {t}, row {i}");
             }
         }
     }
 
     [TestMethod]
-    public void EightParallelCursors_SameScoresAsOneCursor()
+    [DataRow(true)]
+    [DataRow(false)]
+    public void EightParallelCursors_SameScoresAsOneCursor(bool integerPath)
     {
-        var (model, test, _) = LoadedModel();
+        var (model, test, _) = LoadedModel(integerPath);
         IDataView scored = model.Transform(test);
         var score = scored.Schema["Score"];
         var single = Read(scored.GetRowCursor(new[] { score }), score);
@@ -80,9 +91,12 @@ public sealed class ConcurrencyTests
         Assert.HasCount(single.Count, merged, "every row exactly once");
         foreach (var (id, values) in merged)
         {
-            CollectionAssert.AreEqual(single[id], values, $"row {id}");
+            AssertSameBits(single[id], values, $"row {id}");
         }
     }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what) =>
+        CollectionAssert.AreEqual(expected.Select(BitConverter.SingleToInt32Bits).ToArray(), actual.Select(BitConverter.SingleToInt32Bits).ToArray(), what);
 
     private static Dictionary<DataViewRowId, float[]> Read(DataViewRowCursor cursor, DataViewSchema.Column column)
     {
