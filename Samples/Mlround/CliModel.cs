@@ -8,6 +8,10 @@ namespace MlRounding.Cli;
 /// <summary>What <c>mlround train</c> records beside the ML.NET model, as the zip entry <c>MlRounding/cli.json</c> (ML.NET ignores it).</summary>
 internal sealed record CliModelInfo(string Task, string Label, string[] Features)
 {
+    /// <summary>The file the record was loaded from (not stored), for messages about what the model needs.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? ModelPath { get; init; }
+
     private const string EntryName = "MlRounding/cli.json";
 
     public QatTask QatTask => Task switch
@@ -40,9 +44,13 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
             writer.Write(JsonSerializer.Serialize(this));
         });
 
-    /// <summary>Loads a model written by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Loads a model written by <see cref="Save"/>: checksums and loader assemblies first (<c>ModelFiles.Verify</c>),
+    /// then our entry, then ML.NET's loader, all from one open file. Whatever a damaged or foreign file makes any of them
+    /// throw becomes one <see cref="FormatException"/> "PATH: innermost message" (<see cref="ModelFileError"/>).
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="FormatException">The file is not a model written by mlround train.</exception>
+    /// <exception cref="FormatException">The file is not an intact model written by mlround train.</exception>
     public static (ITransformer Model, CliModelInfo Info) Load(MLContext ml, string path)
     {
         if (!File.Exists(path))
@@ -50,39 +58,80 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
             throw new FileNotFoundException($"model file '{path}' does not exist.", path);
         }
 
-        // One open file: checksums first, then our entry, then ML.NET's loader, all from the same stream.
+        // ML.NET's readers can loop forever on a damaged entry whose checksum was recomputed (docs/reliability.md):
+        // the load runs on a background thread, and a load that outlasts the limit is reported as a bad file.
+        var load = System.Threading.Tasks.Task.Factory.StartNew(() => LoadCore(ml, path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!((IAsyncResult)load).AsyncWaitHandle.WaitOne(LoadTimeout(path))) // Wait() would throw a fault as an AggregateException
+        {
+            throw new FormatException($"{path}: loading did not finish within {LoadTimeout(path).TotalSeconds:0} s; a damaged entry can make ML.NET's readers loop (set MLROUND_LOAD_TIMEOUT to allow more seconds).");
+        }
+
+        return load.GetAwaiter().GetResult(); // the exception itself, not an AggregateException
+    }
+
+    /// <summary>60 s plus 10 s per MB of model file, or MLROUND_LOAD_TIMEOUT seconds.</summary>
+    private static TimeSpan LoadTimeout(string path) =>
+        double.TryParse(Environment.GetEnvironmentVariable("MLROUND_LOAD_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromSeconds(60 + (10.0 * new FileInfo(path).Length / 1e6));
+
+    private static (ITransformer Model, CliModelInfo Info) LoadCore(MLContext ml, string path)
+    {
         using var stream = File.OpenRead(path);
-        CliModelInfo? info;
+        CliModelInfo info;
         try
         {
-            ModelFiles.Verify(stream); // every entry's checksum, before anything parses it
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var entry = zip.GetEntry(EntryName) ?? throw new FormatException($"'{path}' is not a model written by mlround train (no {EntryName}).");
-            using var reader = new StreamReader(entry.Open());
-            info = JsonSerializer.Deserialize<CliModelInfo>(reader.ReadToEnd());
+            ModelFiles.Verify(stream);
+            using (var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true))
+            {
+                var entry = zip.GetEntry(EntryName) ?? throw new FormatException($"not a model written by mlround train (no {EntryName}).");
+                using var reader = new StreamReader(entry.Open());
+                info = Checked(JsonSerializer.Deserialize<CliModelInfo>(reader.ReadToEnd())) with { ModelPath = path };
+            }
+
+            stream.Position = 0;
+            return (ml.Model.Load(stream, out _), info);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new FormatException($"'{path}' is not a valid model file: {e.Message}", e);
+            throw ModelFileError(path, e);
         }
-        catch (JsonException e)
+    }
+
+    /// <summary>
+    /// A failure caused by a model file's content as one line for the command line: "PATH: message". The message is
+    /// that of the zip container's or our own check when one of them raised it (InvalidDataException,
+    /// ModelFormatException), else of the innermost exception: ML.NET wraps its loaders' exceptions in
+    /// TargetInvocationException and InvalidOperationException, and the innermost says what was wrong.
+    /// </summary>
+    public static FormatException ModelFileError(string path, Exception e)
+    {
+        Exception? chosen = null, inner = e;
+        for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            throw new FormatException($"'{path}': {EntryName} is corrupt: {e.Message}", e);
+            chosen ??= x is InvalidDataException or ModelFormatException ? x : null;
+            inner = x;
         }
 
-        if (info is null || info.Features is null || info.Features.Length == 0)
+        return new FormatException($"{path}: {MlroundCli.FirstLine((chosen ?? inner).Message)}", e);
+    }
+
+    private static CliModelInfo Checked(CliModelInfo? info)
+    {
+        if (info is null || info.Task is not ("regression" or "binary" or "multiclass") || string.IsNullOrEmpty(info.Label)
+            || info.Features is null || info.Features.Length == 0 || info.Features.Any(string.IsNullOrEmpty))
         {
-            throw new FormatException($"'{path}': {EntryName} is incomplete.");
+            throw new FormatException($"{EntryName} is incomplete: it needs a task (regression, binary or multiclass), a label and feature column names.");
         }
 
-        stream.Position = 0;
-        return (ml.Model.Load(stream, out _), info);
+        return info;
     }
 
     /// <summary>The rows of <paramref name="table"/> with this model's feature columns (by name); the label is optional.</summary>
     public List<Comparison.Row> Rows(CsvTable table, bool labelRequired)
     {
-        int[] features = Features.Select(table.ColumnIndex).ToArray();
+        int[] features = Features.Select(f => Array.IndexOf(table.Header, f) is var i and >= 0 ? i
+            : throw new FormatException($"{ModelPath ?? "the model"}: needs the feature column '{f}', which the data does not have; its columns are: {string.Join(", ", table.Header)}.")).ToArray();
         int label = Array.IndexOf(table.Header, Label);
         if (label < 0 && labelRequired)
         {

@@ -16,9 +16,10 @@ internal static class EvaluateCommand
         command.SetAction(result =>
         {
             var ml = new MLContext();
-            var (loaded, info) = CliModelInfo.Load(ml, result.GetValue(model)!);
+            string path = result.GetValue(model)!;
+            var (loaded, info) = CliModelInfo.Load(ml, path);
             var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: true);
-            var metrics = TaskPipeline.Evaluate(ml, info.QatTask, loaded, TaskPipeline.ToDataView(ml, rows));
+            var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TaskPipeline.ToDataView(ml, rows)));
             foreach (var m in metrics)
             {
                 stdout.WriteLine($"{m.Key}: {m.Value.ToString("0.0000", CultureInfo.InvariantCulture)}");
@@ -34,6 +35,22 @@ internal static class EvaluateCommand
         return command;
     }
 
+    /// <summary>
+    /// Scores with a loaded model. The data's columns were checked against the model's record before, so a failure here
+    /// comes from the model's content (e.g. a damaged file whose entries still load): it names the model file.
+    /// </summary>
+    internal static T Scoring<T>(string modelPath, Func<T> score)
+    {
+        try
+        {
+            return score();
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw CliModelInfo.ModelFileError(modelPath, e);
+        }
+    }
+
     public static Command CreatePredict(TextWriter stdout)
     {
         var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
@@ -43,14 +60,17 @@ internal static class EvaluateCommand
         command.SetAction(result =>
         {
             var ml = new MLContext();
-            var (loaded, info) = CliModelInfo.Load(ml, result.GetValue(model)!);
+            string path = result.GetValue(model)!;
+            var (loaded, info) = CliModelInfo.Load(ml, path);
             var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: false);
-            var scored = loaded.Transform(TaskPipeline.ToDataView(ml, rows));
-            AtomicFile.Write(result.GetValue(output)!, temp =>
+            AtomicFile.CheckFolder(result.GetValue(output)!);
+            var text = Scoring(path, () =>
             {
-                using var writer = new StreamWriter(temp);
-                Predictions.Write(scored, info, writer);
+                using var writer = new StringWriter();
+                Predictions.Write(loaded.Transform(TaskPipeline.ToDataView(ml, rows)), info, writer);
+                return writer.ToString();
             });
+            AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, text));
             stdout.WriteLine($"wrote {rows.Count} predictions to {result.GetValue(output)}");
             return 0;
         });

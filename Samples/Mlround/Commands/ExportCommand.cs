@@ -29,18 +29,37 @@ internal static class ExportCommand
                 var other => throw new ArgumentOutOfRangeException("onnx-weights", $"--onnx-weights: '{other}' is not packed, int4 or int8."),
             };
             var ml = new MLContext();
-            var (loaded, info) = CliModelInfo.Load(ml, result.GetValue(model)!);
+            string modelPath = result.GetValue(model)!;
+            var (loaded, info) = CliModelInfo.Load(ml, modelPath);
             string onnx = result.GetValue(output)!;
             AtomicFile.CheckFolder(onnx);
-            var schema = TaskPipeline.ToDataView(ml, new List<Comparison.Row> { new() { Features = new float[info.Features.Length] } }).Schema;
-            ml.Model.ExportToOnnx(loaded, schema, onnx, new OnnxExportOptions { WeightStorage = storage });
-            stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
-            if (result.GetValue(safetensors) is { } path)
+            string? weightsPath = result.GetValue(safetensors);
+            QuantizedMlp? network = null;
+            if (weightsPath is not null)
             {
-                QuantizedMlp network = TaskPipeline.Network(loaded) ?? throw new FormatException($"model file '{result.GetValue(model)}' holds no quantization-aware network to write as safetensors.");
-                AtomicFile.CheckFolder(path);
-                network.SaveSafetensors(path);
-                stdout.WriteLine($"wrote {path}");
+                AtomicFile.CheckFolder(weightsPath);
+                network = TaskPipeline.Network(loaded) ?? throw new FormatException($"{modelPath}: holds no quantization-aware network to write as safetensors.");
+            }
+
+            // Both files are built in memory before either is written: a failure leaves neither.
+            var schema = TaskPipeline.ToDataView(ml, new List<Comparison.Row> { new() { Features = new float[info.Features.Length] } }).Schema;
+            byte[] onnxBytes = EvaluateCommand.Scoring(modelPath, () =>
+            {
+                using var buffer = new MemoryStream();
+                ml.Model.ExportToOnnx(loaded, schema, buffer, new OnnxExportOptions { WeightStorage = storage });
+                return buffer.ToArray();
+            });
+            if (network is not null && network.Roundings.Count > 0)
+            {
+                throw new NotSupportedException($"{modelPath}: its network has extra rounding layers, which safetensors cannot hold; export it to ONNX alone.");
+            }
+
+            ModelFiles.WriteAtomically(onnx, (Stream stream) => stream.Write(onnxBytes));
+            stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
+            if (network is not null)
+            {
+                network.SaveSafetensors(weightsPath!);
+                stdout.WriteLine($"wrote {weightsPath}");
             }
 
             return 0;

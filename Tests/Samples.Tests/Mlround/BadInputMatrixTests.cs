@@ -33,7 +33,7 @@ public sealed class BadInputMatrixTests
         ["unknown task"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--task", "ranking", "--out", "{model}" }, 2, "--task: 'ranking' is not regression, binary or multiclass.", []),
         ["output folder missing"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "1", "--out", "{dir}/no/model.zip" }, 2, "the folder of '{dir}/no/model.zip' does not exist.", []),
         ["evaluate: missing model"] = (new[] { "evaluate", "--model", "{model}", "--data", CliRunner.Data("digits.csv") }, 2, "model file '{model}' does not exist.", []),
-        ["evaluate: not a model"] = (new[] { "evaluate", "--model", "{dir}/fake.zip", "--data", CliRunner.Data("digits.csv") }, 2, "'{dir}/fake.zip' is not a valid model file", [("fake.zip", "not a zip")]),
+        ["evaluate: not a model"] = (new[] { "evaluate", "--model", "{dir}/fake.zip", "--data", CliRunner.Data("digits.csv") }, 2, "error: {dir}/fake.zip: Central Directory corrupt", [("fake.zip", "not a zip")]),
         ["compare: bits out of range"] = (new[] { "compare", "--bits", "8,9" }, 2, "--bits: '9' is not a bit width in 1..8.", []),
         ["compare: zero epochs"] = (new[] { "compare", "--epochs", "0" }, 2, "--epochs must be positive.", []),
         ["weight bit list of the wrong length"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,8", "--weight-bits", "2,8", "--out", "{model}" }, 2, "--weight-bits: LayerWeightBits must have one entry per weight matrix: 3 for 2 hidden layers, got 2.", []),
@@ -88,7 +88,7 @@ public sealed class BadInputMatrixTests
         byte[] before = File.ReadAllBytes(model);
         var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("digits.csv"), "--out", Path.Combine(dir, "p.csv"));
         Assert.AreEqual(2, code);
-        StringAssert.Contains(stderr, "unknown column 'age'");
+        StringAssert.Contains(stderr, "needs the feature column 'age', which the data does not have");
         var (retrain, _, _) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", model);
         Assert.AreEqual(2, retrain);
         CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "no prediction file, no temporary");

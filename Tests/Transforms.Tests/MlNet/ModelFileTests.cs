@@ -64,30 +64,24 @@ public sealed class ModelFileTests
     }
 
     [TestMethod]
-    public void Payload_RandomCorruption_LoadsOrFailsWithFormatException()
+    public void Payload_Mutations_ReadOrModelFormatException()
     {
+        // CsCheck-generated mutations (ByteMutations: overwritten bytes, int32 extremes, truncation, appended bytes).
         byte[] payload = ModelPayload.Write(Columns);
-        var random = new Random(7);
-        int loaded = 0;
-        for (int trial = 0; trial < 20_000; trial++)
+        int read = 0, rejected = 0;
+        CsCheck.Check.Sample(ByteMutations.Of(payload), bytes =>
         {
-            byte[] mutated = (byte[])payload.Clone();
-            for (int k = 0; k <= random.Next(4); k++)
-            {
-                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
-            }
-
             try
             {
-                ModelPayload.ReadColumns(mutated);
-                loaded++;
+                ModelPayload.ReadColumns(bytes);
+                Interlocked.Increment(ref read);
             }
-            catch (FormatException)
+            catch (ModelFormatException)
             {
+                Interlocked.Increment(ref rejected);
             }
-        }
-
-        Assert.IsGreaterThan(0, loaded, "some mutations (e.g. in a scale) still describe a valid model");
+        }, iter: ByteMutations.Iterations());
+        Assert.IsTrue(read > 0 && rejected > 0, $"both outcomes reached (e.g. a mutated scale still describes a valid grid): {read} read, {rejected} rejected");
     }
 
     private static string SaveModel(MLContext ml)

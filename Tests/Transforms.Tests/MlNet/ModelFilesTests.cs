@@ -119,4 +119,61 @@ public sealed class ModelFilesTests
         Assert.ThrowsExactly<DirectoryNotFoundException>(() => ModelFiles.WriteAtomically(Path.Combine(dir, "no", "x.zip"), (Stream _) => { }));
         Directory.Delete(dir, true);
     }
+
+    /// <summary>The saved model with the loader assembly name in our entry's header replaced by another of the same length.</summary>
+    private static byte[] WithLoaderAssembly(byte[] zip, string name)
+    {
+        byte[] ours = System.Text.Encoding.Unicode.GetBytes("MlRounding.Transforms");
+        Assert.HasCount(ours.Length, System.Text.Encoding.Unicode.GetBytes(name));
+        using var output = new MemoryStream();
+        using (var source = new ZipArchive(new MemoryStream(zip)))
+        using (var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in source.Entries)
+            {
+                using var read = entry.Open();
+                using var buffer = new MemoryStream();
+                read.CopyTo(buffer);
+                byte[] content = buffer.ToArray();
+                int at = content.AsSpan().IndexOf(ours);
+                if (at >= 0)
+                {
+                    System.Text.Encoding.Unicode.GetBytes(name).CopyTo(content, at);
+                }
+
+                using var write = target.CreateEntry(entry.FullName).Open();
+                write.Write(content);
+            }
+        }
+
+        return output.ToArray();
+    }
+
+    [TestMethod]
+    public void LoaderAssemblyOutsideTheAllowList_RefusedBeforeMlNetReadsIt_TheCallerCanExtendTheList()
+    {
+        byte[] foreign = WithLoaderAssembly(SavedModel(), "Contoso.Transforms.Ab");
+        var ml = new MLContext();
+        var refused = Assert.ThrowsExactly<ModelFormatException>(() => ml.Model.LoadVerified(new MemoryStream(foreign), out _));
+        StringAssert.Contains(refused.Message, "names loader assembly 'Contoso.Transforms.Ab, Version=");
+        StringAssert.Contains(refused.Message, "which is not allowed");
+        StringAssert.StartsWith(refused.Message, "Model file entry '");
+
+        // Allowed by the caller: verification passes and ML.NET itself tries to load the (absent) assembly.
+        var options = new ModelVerificationOptions();
+        options.AllowedLoaderAssemblies.Add("Contoso.*");
+        var loadAttempt = Assert.Throws<Exception>(() => ml.Model.LoadVerified(new MemoryStream(foreign), out _, options));
+        Assert.IsNotInstanceOfType<ModelFormatException>(loadAttempt, "past our check");
+        Exception inner = loadAttempt;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        Assert.IsInstanceOfType<FileNotFoundException>(inner, "ML.NET's Assembly.Load of Contoso.Transforms.Ab");
+
+        // The unaltered model passes the default list, and a garbled name is a corrupt header.
+        ml.Model.LoadVerified(new MemoryStream(SavedModel()), out _);
+        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => ml.Model.LoadVerified(new MemoryStream(WithLoaderAssembly(SavedModel(), "MlRounding.Transf\u0000rms")), out _)).Message, "is not a valid assembly name");
+    }
 }

@@ -70,18 +70,31 @@ public static class QuantizedMlpSafetensors
             state[p + "activation_max"] = tensor(l.ActivationMax);
         }
 
-        ModelFiles.WriteAtomically(path, (Stream stream) => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
+        using var written = new MemoryStream();
+        Safetensors.SaveStateDict(written, state, leaveOpen: true);
+        byte[] file = SafetensorsHeader.Aligned(written.ToArray());
+        ModelFiles.WriteAtomically(path, (Stream stream) => stream.Write(file));
     }
 
     /// <summary>Reads a network written by <see cref="SaveSafetensors"/> (or by PyTorch in the same layout).</summary>
     /// <param name="path">The .safetensors file.</param>
     /// <returns>The network; it scores exactly as the one saved.</returns>
-    /// <exception cref="ModelFormatException">A tensor is missing or has the wrong type or shape.</exception>
+    /// <exception cref="ModelFormatException">
+    /// The file breaks the safetensors container's rules (header length, JSON, dtypes, offsets), or a tensor is missing,
+    /// has the wrong type or shape, or holds a value the network rejects.
+    /// </exception>
     public static QuantizedMlp LoadSafetensors(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return Load(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads a network from the bytes of a safetensors file (<paramref name="path"/> names it in messages).</summary>
+    internal static QuantizedMlp Load(byte[] bytes, string path)
+    {
+        SafetensorsHeader.Check(bytes, path); // before PyBridge parses anything
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> state = Safetensors.LoadStateDict(path);
+        Dictionary<string, Tensor> state = Safetensors.LoadStateDict(new MemoryStream(bytes, writable: false));
         Tensor Get(string name, ScalarType type)
         {
             if (!state.TryGetValue(name, out Tensor? t))
@@ -92,8 +105,14 @@ public static class QuantizedMlpSafetensors
             return t.dtype == type ? t : throw new ModelFormatException($"'{path}': tensor '{name}' is {t.dtype}, expected {type}.");
         }
 
-        long Long(string name) => Get(name, ScalarType.Int64).item<long>();
-        float Float(string name) => Get(name, ScalarType.Float32).item<float>();
+        Tensor Scalar(string name, ScalarType type)
+        {
+            Tensor t = Get(name, type);
+            return t.numel() == 1 ? t : throw new ModelFormatException($"'{path}': tensor '{name}' has {t.numel()} values, expected 1.");
+        }
+
+        long Long(string name) => Scalar(name, ScalarType.Int64).item<long>();
+        float Float(string name) => Scalar(name, ScalarType.Float32).item<float>();
         float[] Floats(string name, long count)
         {
             Tensor t = Get(name, ScalarType.Float32);

@@ -101,13 +101,29 @@ public static class ModelFiles
         }
     }
 
-    /// <summary>Verifies the checksum and size of every entry of a model zip; the stream is left at position 0.</summary>
+    /// <summary>
+    /// Verifies the checksum and size of every entry of a model zip, and that every entry names as its loader an
+    /// assembly of ML.NET or MlRounding (<see cref="ModelVerificationOptions"/>); the stream is left at position 0.
+    /// </summary>
     /// <param name="model">A seekable stream over the model file.</param>
     /// <exception cref="InvalidDataException">The file is not a zip, or an entry's checksum or size does not match.</exception>
+    /// <exception cref="ModelFormatException">An entry names a loader assembly that is not allowed, or its header is corrupt.</exception>
     /// <exception cref="ArgumentException">The stream is not readable and seekable.</exception>
-    public static void Verify(Stream model)
+    public static void Verify(Stream model) => Verify(model, new ModelVerificationOptions());
+
+    /// <summary>
+    /// Verifies the checksum and size of every entry of a model zip, and that every entry names as its loader an
+    /// assembly that <paramref name="options"/> allows; the stream is left at position 0.
+    /// </summary>
+    /// <param name="model">A seekable stream over the model file.</param>
+    /// <param name="options">The loader assemblies allowed.</param>
+    /// <exception cref="InvalidDataException">The file is not a zip, or an entry's checksum or size does not match.</exception>
+    /// <exception cref="ModelFormatException">An entry names a loader assembly that is not allowed, or its header is corrupt.</exception>
+    /// <exception cref="ArgumentException">The stream is not readable and seekable.</exception>
+    public static void Verify(Stream model, ModelVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
         if (!model.CanRead || !model.CanSeek)
         {
             throw new ArgumentException("The model stream must be readable and seekable.", nameof(model));
@@ -138,6 +154,8 @@ public static class ModelFiles
                 {
                     throw new InvalidDataException($"Model file entry '{entry.FullName}' is corrupt: its checksum or size does not match.");
                 }
+
+                LoaderAssembly.Check(entry, options);
             }
         }
 
@@ -150,10 +168,22 @@ public static class ModelFiles
     /// <param name="inputSchema">The schema the model was saved with.</param>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
-    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, Stream model, out DataViewSchema inputSchema)
+    /// <exception cref="ModelFormatException">An entry names a loader assembly outside ML.NET and MlRounding.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, Stream model, out DataViewSchema inputSchema) =>
+        catalog.LoadVerified(model, out inputSchema, new ModelVerificationOptions());
+
+    /// <summary>Verifies a model file (<see cref="Verify(Stream, ModelVerificationOptions)"/>), then loads it with <c>mlContext.Model.Load</c>.</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">A seekable stream over the model file.</param>
+    /// <param name="inputSchema">The schema the model was saved with.</param>
+    /// <param name="options">The loader assemblies allowed.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
+    /// <exception cref="ModelFormatException">An entry names a loader assembly that <paramref name="options"/> does not allow.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, Stream model, out DataViewSchema inputSchema, ModelVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        Verify(model);
+        Verify(model, options);
         return catalog.Load(model, out inputSchema);
     }
 
@@ -163,10 +193,22 @@ public static class ModelFiles
     /// <param name="inputSchema">The schema the model was saved with.</param>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
-    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema)
+    /// <exception cref="ModelFormatException">An entry names a loader assembly outside ML.NET and MlRounding.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema) =>
+        catalog.LoadVerified(filePath, out inputSchema, new ModelVerificationOptions());
+
+    /// <summary>Verifies a model file (<see cref="Verify(Stream, ModelVerificationOptions)"/>), then loads it with <c>mlContext.Model.Load</c>.</summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="filePath">The model file.</param>
+    /// <param name="inputSchema">The schema the model was saved with.</param>
+    /// <param name="options">The loader assemblies allowed.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">An entry's checksum or size does not match, or the file is not a zip.</exception>
+    /// <exception cref="ModelFormatException">An entry names a loader assembly that <paramref name="options"/> does not allow.</exception>
+    public static ITransformer LoadVerified(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema, ModelVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         using var stream = File.OpenRead(filePath);
-        return catalog.LoadVerified(stream, out inputSchema);
+        return catalog.LoadVerified(stream, out inputSchema, options);
     }
 }
