@@ -27,7 +27,8 @@ public static class PricesToCentsSample
     /// <param name="Approach">"trained through" or "rounded after".</param>
     /// <param name="Rmse">Root mean squared error in dollars.</param>
     /// <param name="OnGrid">Whether every prediction lies on the grid.</param>
-    public sealed record Result(string Grid, string Approach, double Rmse, bool OnGrid);
+    /// <param name="Predictions">The predictions for the held-out rows.</param>
+    public sealed record Result(string Grid, string Approach, double Rmse, bool OnGrid, float[] Predictions);
 
     /// <summary>Loads the data; every 5th row is held out.</summary>
     /// <param name="ml">The ML.NET context.</param>
@@ -80,7 +81,7 @@ public static class PricesToCentsSample
     {
         IDataView scored = model.Transform(test);
         double rmse = ml.Regression.Evaluate(scored, nameof(Row.Price)).RootMeanSquaredError;
-        bool onGrid = scored.GetColumn<float>("Score").All(s => grid.Round(s) == s);
-        return new Result(gridName, approach, rmse, onGrid);
+        float[] predictions = scored.GetColumn<float>("Score").ToArray();
+        return new Result(gridName, approach, rmse, predictions.All(s => grid.Round(s) == s), predictions);
     }
 }

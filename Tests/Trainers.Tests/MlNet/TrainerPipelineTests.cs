@@ -137,7 +137,7 @@ public sealed class TrainerPipelineTests
     }
 
     [TestMethod]
-    public void Regression_OnDiabetes_BeatsTheMean()
+    public void Regression_OnDiabetes_NearTheLinearPeer()
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromTextFile<Patient>(DataFile("diabetes.csv"), hasHeader: true, separatorChar: ',');
@@ -145,8 +145,11 @@ public sealed class TrainerPipelineTests
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features", "Baseline")
             .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 32 }, NumberOfThreads = 2 }));
         var metrics = ml.Regression.Evaluate(pipeline.Fit(split.TrainSet).Transform(split.TestSet), labelColumnName: "Progression");
-        // Measured 0.31 (the mean predicts 0; ordinary least squares reaches about 0.45 on this data).
-        Assert.IsGreaterThan(0.2, metrics.RSquared, $"R² {metrics.RSquared}");
+        var peer = ml.Transforms.NormalizeMeanVariance("Features", "Baseline").Append(ml.Regression.Trainers.Sdca(labelColumnName: "Progression"));
+        var peerMetrics = ml.Regression.Evaluate(peer.Fit(split.TrainSet).Transform(split.TestSet), labelColumnName: "Progression");
+        // Measured 2026-12-01: QAT W8 0.313, ML.NET's linear SDCA on the same split 0.358 (88 test rows; the mean scores 0,
+        // a broken output standardisation far below 0). Within 0.08 of the linear peer, measured in this run.
+        Assert.IsGreaterThanOrEqualTo(peerMetrics.RSquared - 0.08, metrics.RSquared, $"R² {metrics.RSquared} vs SDCA {peerMetrics.RSquared}");
     }
 
     public sealed class Tumour

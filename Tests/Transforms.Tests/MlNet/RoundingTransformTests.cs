@@ -97,6 +97,11 @@ public sealed class RoundingTransformTests
         {
             var transformer = ml.Transforms.Quantize(new QuantizeOptions { OutputColumnName = "Q", InputColumnName = input, Bits = 6, Symmetric = true, CodesColumnName = "Codes" }).Fit(data);
             var grid = (AffineGrid)transformer.GridOf("Q");
+            // The calibration, worked out here from the data: symmetric 6-bit, scale = max |x| over finite values / 31,
+            // at most RoundingLimits.MaxScale (1e30; the rows hold 3e38).
+            double amax = DataViewReader.Column(data, input).SelectMany(r => r).Where(double.IsFinite).Max(Math.Abs);
+            double expectedScale = Math.Min(amax / 31, 1e30);
+            Assert.AreEqual(expectedScale, grid.Scales[0], 1e-15 * expectedScale, input);
             Assert.AreEqual(0L, grid.ZeroPoints[0]);
             var transformed = transformer.Transform(data);
             var expected = Reference(data, input, x => GridReference.Affine(x, grid.Scales[0], 0, -32, 31), x => GridReference.Affine(x, grid.Scales[0], 0, -32, 31));
@@ -111,6 +116,25 @@ public sealed class RoundingTransformTests
             var grid = (AffineGrid)transformer.GridOf("Q");
             int slots = ((VectorDataViewType)data.Schema[input].Type).Size;
             Assert.HasCount(slots, grid.Scales);
+            // Per slot, worked out here: [lo, hi] = [min(min, 0), max(max, 0)] of the slot's finite values, shrunk
+            // towards 0 in proportion when (hi - lo) / 255 would exceed 1e30, scale = (hi - lo) / 255, zero point =
+            // -round(lo / scale) (codes 0..255).
+            var rowsOf = DataViewReader.Column(data, input);
+            for (int slot = 0; slot < slots; slot++)
+            {
+                var finite = rowsOf.Select(r => r[slot]).Where(double.IsFinite).ToList();
+                double lo = Math.Min(finite.Min(), 0), hi = Math.Max(finite.Max(), 0);
+                if ((hi - lo) / 255 > 1e30)
+                {
+                    double shrink = 1e30 * 255 / (hi - lo);
+                    (lo, hi) = (lo * shrink, hi * shrink);
+                }
+
+                double scale = hi > lo ? (hi - lo) / 255 : 1;
+                Assert.AreEqual(scale, grid.Scales[slot], 1e-12 * scale, $"{input} slot {slot}: scale");
+                Assert.AreEqual(hi > lo ? -(long)Math.Round(lo / scale) : 0, grid.ZeroPoints[slot], $"{input} slot {slot}: zero point");
+            }
+
             bool isFloat = IsFloat(data, input);
             var expected = DataViewReader.Column(data, input).Select(row => row.Select((v, i) => isFloat
                 ? GridReference.Affine((float)v, grid.Scales[i], grid.ZeroPoints[i], 0, 255)
@@ -133,15 +157,24 @@ public sealed class RoundingTransformTests
     }
 
     [TestMethod]
-    public void Quantize_Percentile_IsRobustToAnOutlier()
+    [DataRow(99.0, 991.0)]
+    [DataRow(99.9, 1000.0)]
+    [DataRow(99.95, 500500.0)]
+    public void Quantize_Percentile_TheLinearlyInterpolatedPercentileSetsTheRange(double percentile, double hi)
     {
+        // Values 1..1000 and one outlier 1e6, shuffled: 1,001 sorted values v[0..1000]. The p-th percentile sits at
+        // position p/100 * 1000 (linear interpolation between neighbours, NumPy's default): p = 99 gives v[990] = 991,
+        // p = 99.9 gives v[999] = 1000, p = 99.95 gives halfway between v[999] = 1000 and v[1000] = 1e6, 500,500. The
+        // low end (at most 11) widens to 0, so the 8-bit asymmetric grid has scale hi / 255 and zero point 0, while
+        // min-max calibration lets the outlier set the step (1e6 / 255).
         var ml = new MLContext();
-        var values = Enumerable.Range(0, 10_000).Select(i => (float)(i % 100) / 100).Append(1000f).ToArray();
+        var values = Enumerable.Range(1, 1000).Select(i => (float)i).Append(1e6f).OrderBy(v => (v * 7919) % 1001).ToArray();
         var data = ml.Data.LoadFromEnumerable(values.Select(v => new TestRow { F = v }));
-        double minMax = ((AffineGrid)ml.Transforms.Quantize("Q", "F").Fit(data).GridOf("Q")).Scales[0];
-        double robust = ((AffineGrid)ml.Transforms.Quantize("Q", "F", calibration: QuantizeCalibration.Percentile).Fit(data).GridOf("Q")).Scales[0];
-        Assert.AreEqual(1000.0 / 255, minMax, 1e-12);
-        Assert.IsLessThan(0.01, robust, "the outlier no longer sets the step");
+        var robust = (AffineGrid)ml.Transforms.Quantize(new QuantizeOptions { OutputColumnName = "Q", InputColumnName = "F", Calibration = QuantizeCalibration.Percentile, Percentile = percentile }).Fit(data).GridOf("Q");
+        Assert.AreEqual(hi / 255, robust.Scales[0], 1e-12 * hi, $"p = {percentile}");
+        Assert.AreEqual(0L, robust.ZeroPoints[0]);
+        var minMax = (AffineGrid)ml.Transforms.Quantize("Q", "F").Fit(data).GridOf("Q");
+        Assert.AreEqual(1e6 / 255, minMax.Scales[0], 1e-6);
     }
 
     [TestMethod]

@@ -87,30 +87,39 @@ public static class TorchSharpNative
             return false;
         }
 
+        var (loadable, status, cacheImage) = Fix(path, () => ElfVersionPatcher.SystemLibStdCxxHas(MissingVersion), TryReplace);
+        Status = status;
+        if (cacheImage is not null)
+        {
+            System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
+                name is "LibTorchSharp" or LibraryFile ? LoadFromCache(path, cacheImage) : IntPtr.Zero;
+        }
+
+        return loadable;
+    }
+
+    /// <summary>
+    /// The decision for the library at <paramref name="path"/>: nothing to do (no strong requirement, or the system has
+    /// the version), patched in place through <paramref name="replace"/>, or, when that fails (a read-only folder), the
+    /// patched image to load from the user cache. Separate from the process-wide state so that each branch is tested.
+    /// </summary>
+    internal static (bool Loadable, string Status, byte[]? CacheImage) Fix(string path, Func<bool> systemHasVersion, Func<string, byte[], bool> replace)
+    {
         byte[] image = File.ReadAllBytes(path);
         if (!ElfVersionPatcher.HasStrongRequirement(image, MissingVersion))
         {
-            Status = "loadable as shipped or already patched: " + path;
-            return true;
+            return (true, "loadable as shipped or already patched: " + path, null);
         }
 
-        if (ElfVersionPatcher.SystemLibStdCxxHas(MissingVersion))
+        if (systemHasVersion())
         {
-            Status = "the system libstdc++ has " + MissingVersion + ": nothing to do";
-            return true;
+            return (true, "the system libstdc++ has " + MissingVersion + ": nothing to do", null);
         }
 
         ElfVersionPatcher.MarkWeak(image, MissingVersion);
-        if (TryReplace(path, image))
-        {
-            Status = "patched in place: " + path;
-            return true;
-        }
-
-        System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
-            name is "LibTorchSharp" or LibraryFile ? LoadFromCache(path, image) : IntPtr.Zero;
-        Status = "output folder read-only: a patched copy will be loaded from the user cache on first use";
-        return true;
+        return replace(path, image)
+            ? (true, "patched in place: " + path, null)
+            : (true, "output folder read-only: a patched copy will be loaded from the user cache on first use", image);
     }
 
     // The application folder is read-only: write the patched copy to a per-user cache, load the libraries it
@@ -121,14 +130,7 @@ public static class TorchSharpNative
         string root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image))[..16];
-        string dir = Path.Combine(root, "mlrounding", "libtorchsharp-" + hash);
-        Directory.CreateDirectory(dir);
-        string copy = Path.Combine(dir, LibraryFile);
-        if (!File.Exists(copy))
-        {
-            TryReplace(copy, image);
-        }
+        string copy = CachedCopy(root, image);
 
         string folder = Path.GetDirectoryName(original)!;
         foreach (string dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
@@ -156,6 +158,21 @@ public static class TorchSharpNative
             Status = "patched copy loaded from " + copy;
             return _cachedHandle = handle;
         }
+    }
+
+    /// <summary>Writes the patched image under <paramref name="root"/>/mlrounding/libtorchsharp-HASH/ (once per image) and returns its path.</summary>
+    internal static string CachedCopy(string root, byte[] image)
+    {
+        string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image))[..16];
+        string dir = Path.Combine(root, "mlrounding", "libtorchsharp-" + hash);
+        Directory.CreateDirectory(dir);
+        string copy = Path.Combine(dir, LibraryFile);
+        if (!File.Exists(copy))
+        {
+            TryReplace(copy, image);
+        }
+
+        return copy;
     }
 
     private static bool TryReplace(string path, byte[] image)

@@ -189,7 +189,7 @@ internal static class QatTraining
                     sinceBest = 0;
                     bestEpoch = epoch;
                     DisposeState(bestState);
-                    bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+                    bestState = Snapshot(network);
                 }
                 else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
                 {
@@ -358,6 +358,13 @@ internal static class QatTraining
         QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), target),
         _ => nn.functional.mse_loss(output.squeeze(1), target),
     };
+
+    /// <summary>A copy of the network's parameters and buffers; the detached views it goes through are disposed with the scope.</summary>
+    private static Dictionary<string, Tensor> Snapshot(QatNetwork network)
+    {
+        using var scope = NewDisposeScope();
+        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
+    }
 
     private static void DisposeState(Dictionary<string, Tensor>? state)
     {
