@@ -5,8 +5,13 @@ using MlRounding.Trainers;
 
 namespace MlRounding.Cli;
 
-/// <summary>What <c>mlround train</c> records beside the ML.NET model, as the zip entry <c>MlRounding/cli.json</c> (ML.NET ignores it).</summary>
-internal sealed record CliModelInfo(string Task, string Label, string[] Features)
+/// <summary>
+/// What <c>mlround train</c> records beside the ML.NET model, as the zip entry <c>MlRounding/cli.json</c> (ML.NET
+/// ignores it): the task and the table's column roles, so that <c>evaluate</c>, <c>predict</c> and <c>export</c> read
+/// new files as the training file was read. Records of the first development builds (a label and numeric feature names,
+/// no schema) are read as a schema of numeric columns.
+/// </summary>
+internal sealed record CliModelInfo(string Task, TableSchema? Schema = null, string? Label = null, string[]? Features = null)
 {
     /// <summary>The file the record was loaded from (not stored), for messages about what the model needs.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -116,33 +121,22 @@ internal sealed record CliModelInfo(string Task, string Label, string[] Features
         return new FormatException($"{path}: {MlroundCli.FirstLine((chosen ?? inner).Message)}", e);
     }
 
+    /// <summary>The column roles (a first-development-build record's numeric features as a schema).</summary>
+    public TableSchema Table => Schema ?? new TableSchema(Label!, false, null, Features!.Select(f => new TableColumn(f, ColumnKind.Numeric, "numbers")).ToArray(), Array.Empty<string>());
+
     private static CliModelInfo Checked(CliModelInfo? info)
     {
-        if (info is null || info.Task is not ("regression" or "binary" or "multiclass") || string.IsNullOrEmpty(info.Label)
-            || info.Features is null || info.Features.Length == 0 || info.Features.Any(string.IsNullOrEmpty))
+        bool schema = info?.Schema is { } s && !string.IsNullOrEmpty(s.Label) && s.Columns is { } columns && columns.All(c => c is not null && !string.IsNullOrEmpty(c.Name) && Enum.IsDefined(c.Kind))
+            && s.MissingIndicators is { } gaps && gaps.All(g => columns.Any(c => c.Name == g && c.Kind == ColumnKind.Numeric)) && (s.Classes is null || (s.TextLabel && s.Classes.Length == 2));
+        bool legacy = info is { Schema: null, Label.Length: > 0, Features: { Length: > 0 } f } && f.All(n => !string.IsNullOrEmpty(n));
+        if (info is null || info.Task is not ("regression" or "binary" or "multiclass") || !(schema || legacy))
         {
-            throw new FormatException($"{EntryName} is incomplete: it needs a task (regression, binary or multiclass), a label and feature column names.");
+            throw new FormatException($"{EntryName} is incomplete: it needs a task (regression, binary or multiclass), the label and the columns' roles.");
         }
 
         return info;
     }
 
-    /// <summary>The rows of <paramref name="table"/> with this model's feature columns (by name); the label is optional.</summary>
-    public List<Comparison.Row> Rows(CsvTable table, bool labelRequired)
-    {
-        int[] features = Features.Select(f => Array.IndexOf(table.Header, f) is var i and >= 0 ? i
-            : throw new FormatException($"{ModelPath ?? "the model"}: needs the feature column '{f}', which the data does not have; its columns are: {string.Join(", ", table.Header)}.")).ToArray();
-        int label = Array.IndexOf(table.Header, Label);
-        if (label < 0 && labelRequired)
-        {
-            table.ColumnIndex(Label); // throws naming the column
-        }
-
-        return table.Rows.Select(r => new Comparison.Row
-        {
-            Features = features.Select(i => r[i]).ToArray(),
-            Label = label >= 0 ? r[label] : 0,
-            BinaryLabel = label >= 0 && r[label] != 0,
-        }).ToList();
-    }
+    /// <summary>The rows of <paramref name="table"/> read as the training file was; notes (skipped rows, extra columns) go to <paramref name="notes"/>.</summary>
+    public List<TableRow> Rows(CsvTable table, bool labelRequired, Action<string> notes) => TableRows.Read(table, Table, labelRequired, notes, ModelPath ?? "the model");
 }

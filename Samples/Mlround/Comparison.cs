@@ -6,51 +6,28 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>One row of <c>mlround compare</c>: a training mode at a bit width, its held-out metrics, size and time.</summary>
-internal sealed record ComparisonRow(string Mode, int WeightBits, int ActivationBits, IReadOnlyDictionary<string, double> Metrics, long ModelBytes, double TrainSeconds);
+/// <param name="Mode">float, ptq, qat, or lightgbm for the peer.</param>
+/// <param name="WeightBits">The weights' bits (32: float).</param>
+/// <param name="ActivationBits">The activations' bits (32: float).</param>
+/// <param name="Metrics">The held-out metrics.</param>
+/// <param name="ModelBytes">The network's parameter bytes (null for the peer, which has no network).</param>
+/// <param name="ZipBytes">The bytes of the pipeline saved by <c>mlContext.Model.Save</c>.</param>
+/// <param name="TrainSeconds">The time of <c>Fit</c>.</param>
+internal sealed record ComparisonRow(string Mode, int WeightBits, int ActivationBits, IReadOnlyDictionary<string, double> Metrics, long? ModelBytes, long ZipBytes, double TrainSeconds);
 
 /// <summary>
-/// Trains float, post-training-quantized and quantization-aware MLPs on one split of a numeric CSV through ordinary
-/// ML.NET pipelines (normalization, then the trainer) and measures them on the held-out rows.
+/// Trains float, post-training-quantized and quantization-aware MLPs on one split of a table through ordinary ML.NET
+/// pipelines (the table's featurization, then the trainer) and measures them on the held-out rows, beside ML.NET's
+/// LightGbm with its defaults on the same featurization.
 /// </summary>
 internal static class Comparison
 {
-    /// <summary>The task inferred from the label: integers with 2 values are binary, up to 50 values multiclass, else regression.</summary>
-    public static QatTask InferTask(IEnumerable<float> labels)
-    {
-        var distinct = labels.Distinct().ToList();
-        bool integers = distinct.All(v => v == MathF.Round(v));
-        return integers && distinct.Count == 2 ? QatTask.BinaryClassification
-            : integers && distinct.Count <= 50 ? QatTask.MulticlassClassification
-            : QatTask.Regression;
-    }
-
-    public sealed class Row
-    {
-        public float[] Features { get; set; } = Array.Empty<float>();
-
-        public float Label { get; set; }
-
-        public bool BinaryLabel { get; set; }
-    }
-
-    /// <summary>The fixed split: rows whose index is a multiple of 5 are held out (20 %), the others train.</summary>
-    public static (List<Row> Train, List<Row> Test) Split(CsvTable table, int labelIndex)
-    {
-        var rows = table.Rows.Select(r => new Row
-        {
-            Features = r.Where((_, c) => c != labelIndex).ToArray(),
-            Label = r[labelIndex],
-            BinaryLabel = r[labelIndex] != 0,
-        }).ToList();
-        return (rows.Where((_, i) => i % 5 != 0).ToList(), rows.Where((_, i) => i % 5 == 0).ToList());
-    }
-
     /// <summary>Trains and evaluates every configuration, each with fresh options from <paramref name="makeOptions"/>.</summary>
-    public static IReadOnlyList<ComparisonRow> Run(List<Row> train, List<Row> test, QatTask task, int[] bits, Func<QatOptions> makeOptions, IProgress<string>? progress = null)
+    public static IReadOnlyList<ComparisonRow> Run(List<TableRow> train, List<TableRow> test, QatTask task, TableSchema schema, int[] bits, Func<QatOptions> makeOptions, IProgress<string>? progress = null)
     {
         var ml = new MLContext(seed: makeOptions().Seed);
-        IDataView trainView = TaskPipeline.ToDataView(ml, train);
-        IDataView testView = TaskPipeline.ToDataView(ml, test);
+        IDataView trainView = TableRows.ToDataView(ml, train, schema);
+        IDataView testView = TableRows.ToDataView(ml, test, schema);
         var configurations = new List<(QatMode Mode, int Weights, int Activations)> { (QatMode.Float, 32, 32) };
         foreach (int b in bits)
         {
@@ -66,14 +43,27 @@ internal static class Comparison
             options.WeightBits = weights;
             options.ActivationBits = activations;
             var watch = Stopwatch.StartNew();
-            ITransformer model = TaskPipeline.Build(ml, task, options).Fit(trainView);
+            ITransformer model = TaskPipeline.Build(ml, task, options, schema).Fit(trainView);
             double seconds = watch.Elapsed.TotalSeconds;
             var metrics = TaskPipeline.Evaluate(ml, task, model, testView);
-            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), seconds));
+            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));
             progress?.Report($"{Name(mode)} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         }
 
+        var peerWatch = Stopwatch.StartNew();
+        ITransformer peer = TaskPipeline.LightGbm(ml, task, schema).Fit(trainView);
+        double peerSeconds = peerWatch.Elapsed.TotalSeconds;
+        var peerMetrics = TaskPipeline.Evaluate(ml, task, peer, testView);
+        rows.Add(new ComparisonRow("lightgbm", 32, 32, peerMetrics, null, ZipBytes(ml, peer, trainView), peerSeconds));
+        progress?.Report($"lightgbm: {string.Join(", ", peerMetrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         return rows;
+    }
+
+    private static long ZipBytes(MLContext ml, ITransformer model, IDataView data)
+    {
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        return stream.Length;
     }
 
     public static string Name(QatMode mode) => mode switch

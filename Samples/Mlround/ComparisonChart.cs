@@ -21,6 +21,12 @@ internal static class ComparisonChart
         var reference = plot.Add.HorizontalLine(rows.First(r => r.Mode == "float").Metrics[metric]);
         reference.LegendText = "float";
         reference.LinePattern = LinePattern.Dashed;
+        if (rows.FirstOrDefault(r => r.Mode == "lightgbm") is { } peer)
+        {
+            var lightGbm = plot.Add.HorizontalLine(peer.Metrics[metric]);
+            lightGbm.LegendText = "ML.NET LightGbm";
+            lightGbm.LinePattern = LinePattern.Dotted;
+        }
         plot.Title($"{metric} against weight bits (activations 8 bits)");
         plot.XLabel("weight bits");
         plot.YLabel(metric);

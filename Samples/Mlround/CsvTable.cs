@@ -1,23 +1,37 @@
-using System.Globalization;
+using nietras.SeparatedValues;
 
 namespace MlRounding.Cli;
 
-/// <summary>A CSV file with a header whose cells are all numbers (the input of <c>mlround compare</c>).</summary>
+/// <summary>
+/// A CSV file with a header row, as text cells (read by Sep: quoted fields, commas and quotes inside them, header
+/// names with spaces or parentheses). What the cells mean is decided by <see cref="TableSchema"/>. Errors name the file
+/// and, for a row, its line.
+/// </summary>
 internal sealed class CsvTable
 {
-    private CsvTable(string[] header, float[][] rows)
+    private CsvTable(string path, string[] header, string[][] rows, int[] lines)
     {
+        Path = path;
         Header = header;
         Rows = rows;
+        Lines = lines;
     }
 
+    /// <summary>Gets the file the table was read from.</summary>
+    public string Path { get; }
+
+    /// <summary>Gets the column names, trimmed.</summary>
     public string[] Header { get; }
 
-    public float[][] Rows { get; }
+    /// <summary>Gets the data rows, each with one trimmed cell per column.</summary>
+    public string[][] Rows { get; }
 
-    /// <summary>Reads the file; "true"/"false" count as 1/0. Errors name the file, row and column.</summary>
+    /// <summary>Gets the line of the file each row starts on (the header is line 1).</summary>
+    public int[] Lines { get; }
+
+    /// <summary>Reads the file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="FormatException">The file is empty or a cell is not a number.</exception>
+    /// <exception cref="FormatException">The file is empty, has no data rows, repeats a column name, or a row has the wrong number of cells.</exception>
     public static CsvTable Read(string path)
     {
         if (!File.Exists(path))
@@ -25,42 +39,41 @@ internal sealed class CsvTable
             throw new FileNotFoundException($"data file '{path}' does not exist.", path);
         }
 
-        using var reader = new StreamReader(path);
-        string? headerLine = reader.ReadLine();
-        if (string.IsNullOrWhiteSpace(headerLine))
+        if (new FileInfo(path).Length == 0 || File.ReadLines(path).FirstOrDefault() is not { } first || string.IsNullOrWhiteSpace(first))
         {
             throw new FormatException($"data file '{path}' is empty: expected a header row and data rows.");
         }
 
-        string[] header = headerLine.Split(',').Select(h => h.Trim()).ToArray();
-        var rows = new List<float[]>();
-        string? line;
-        int number = 1;
-        while ((line = reader.ReadLine()) is not null)
+        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true, Sep = new Sep(',') }).FromFile(path);
+        string[] header = reader.Header.ColNames.Select(n => n.Trim()).ToArray();
+        if (header.Distinct(StringComparer.Ordinal).Count() != header.Length)
         {
-            number++;
-            if (line.Length == 0)
+            string repeated = header.GroupBy(h => h, StringComparer.Ordinal).First(g => g.Count() > 1).Key;
+            throw new FormatException($"data file '{path}' names column '{repeated}' more than once.");
+        }
+
+        var rows = new List<string[]>();
+        var lines = new List<int>();
+        foreach (var row in reader)
+        {
+            if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty && header.Length > 1)
             {
-                continue;
+                continue; // a blank line
             }
 
-            string[] cells = line.Split(',');
-            if (cells.Length != header.Length)
+            if (row.ColCount != header.Length)
             {
-                throw new FormatException($"{path} row {number}: {cells.Length} cells, the header has {header.Length}.");
+                throw new FormatException($"{path} row {row.LineNumberFrom}: {row.ColCount} cells, the header has {header.Length}.");
             }
 
-            var values = new float[cells.Length];
+            var cells = new string[header.Length];
             for (int c = 0; c < cells.Length; c++)
             {
-                string cell = cells[c].Trim();
-                values[c] = cell.Equals("true", StringComparison.OrdinalIgnoreCase) ? 1
-                    : cell.Equals("false", StringComparison.OrdinalIgnoreCase) ? 0
-                    : float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v
-                    : throw new FormatException($"{path} row {number}, column '{header[c]}': '{cell}' is not a number (features must be numeric).");
+                cells[c] = row[c].ToString().Trim();
             }
 
-            rows.Add(values);
+            rows.Add(cells);
+            lines.Add(row.LineNumberFrom);
         }
 
         if (rows.Count == 0)
@@ -68,12 +81,14 @@ internal sealed class CsvTable
             throw new FormatException($"data file '{path}' has a header but no data rows.");
         }
 
-        return new CsvTable(header, rows.ToArray());
+        return new CsvTable(path, header, rows.ToArray(), lines.ToArray());
     }
 
+    /// <summary>The index of a column.</summary>
+    /// <exception cref="ArgumentException">There is no such column (the message lists the columns).</exception>
     public int ColumnIndex(string name)
     {
         int index = Array.FindIndex(Header, h => h.Equals(name, StringComparison.Ordinal));
-        return index >= 0 ? index : throw new ArgumentException($"unknown column '{name}'; the columns are: {string.Join(", ", Header)}.", "label");
+        return index >= 0 ? index : throw new ArgumentException($"data file '{Path}' has no column '{name}'; its columns are: {string.Join(", ", Header)}.", "label");
     }
 }

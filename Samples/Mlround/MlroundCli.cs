@@ -30,8 +30,8 @@ internal static class MlroundCli
             OpCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr, cancellation),
             TrainCommand.Create(stdout, stderr, terminal, cancellation),
-            EvaluateCommand.CreateEvaluate(stdout),
-            EvaluateCommand.CreatePredict(stdout),
+            EvaluateCommand.CreateEvaluate(stdout, stderr),
+            EvaluateCommand.CreatePredict(stdout, stderr),
             ExportCommand.Create(stdout),
         };
 

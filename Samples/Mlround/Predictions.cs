@@ -10,6 +10,25 @@ internal static class Predictions
 {
     private static string R(float v) => v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>A CSV cell: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Cell(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+
+    /// <summary>The original label values of the classes, in the order of the scores (text labels, or numbers written round-trip).</summary>
+    private static string[] ClassNames(DataViewSchema.Column key)
+    {
+        if (key.Annotations.Schema["KeyValues"].Type is VectorDataViewType { ItemType: TextDataViewType })
+        {
+            VBuffer<ReadOnlyMemory<char>> text = default;
+            key.Annotations.GetValue("KeyValues", ref text);
+            return text.DenseValues().Select(t => t.ToString()).ToArray();
+        }
+
+        VBuffer<float> numbers = default;
+        key.Annotations.GetValue("KeyValues", ref numbers);
+        return numbers.DenseValues().Select(R).ToArray();
+    }
+
     public static void Write(IDataView scored, CliModelInfo info, TextWriter writer)
     {
         var score = scored.Schema["Score"];
@@ -18,10 +37,8 @@ internal static class Predictions
         {
             case QatTask.MulticlassClassification:
             {
-                VBuffer<float> keyValues = default;
-                scored.Schema[TaskPipeline.LabelKey].Annotations.GetValue("KeyValues", ref keyValues);
-                float[] classes = keyValues.DenseValues().ToArray();
-                writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => "score_" + R(c))));
+                string[] classes = ClassNames(scored.Schema[TaskPipeline.LabelKey]);
+                writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => Cell("score_" + c))));
                 var getScore = cursor.GetGetter<VBuffer<float>>(score);
                 VBuffer<float> s = default;
                 var values = new float[classes.Length]; // reused for every row
@@ -29,7 +46,7 @@ internal static class Predictions
                 {
                     getScore(ref s);
                     s.CopyTo(values);
-                    writer.Write(R(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
+                    writer.Write(Cell(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
                     foreach (float v in values)
                     {
                         writer.Write(',');
@@ -55,7 +72,7 @@ internal static class Predictions
                     getScore(ref sc);
                     getProbability(ref p);
                     getLabel(ref l);
-                    writer.WriteLine($"{(l ? 1 : 0)},{R(p)},{R(sc)}");
+                    writer.WriteLine($"{(info.Schema.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
                 }
 
                 break;

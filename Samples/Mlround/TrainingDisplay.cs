@@ -24,7 +24,7 @@ internal static class TrainingDisplay
     /// <summary>Runs <paramref name="train"/>, giving it the reporter that draws its progress.</summary>
     /// <param name="terminal">The live console, or null for plain lines.</param>
     /// <param name="lines">Where plain lines go.</param>
-    /// <param name="maxEpoch">The epoch count the bar fills up to (early stopping completes it).</param>
+    /// <param name="maxEpoch">The epoch count the bar fills up to until training reports its own (early stopping completes it).</param>
     /// <param name="validationName">What the validation metric is ("accuracy" or "rmse").</param>
     /// <param name="train">The training.</param>
     public static T Run<T>(IAnsiConsole? terminal, TextWriter lines, int maxEpoch, string validationName, Func<IProgress<QatProgress>, T> train)
@@ -60,6 +60,11 @@ internal static class TrainingDisplay
     {
         public void Report(QatProgress value)
         {
+            if (value.MaxEpoch > 0)
+            {
+                (maxEpoch, task.MaxValue) = (value.MaxEpoch, value.MaxEpoch);
+            }
+
             task.Description = Markup.Escape(Describe(value, maxEpoch, validationName));
             task.Value = value.Epoch;
         }

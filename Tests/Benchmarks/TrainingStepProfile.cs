@@ -27,7 +27,7 @@ internal static class TrainingStepProfile
                 manual_seed(1);
                 using var network = new QatNetwork(64, 10, options) { FuseTrainingPass = fuse };
                 network.train();
-                using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+                using var optimizer = optim.AdamW(network.parameters(), options.LearningRateFor(data.Count), weight_decay: options.WeightDecay);
                 var (forward, backward, update) = (new Stopwatch(), new Stopwatch(), new Stopwatch());
                 var all = Stopwatch.StartNew();
                 const int steps = 3000;

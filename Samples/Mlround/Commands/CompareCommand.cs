@@ -6,18 +6,18 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli.Commands;
 
 /// <summary>
-/// <c>mlround compare</c>: float, post-training and quantization-aware MLPs at each bit width on one split, as a
-/// table (metric, model size, training time), optionally JSON and a chart of the metric against bits. Without
+/// <c>mlround compare</c>: float, post-training and quantization-aware MLPs at each bit width on one split, beside
+/// ML.NET's LightGbm, as a table (metric, model size, training time), optionally JSON and a chart of the metric against bits. Without
 /// <c>--data</c> it runs on the bundled digits data.
 /// </summary>
 internal static class CompareCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        var data = new Option<string?>("--data") { Description = "CSV file with a header and numeric columns (default: the bundled digits data)" };
+        var data = new Option<string?>("--data") { Description = "CSV file with a header row; columns get their roles as in train (default: the bundled digits data)" };
         var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
         var bits = new Option<string>("--bits") { Description = "Weight bit widths to compare, comma-separated (1..8)", DefaultValueFactory = _ => "8,4,2" };
-        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs per model", DefaultValueFactory = _ => 60 };
+        var epochs = new Option<int?>("--epochs") { Description = $"Maximum epochs per model (default: the trainer's, 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on)" };
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var png = new Option<string?>("--png") { Description = "Draw the metric against bits into this PNG file" };
@@ -29,29 +29,33 @@ internal static class CompareCommand
         {
             string path = result.GetValue(data) ?? Path.Combine(AppContext.BaseDirectory, "data", "digits.csv");
             int[] widths = ParseBits(result.GetValue(bits)!);
-            if (result.GetValue(epochs) < 1)
+            if (result.GetValue(epochs) is < 1)
             {
                 throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
             }
 
             CsvTable table = CsvTable.Read(path);
             string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
-            int labelIndex = table.ColumnIndex(labelName);
-            if (table.Header.Length < 2)
-            {
-                throw new FormatException($"data file '{path}' needs at least one feature column besides the label.");
-            }
-
-            var (train, test) = Comparison.Split(table, labelIndex);
-            if (train.Count < 2 || test.Count < 1)
+            TableSchema schema = TableSchema.Infer(table, labelName, new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
+            var (train, test) = Holdout.Split(TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine), 0.2, result.GetValue(seed));
+            if (train.Count < 2)
             {
                 throw new FormatException($"data file '{path}' has too few rows ({table.Rows.Length}) to split.");
             }
 
-            QatTask task = Comparison.InferTask(train.Select(r => r.Label));
+            QatTask task = schema.InferTask(train);
+            if (task == QatTask.BinaryClassification && schema.TextLabel)
+            {
+                schema = schema with { Classes = train.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() };
+                foreach (var row in train.Concat(test))
+                {
+                    row.BinaryLabel = row.LabelText == schema.Classes[1];
+                }
+            }
+
             QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
-            stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (every 5th row)");
-            var rows = Comparison.Run(train, test, task, widths, Options, new Progress(stderr));
+            stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (a seeded 20 %)");
+            var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);
             if (result.GetValue(png) is { } file)
             {
@@ -87,14 +91,15 @@ internal static class CompareCommand
     private static void PrintTable(TextWriter writer, IReadOnlyList<ComparisonRow> rows)
     {
         string[] metrics = rows[0].Metrics.Keys.ToArray();
-        writer.WriteLine(string.Join("  ", new[] { "mode".PadRight(5), "weights", "acts" }.Concat(metrics.Select(m => m.PadLeft(14))).Append("model bytes".PadLeft(12)).Append("train s".PadLeft(8))));
+        writer.WriteLine(string.Join("  ", new[] { "mode".PadRight(8), "weights", "acts" }.Concat(metrics.Select(m => m.PadLeft(14))).Append("model bytes".PadLeft(12)).Append("zip bytes".PadLeft(10)).Append("train s".PadLeft(8))));
         foreach (var row in rows)
         {
             writer.WriteLine(string.Join("  ", new[]
             {
-                row.Mode.PadRight(5), $"W{row.WeightBits}".PadLeft(7), $"A{row.ActivationBits}".PadLeft(4),
+                row.Mode.PadRight(8), $"W{row.WeightBits}".PadLeft(7), $"A{row.ActivationBits}".PadLeft(4),
             }.Concat(metrics.Select(m => row.Metrics[m].ToString("0.0000", CultureInfo.InvariantCulture).PadLeft(14)))
-             .Append(row.ModelBytes.ToString(CultureInfo.InvariantCulture).PadLeft(12))
+             .Append((row.ModelBytes?.ToString(CultureInfo.InvariantCulture) ?? "-").PadLeft(12))
+             .Append(row.ZipBytes.ToString(CultureInfo.InvariantCulture).PadLeft(10))
              .Append(row.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture).PadLeft(8))));
         }
     }
@@ -118,7 +123,12 @@ internal static class CompareCommand
                     o[m.Key] = m.Value;
                 }
 
-                o["model_bytes"] = r.ModelBytes;
+                if (r.ModelBytes is long bytes)
+                {
+                    o["model_bytes"] = bytes;
+                }
+
+                o["zip_bytes"] = r.ZipBytes;
                 o["train_seconds"] = r.TrainSeconds;
                 return o;
             }).ToArray(),

@@ -7,7 +7,7 @@ namespace MlRounding.Cli.Commands;
 /// <summary><c>mlround evaluate</c> and <c>mlround predict</c>: load a model written by <c>train</c> and score a CSV.</summary>
 internal static class EvaluateCommand
 {
-    public static Command CreateEvaluate(TextWriter stdout)
+    public static Command CreateEvaluate(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
         var data = new Option<string>("--data") { Required = true, Description = "CSV with the model's feature columns and its label" };
@@ -18,8 +18,8 @@ internal static class EvaluateCommand
             var ml = new MLContext();
             string path = result.GetValue(model)!;
             var (loaded, info) = CliModelInfo.Load(ml, path);
-            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: true);
-            var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TaskPipeline.ToDataView(ml, rows)));
+            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: true, stderr.WriteLine);
+            var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TableRows.ToDataView(ml, rows, info.Table)));
             foreach (var m in metrics)
             {
                 stdout.WriteLine($"{m.Key}: {m.Value.ToString("0.0000", CultureInfo.InvariantCulture)}");
@@ -51,7 +51,7 @@ internal static class EvaluateCommand
         }
     }
 
-    public static Command CreatePredict(TextWriter stdout)
+    public static Command CreatePredict(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
         var data = new Option<string>("--data") { Required = true, Description = "CSV with the model's feature columns" };
@@ -62,12 +62,12 @@ internal static class EvaluateCommand
             var ml = new MLContext();
             string path = result.GetValue(model)!;
             var (loaded, info) = CliModelInfo.Load(ml, path);
-            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: false);
+            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: false, stderr.WriteLine);
             AtomicFile.CheckFolder(result.GetValue(output)!);
             var text = Scoring(path, () =>
             {
                 using var writer = new StringWriter();
-                Predictions.Write(loaded.Transform(TaskPipeline.ToDataView(ml, rows)), info, writer);
+                Predictions.Write(loaded.Transform(TableRows.ToDataView(ml, rows, info.Table)), info, writer);
                 return writer.ToString();
             });
             AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, text));

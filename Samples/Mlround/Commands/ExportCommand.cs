@@ -11,7 +11,7 @@ internal static class ExportCommand
     public static Command Create(TextWriter stdout)
     {
         var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
-        var output = new Option<string>("--out") { Required = true, Description = "ONNX file to write (input 'Features': the feature columns in the training CSV's order)" };
+        var output = new Option<string>("--out") { Required = true, Description = "ONNX file to write (inputs: 'Numeric', 'Gappy', 'Categorical' as the model uses them; see docs/cli.md)" };
         var safetensors = new Option<string?>("--safetensors") { Description = "Also write the trained weights and quantization parameters as safetensors" };
         var weights = new Option<string>("--onnx-weights")
         {
@@ -42,7 +42,8 @@ internal static class ExportCommand
             }
 
             // Both files are built in memory before either is written: a failure leaves neither.
-            var schema = TaskPipeline.ToDataView(ml, new List<Comparison.Row> { new() { Features = new float[info.Features.Length] } }).Schema;
+            TableSchema table = info.Table;
+            var schema = TableRows.ToDataView(ml, Array.Empty<TableRow>(), table).Schema;
             byte[] onnxBytes = EvaluateCommand.Scoring(modelPath, () =>
             {
                 using var buffer = new MemoryStream();
@@ -55,7 +56,7 @@ internal static class ExportCommand
             }
 
             ModelFiles.WriteAtomically(onnx, (Stream stream) => stream.Write(onnxBytes));
-            stdout.WriteLine($"wrote {onnx} (input 'Features': {string.Join(", ", info.Features)})");
+            stdout.WriteLine($"wrote {onnx} (inputs: {Inputs(table)})");
             if (network is not null)
             {
                 network.SaveSafetensors(weightsPath!);
@@ -65,5 +66,27 @@ internal static class ExportCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The ONNX graph's inputs and the CSV columns they hold, in order.</summary>
+    internal static string Inputs(TableSchema table)
+    {
+        var inputs = new List<string>();
+        if (table.NumericFeatures.Length > 0)
+        {
+            inputs.Add($"'Numeric' = {string.Join(", ", table.NumericFeatures)}");
+        }
+
+        if (table.MissingIndicators.Length > 0)
+        {
+            inputs.Add($"'Gappy' = {string.Join(", ", table.MissingIndicators)}");
+        }
+
+        if (table.CategoricalFeatures.Length > 0)
+        {
+            inputs.Add($"'Categorical' = {string.Join(", ", table.CategoricalFeatures)}");
+        }
+
+        return string.Join("; ", inputs);
     }
 }

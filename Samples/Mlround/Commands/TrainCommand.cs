@@ -11,17 +11,21 @@ internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
-        var data = new Option<string>("--data") { Description = "Training CSV (header, numeric columns)", Required = true };
+        var data = new Option<string>("--data") { Description = "Training CSV with a header (numbers, text, dates; empty, NA or ? for missing)", Required = true };
         var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
         var testData = new Option<string?>("--test-data") { Description = "Held-out CSV (default: a seeded fraction of --data)" };
         var testFraction = new Option<double>("--test-fraction") { Description = "Fraction held out when there is no --test-data", DefaultValueFactory = _ => 0.2 };
         var task = new Option<string?>("--task") { Description = "regression, binary or multiclass (default: inferred from the label)" };
+        var categorical = new Option<string?>("--categorical") { Description = "Columns to one-hot encode, comma-separated (default: text columns with few distinct values)" };
+        var text = new Option<string?>("--text") { Description = "Free-text columns to featurize (bag of words and character n-grams), comma-separated" };
+        var ignore = new Option<string?>("--ignore") { Description = "Columns not to use, comma-separated" };
+        var showColumns = new Option<bool>("--show-columns") { Description = "Print each column's inferred role" };
         var flags = new TrainingFlags();
         var output = new Option<string>("--out") { DefaultValueFactory = _ => "model.zip", Description = "Model file to write" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.")
         {
-            data, label, testData, testFraction, task, output, json,
+            data, label, testData, testFraction, task, categorical, text, ignore, showColumns, output, json,
         };
         foreach (Option flag in flags.All)
         {
@@ -33,28 +37,18 @@ internal static class TrainCommand
             AtomicFile.CheckFolder(result.GetValue(output)!); // before training, not after
             CsvTable table = CsvTable.Read(result.GetValue(data)!);
             string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
-            table.ColumnIndex(labelName);
-            var info = new CliModelInfo("multiclass", labelName, table.Header.Where(h => h != labelName).ToArray());
-            List<Comparison.Row> rows = info.Rows(table, labelRequired: true);
-            List<Comparison.Row> train, test;
+            static string[] Names(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
+            TableSchema schema = TableSchema.Infer(table, labelName, new TableSchema.Overrides(Names(result.GetValue(categorical)), Names(result.GetValue(text)), Names(result.GetValue(ignore))));
+            List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine);
+            List<TableRow> train, test;
             if (result.GetValue(testData) is { } testPath)
             {
                 train = rows;
-                test = info.Rows(CsvTable.Read(testPath), labelRequired: true);
+                test = TableRows.Read(CsvTable.Read(testPath), schema, labelRequired: true, stderr.WriteLine);
             }
             else
             {
-                double fraction = result.GetValue(testFraction);
-                if (!(fraction > 0 && fraction < 1))
-                {
-                    throw new ArgumentOutOfRangeException("test-fraction", "--test-fraction must be in (0, 1).");
-                }
-
-                var random = new Random(result.GetValue(flags.Seed));
-                int[] order = Enumerable.Range(0, rows.Count).OrderBy(_ => random.Next()).ToArray();
-                int held = Math.Max(1, (int)Math.Round(rows.Count * fraction));
-                test = order[..held].Select(i => rows[i]).ToList();
-                train = order[held..].Select(i => rows[i]).ToList();
+                (train, test) = Holdout.Split(rows, result.GetValue(testFraction), result.GetValue(flags.Seed));
             }
 
             if (train.Count < 2)
@@ -64,28 +58,46 @@ internal static class TrainCommand
 
             QatTask qatTask = result.GetValue(task) switch
             {
-                null => Comparison.InferTask(train.Select(r => r.Label)),
+                null => schema.InferTask(train),
                 "regression" => QatTask.Regression,
                 "binary" => QatTask.BinaryClassification,
                 "multiclass" => QatTask.MulticlassClassification,
                 var other => throw new ArgumentOutOfRangeException("task", $"--task: '{other}' is not regression, binary or multiclass."),
             };
-            CheckLabels(train.Concat(test), qatTask, labelName);
-            info = info with { Task = CliModelInfo.Name(qatTask) };
+            CheckLabels(train.Concat(test), qatTask, schema);
+            if (qatTask == QatTask.BinaryClassification && schema.TextLabel)
+            {
+                // A text binary label: the later of the two values in ordinal order is the positive class.
+                schema = schema with { Classes = train.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() };
+                foreach (var row in train.Concat(test))
+                {
+                    row.BinaryLabel = row.LabelText == schema.Classes[1];
+                }
+            }
+
+            if (result.GetValue(showColumns))
+            {
+                foreach (string line in schema.Describe())
+                {
+                    stdout.WriteLine(line);
+                }
+            }
+
+            var info = new CliModelInfo(CliModelInfo.Name(qatTask), schema);
             QatOptions options = flags.Options(result, cancellation);
             var ml = new MLContext(seed: options.Seed);
-            var trainView = TaskPipeline.ToDataView(ml, train);
+            var trainView = TableRows.ToDataView(ml, train, schema);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             string validation = qatTask == QatTask.Regression ? "rmse" : "accuracy";
             Recording? recording = null;
-            ITransformer model = TrainingDisplay.Run(terminal, stderr, options.MaxEpoch, validation, progress =>
+            ITransformer model = TrainingDisplay.Run(terminal, stderr, options.MaxEpoch ?? 60, validation, progress =>
             {
                 options.Progress = recording = new Recording(progress);
-                return TaskPipeline.Build(ml, qatTask, options).Fit(trainView);
+                return TaskPipeline.Build(ml, qatTask, options, schema).Fit(trainView);
             });
             QatProgress last = recording!.Last;
             double seconds = watch.Elapsed.TotalSeconds;
-            var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TaskPipeline.ToDataView(ml, test));
+            var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TableRows.ToDataView(ml, test, schema));
             long bytes = TaskPipeline.ModelBytes(model);
             info.Save(ml, model, trainView.Schema, result.GetValue(output)!);
             foreach (var m in metrics)
@@ -98,7 +110,7 @@ internal static class TrainCommand
             stdout.WriteLine($"saved: {result.GetValue(output)}");
             if (result.GetValue(json))
             {
-                stdout.WriteLine(Json(info.Task, metrics, bytes, seconds, (last.Epoch, last.BestEpoch)));
+                stdout.WriteLine(Json(info.Task, metrics, bytes, seconds, (last.Epoch, last.BestEpoch), schema));
             }
 
             return 0;
@@ -106,7 +118,7 @@ internal static class TrainCommand
         return command;
     }
 
-    internal static string Json(string task, Dictionary<string, double> metrics, long? bytes, double? seconds, (int Trained, int Kept)? epochs = null)
+    internal static string Json(string task, Dictionary<string, double> metrics, long? bytes, double? seconds, (int Trained, int Kept)? epochs = null, TableSchema? schema = null)
     {
         var payload = new Dictionary<string, object> { ["task"] = task };
         foreach (var m in metrics)
@@ -130,11 +142,34 @@ internal static class TrainCommand
             payload["best_epoch"] = kept;
         }
 
+        if (schema is not null)
+        {
+            payload["columns"] = new[] { new Dictionary<string, string> { ["name"] = schema.Label, ["role"] = "label" } }
+                .Concat(schema.Columns.Select(c => new Dictionary<string, string> { ["name"] = c.Name, ["role"] = c.Kind.ToString().ToLowerInvariant() })).ToArray();
+        }
+
         return System.Text.Json.JsonSerializer.Serialize(payload);
     }
 
-    private static void CheckLabels(IEnumerable<Comparison.Row> rows, QatTask task, string label)
+    private static void CheckLabels(IEnumerable<TableRow> rows, QatTask task, TableSchema schema)
     {
+        if (schema.TextLabel)
+        {
+            if (task == QatTask.Regression)
+            {
+                string example = rows.First(r => !TableSchema.TryNumber(r.LabelText, out _)).LabelText;
+                throw new FormatException($"label column '{schema.Label}' holds '{example}', which does not fit a regression task.");
+            }
+
+            int classes = rows.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Count();
+            if (classes < 2 || (task == QatTask.BinaryClassification && classes != 2))
+            {
+                throw new FormatException($"label column '{schema.Label}' has {classes} distinct value(s); a {CliModelInfo.Name(task)} task needs {(task == QatTask.BinaryClassification ? "exactly 2" : "at least 2")}.");
+            }
+
+            return;
+        }
+
         foreach (var row in rows)
         {
             bool ok = task switch
@@ -145,8 +180,13 @@ internal static class TrainCommand
             };
             if (!ok)
             {
-                throw new FormatException($"label column '{label}' holds {row.Label.ToString(CultureInfo.InvariantCulture)}, which does not fit a {CliModelInfo.Name(task)} task.");
+                throw new FormatException($"label column '{schema.Label}' holds {row.Label.ToString(CultureInfo.InvariantCulture)}, which does not fit a {CliModelInfo.Name(task)} task.");
             }
+        }
+
+        if (task != QatTask.Regression && rows.Select(r => r.Label).Distinct().Count() < 2)
+        {
+            throw new FormatException($"label column '{schema.Label}' has 1 distinct value; a {CliModelInfo.Name(task)} task needs at least 2.");
         }
     }
 

@@ -14,17 +14,19 @@ public sealed class BadInputMatrixTests
         ["missing data file"] = (new[] { "train", "--data", "{dir}/missing.csv", "--out", "{model}" }, 2, "data file '{dir}/missing.csv' does not exist", []),
         ["empty file"] = (new[] { "train", "--data", "{dir}/empty.csv", "--out", "{model}" }, 2, "is empty: expected a header row and data rows", [("empty.csv", "")]),
         ["header only"] = (new[] { "train", "--data", "{dir}/header.csv", "--out", "{model}" }, 2, "has a header but no data rows", [("header.csv", "a,b,Label\n")]),
-        ["unknown label column"] = (new[] { "train", "--data", CliRunner.Data("digits.csv"), "--label", "Nope", "--out", "{model}" }, 2, "unknown column 'Nope'", []),
+        ["unknown label column"] = (new[] { "train", "--data", CliRunner.Data("digits.csv"), "--label", "Nope", "--out", "{model}" }, 2, "data file '" + CliRunner.Data("digits.csv") + "' has no column 'Nope'; its columns are: p0, p1,", []),
         ["label does not fit binary"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--task", "binary", "--out", "{model}" }, 2, "which does not fit a binary task", []),
         ["label does not fit multiclass"] = (new[] { "train", "--data", "{dir}/frac.csv", "--task", "multiclass", "--out", "{model}" }, 2, "label column 'Label' holds 0.5, which does not fit a multiclass task", [("frac.csv", "a,Label\n1,0.5\n2,1\n3,2\n4,1\n5,0\n")]),
         ["infinite label for regression"] = (new[] { "train", "--data", "{dir}/inf.csv", "--task", "regression", "--out", "{model}" }, 2, "holds Infinity, which does not fit a regression task", [("inf.csv", "a,Label\n1,Infinity\n2,1\n3,2\n4,1\n5,0\n")]),
-        ["non-numeric feature"] = (new[] { "train", "--data", "{dir}/text.csv", "--out", "{model}" }, 2, "row 3, column 'colour': 'red' is not a number", [("text.csv", "colour,Label\n1,0\nred,1\n")]),
+        ["too few rows to hold out"] = (new[] { "train", "--data", "{dir}/two.csv", "--out", "{model}" }, 2, "data file '{dir}/two.csv' leaves 1 training row(s) after holding out the test rows; at least 2 are needed.", [("two.csv", "colour,Label\n1,0\nred,1\n")]),
+        ["text label with one class"] = (new[] { "train", "--data", "{dir}/one.csv", "--label", "kind", "--out", "{model}" }, 2, "label column 'kind' has 1 distinct value(s); a multiclass task needs at least 2.", [("one.csv", "a,kind\n1,cat\n2,cat\n3,cat\n4,cat\n5,cat\n6,cat\n")]),
+        ["numeric label with one class"] = (new[] { "train", "--data", "{dir}/one.csv", "--task", "binary", "--out", "{model}" }, 2, "label column 'Label' has 1 distinct value; a binary task needs at least 2.", [("one.csv", "a,Label\n1,1\n2,1\n3,1\n4,1\n5,1\n6,1\n")]),
         ["ragged row"] = (new[] { "train", "--data", "{dir}/ragged.csv", "--out", "{model}" }, 2, "row 2: 3 cells, the header has 2", [("ragged.csv", "a,Label\n1,2,3\n")]),
-        ["every label NaN"] = (new[] { "train", "--data", "{dir}/nan.csv", "--task", "regression", "--out", "{model}" }, 2, "holds NaN, which does not fit a regression task", [("nan.csv", "a,Label\n1,NaN\n2,NaN\n3,NaN\n")]),
+        ["every label NaN"] = (new[] { "train", "--data", "{dir}/nan.csv", "--task", "regression", "--out", "{model}" }, 2, "data file '{dir}/nan.csv' has no row with a label: the label 'Label' is missing in all 3 row(s).", [("nan.csv", "a,Label\n1,NaN\n2,NaN\n3,NaN\n")]),
         ["weight bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", "{model}" }, 2, "--weight-bits: WeightBits must be 1, 2..8 or 32.", []),
         ["activation bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--activation-bits", "1", "--out", "{model}" }, 2, "--activation-bits: ActivationBits must be 2..16 or 32.", []),
         ["zero epochs"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "0", "--out", "{model}" }, 2, "--epochs: MaxEpoch must be positive.", []),
-        ["zero batch size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive.", []),
+        ["zero batch size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive (leave it unset for the automatic size).", []),
         ["non-positive learning rate"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
         ["zero hidden size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
         ["test fraction out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),
@@ -88,7 +90,7 @@ public sealed class BadInputMatrixTests
         byte[] before = File.ReadAllBytes(model);
         var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("digits.csv"), "--out", Path.Combine(dir, "p.csv"));
         Assert.AreEqual(2, code);
-        StringAssert.Contains(stderr, "needs the feature column 'age', which the data does not have");
+        StringAssert.Contains(stderr, "needs the columns 'age', 'sex', 'bmi'");
         var (retrain, _, _) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", model);
         Assert.AreEqual(2, retrain);
         CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "no prediction file, no temporary");

@@ -117,7 +117,7 @@ public sealed class TrainerPipelineTests
         var ml = new MLContext(seed: 1);
         var (train, _) = DigitsViews(ml);
         var data = Featurize(ml).Fit(train).Transform(train);
-        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 8, NumberOfThreads = 2 });
+        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 8, LearningRateSchedule = LearningRateSchedule.Constant, NumberOfThreads = 2 });
         var folds = ml.MulticlassClassification.CrossValidate(data, trainer, numberOfFolds: 3);
         Assert.HasCount(3, folds);
         Assert.IsTrue(folds.All(f => f.Metrics.MicroAccuracy > 0.85));

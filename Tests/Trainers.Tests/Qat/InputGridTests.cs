@@ -15,7 +15,7 @@ public sealed class InputGridTests
         network.Input = new InputGrid(new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), new[] { 1.0 / 16 }, new[] { 0L }), 1f / 16);
         var model = network.Export(options.Task, 10);
         Assert.AreEqual(1.0 / 16, model.InputGrid!.Scales[0]);
-        Digits.AssertTracks(network, model, Digits.Test, 1e-6, "W4A8, integer input grid");
+        Digits.AssertTracks(network, model, Digits.Test, 0.03, "W4A8, integer input grid");
         Assert.IsGreaterThan(0.94, Digits.Accuracy(model, Digits.Test));
         Assert.AreEqual(model.Forward(Digits.Test.Features.AsSpan(0, 64))[3], QuantizedMlpFormat.Read(QuantizedMlpFormat.Write(model)).Forward(Digits.Test.Features.AsSpan(0, 64))[3]);
     }

@@ -156,8 +156,9 @@ internal sealed class StreamingBatches : IBatchSource
     public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
     {
         IDataView shuffled = _ml.Data.ShuffleRows(_data, seed: unchecked(_options.Seed * 7919 + epoch), shufflePoolSize: _options.ShufflePoolSize);
-        var features = new float[_options.BatchSize * FeatureCount];
-        var labels = new float[_options.BatchSize];
+        int batchSize = _options.BatchSizeFor(Count);
+        var features = new float[batchSize * FeatureCount];
+        var labels = new float[batchSize];
         using var reader = new TrainingRows.RowReader(shuffled, _options, FeatureCount);
         int rows = 0;
         while (true)
@@ -169,10 +170,10 @@ internal sealed class StreamingBatches : IBatchSource
                 labels[rows++] = label;
             }
 
-            if (rows == _options.BatchSize || (!more && rows > 0))
+            if (rows == batchSize || (!more && rows > 0))
             {
                 // tensor() copies, so the buffers are reused; only a short last batch needs a trimmed copy.
-                bool full = rows == _options.BatchSize;
+                bool full = rows == batchSize;
                 InputGrid?.Apply(features.AsSpan(0, rows * FeatureCount), FeatureCount);
 
                 Tensor x = tensor(full ? features : features[..(rows * FeatureCount)], new long[] { rows, FeatureCount });

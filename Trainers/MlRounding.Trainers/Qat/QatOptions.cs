@@ -21,8 +21,27 @@ public sealed class QatOptions
     /// <summary>Gets or sets a token that stops training between steps (an <see cref="OperationCanceledException"/> is thrown, nothing is returned).</summary>
     public CancellationToken CancellationToken { get; set; }
 
-    /// <summary>Gets or sets the sizes of the hidden layers. Default 128, 64.</summary>
-    public int[] HiddenLayers { get; set; } = { 128, 64 };
+    /// <summary>
+    /// Gets or sets the sizes of the hidden layers. By default (or when set to null) they follow the bits of the first
+    /// weight matrix, which holds most of the weights: 512, 128 at 1 bit; 256, 128 at 2 bits; 128, 64 otherwise (3..8
+    /// bits and float), so that a narrower code buys a wider layer at about the same bytes (chosen by measurement on
+    /// Fashion-MNIST and digits, docs/trainer.md).
+    /// </summary>
+    public int[] HiddenLayers
+    {
+        get => _hiddenLayers ?? DefaultHiddenLayers(LayerWeightBits is { Length: > 0 } bits ? bits[0] : Mode == QatMode.Float ? 32 : WeightBits);
+        set => _hiddenLayers = value;
+    }
+
+    private int[]? _hiddenLayers;
+
+    /// <summary>The default hidden layers for a first weight matrix of <paramref name="bits"/> bits.</summary>
+    internal static int[] DefaultHiddenLayers(int bits) => bits switch
+    {
+        1 => new[] { 512, 128 },
+        2 => new[] { 256, 128 },
+        _ => new[] { 128, 64 },
+    };
 
     /// <summary>Gets the extra rounding layers inserted at layer boundaries (see <see cref="QatRoundingLayer"/>). Empty by default.</summary>
     public IList<QatRoundingLayer> RoundingLayers => _roundingLayers;
@@ -68,17 +87,49 @@ public sealed class QatOptions
     /// <summary>Gets or sets the half-width of the finite-difference estimator. Default 0.5.</summary>
     public double FiniteDifferenceHalfWidth { get; set; } = 0.5;
 
-    /// <summary>Gets or sets the number of passes over the training data. Default 60.</summary>
-    public int MaxEpoch { get; set; } = 60;
+    /// <summary>
+    /// Gets or sets the number of passes over the training data. By default (null) it follows the training rows: 60
+    /// below <see cref="LargeDataRows"/>, 30 from there on (see docs/trainer.md for the measurements behind the automatic
+    /// values).
+    /// </summary>
+    public int? MaxEpoch { get; set; }
 
-    /// <summary>Gets or sets the minibatch size. Default 64.</summary>
-    public int BatchSize { get; set; } = 64;
+    /// <summary>Gets or sets the minibatch size. By default (null) it follows the training rows: 64 below <see cref="LargeDataRows"/>, 128 from there on.</summary>
+    public int? BatchSize { get; set; }
 
-    /// <summary>Gets or sets Adam's learning rate. Default 0.003.</summary>
-    public double LearningRate { get; set; } = 0.003;
+    /// <summary>Gets or sets Adam's learning rate. By default (null) it follows the training rows: 0.003 below <see cref="LargeDataRows"/>, 0.001 from there on.</summary>
+    public double? LearningRate { get; set; }
 
-    /// <summary>Gets or sets how the learning rate changes over the epochs. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
-    public LearningRateSchedule LearningRateSchedule { get; set; }
+    /// <summary>
+    /// The number of training rows (after the validation rows are held out) from which the automatic
+    /// <see cref="MaxEpoch"/>, <see cref="BatchSize"/> and <see cref="LearningRate"/> switch from their small-data values
+    /// (60 epochs of batches of 64 at 0.003, best on the 1,300 rows of digits) to their large-data values (30 epochs of
+    /// batches of 128 at 0.001, best on the 54,000 rows of Fashion-MNIST).
+    /// </summary>
+    public const int LargeDataRows = 10_000;
+
+    /// <summary>The epochs for <paramref name="rows"/> training rows (<see cref="MaxEpoch"/>, or its automatic value).</summary>
+    internal int MaxEpochFor(long rows) => MaxEpoch ?? (rows < LargeDataRows ? 60 : 30);
+
+    /// <summary>The minibatch size for <paramref name="rows"/> training rows (<see cref="BatchSize"/>, or its automatic value).</summary>
+    internal int BatchSizeFor(long rows) => BatchSize ?? (rows < LargeDataRows ? 64 : 128);
+
+    /// <summary>The learning rate for <paramref name="rows"/> training rows (<see cref="LearningRate"/>, or its automatic value).</summary>
+    internal double LearningRateFor(long rows) => LearningRate ?? (rows < LargeDataRows ? 0.003 : 0.001);
+
+    /// <summary>A copy with the automatic values worked out for <paramref name="rows"/> training rows.</summary>
+    internal QatOptions ForRows(long rows)
+    {
+        QatOptions copy = Clone();
+        copy.MaxEpoch = MaxEpochFor(rows);
+        copy.BatchSize = BatchSizeFor(rows);
+        copy.LearningRate = LearningRateFor(rows);
+        copy.TeacherEpochs = TeacherEpochs ?? copy.MaxEpoch;
+        return copy;
+    }
+
+    /// <summary>Gets or sets how the learning rate changes over the epochs. Default <see cref="LearningRateSchedule.Cosine"/>.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Cosine;
 
     /// <summary>Gets or sets the (decoupled) weight decay. Default 1e-4.</summary>
     public double WeightDecay { get; set; } = 1e-4;
@@ -134,8 +185,8 @@ public sealed class QatOptions
     /// </summary>
     public int[]? TeacherHiddenLayers { get; set; }
 
-    /// <summary>Gets or sets the most epochs the distillation teacher trains (it stops early on its validation loss like the network). Default 60.</summary>
-    public int TeacherEpochs { get; set; } = 60;
+    /// <summary>Gets or sets the most epochs the distillation teacher trains (it stops early like the network). By default (null) the network's <see cref="MaxEpoch"/>.</summary>
+    public int? TeacherEpochs { get; set; }
 
     /// <summary>Gets or sets the LibTorch thread count; null keeps LibTorch's default. Set it for byte-identical runs.</summary>
     public int? NumberOfThreads { get; set; }
@@ -150,7 +201,7 @@ public sealed class QatOptions
     internal QatOptions Clone()
     {
         var copy = (QatOptions)MemberwiseClone();
-        copy.HiddenLayers = HiddenLayers?.ToArray()!;
+        copy._hiddenLayers = _hiddenLayers?.ToArray();
         copy.LayerWeightBits = LayerWeightBits?.ToArray();
         copy.TeacherHiddenLayers = TeacherHiddenLayers?.ToArray();
         copy._roundingLayers = new List<QatRoundingLayer>(RoundingLayers);
@@ -180,17 +231,22 @@ public sealed class QatOptions
         if (!(HardnessStart > 0 && HardnessStart <= 1e6)) Fail(nameof(HardnessStart), HardnessStart, "HardnessStart must be in (0, 1e6].");
         if (!(HardnessEnd > 0 && HardnessEnd <= 1e6)) Fail(nameof(HardnessEnd), HardnessEnd, "HardnessEnd must be in (0, 1e6].");
         if (!(FiniteDifferenceHalfWidth > 0 && FiniteDifferenceHalfWidth <= 10)) Fail(nameof(FiniteDifferenceHalfWidth), FiniteDifferenceHalfWidth, "FiniteDifferenceHalfWidth must be in (0, 10].");
-        if (MaxEpoch < 1) Fail(nameof(MaxEpoch), MaxEpoch, "MaxEpoch must be positive.");
-        if (BatchSize < 1) Fail(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
-        if (!(LearningRate > 0 && LearningRate <= 10)) Fail(nameof(LearningRate), LearningRate, "LearningRate must be in (0, 10].");
+        if (MaxEpoch is < 1) Fail(nameof(MaxEpoch), MaxEpoch, "MaxEpoch must be positive.");
+        if (BatchSize is < 1) Fail(nameof(BatchSize), BatchSize, "BatchSize must be positive (leave it unset for the automatic size).");
+        if (LearningRate is { } rate && !(rate > 0 && rate <= 10)) Fail(nameof(LearningRate), LearningRate, "LearningRate must be in (0, 10].");
         if (!(WeightDecay >= 0 && WeightDecay <= 1)) Fail(nameof(WeightDecay), WeightDecay, "WeightDecay must be in [0, 1].");
         if (!(ValidationFraction >= 0 && ValidationFraction < 0.5)) Fail(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5).");
         if (EarlyStoppingPatience < 0) Fail(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must not be negative.");
-        if (WarmupEpochs < 0 || WarmupEpochs >= MaxEpoch) Fail(nameof(WarmupEpochs), WarmupEpochs, $"WarmupEpochs must be in [0, MaxEpoch) (MaxEpoch is {MaxEpoch}).");
+        if (WarmupEpochs < 0 || WarmupEpochs >= (MaxEpoch ?? MaxEpochFor(LargeDataRows)))
+        {
+            Fail(nameof(WarmupEpochs), WarmupEpochs, MaxEpoch is { } epochs
+                ? $"WarmupEpochs must be in [0, MaxEpoch) (MaxEpoch is {epochs})."
+                : $"WarmupEpochs must be in [0, MaxEpoch) (MaxEpoch is automatic, {MaxEpochFor(LargeDataRows)} from {LargeDataRows:N0} training rows on; set it to warm up longer).");
+        }
         if (!(DistillationWeight >= 0 && DistillationWeight <= 1)) Fail(nameof(DistillationWeight), DistillationWeight, "DistillationWeight must be in [0, 1].");
         if (!(DistillationTemperature > 0 && DistillationTemperature <= 100)) Fail(nameof(DistillationTemperature), DistillationTemperature, "DistillationTemperature must be in (0, 100].");
         if (TeacherHiddenLayers is not null && TeacherHiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(TeacherHiddenLayers), TeacherHiddenLayers, "TeacherHiddenLayers must be sizes in [1, 65536].");
-        if (TeacherEpochs < 1) Fail(nameof(TeacherEpochs), TeacherEpochs, "TeacherEpochs must be positive.");
+        if (TeacherEpochs is < 1) Fail(nameof(TeacherEpochs), TeacherEpochs, "TeacherEpochs must be positive.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be positive.");
         if (ShufflePoolSize < 1) Fail(nameof(ShufflePoolSize), ShufflePoolSize, "ShufflePoolSize must be positive.");
         foreach (var layer in RoundingLayers)

@@ -12,4 +12,5 @@ namespace MlRounding.Trainers;
 /// The best epoch so far by <see cref="QatOptions.EpochSelection"/> (the one training keeps), or 0 when there is none yet
 /// (no validation rows, or only float warm-up epochs so far).
 /// </param>
-public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN, int BestEpoch = 0);
+/// <param name="MaxEpoch">The most epochs this training runs (<see cref="QatOptions.MaxEpoch"/>, or its automatic value for the rows), or 0 when not known.</param>
+public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN, int BestEpoch = 0, int MaxEpoch = 0);

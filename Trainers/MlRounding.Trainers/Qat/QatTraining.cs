@@ -44,7 +44,7 @@ internal static class QatTraining
             train = data.Subset(order[held..]);
         }
 
-        using var source = new InMemoryBatches(train, options.Task, options.BatchSize, options.Mode == QatMode.Float ? null : inputGrid);
+        using var source = new InMemoryBatches(train, options.Task, options.BatchSizeFor(train.Count), options.Mode == QatMode.Float ? null : inputGrid);
         return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
     }
 
@@ -57,6 +57,10 @@ internal static class QatTraining
         {
             throw new InvalidOperationException("No training rows.");
         }
+
+        options = options.ForRows(source.Count); // the automatic epochs, batch size and learning rate for these rows
+        options.Validate();
+        int maxEpoch = options.MaxEpoch!.Value;
 
         // The trainer's first torch call follows: make TorchSharp's native library loadable here rather than rely on
         // another assembly's module initializer having run (a no-op after the first call, and where nothing needs fixing).
@@ -101,13 +105,14 @@ internal static class QatTraining
             lossScale = 1.0 / (network.OutputScale * (double)network.OutputScale);
         }
 
-        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate!.Value, weight_decay: options.WeightDecay);
         using var shuffle = new Generator((ulong)options.Seed);
-        long batches = (source.Count + options.BatchSize - 1) / options.BatchSize;
+        int batchSize = options.BatchSizeFor(source.Count);
+        long batches = (source.Count + batchSize - 1) / batchSize;
         var decay = options.LearningRateSchedule == LearningRateSchedule.Cosine
-            ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, Math.Max(1, options.MaxEpoch * batches)))
+            ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, Math.Max(1, maxEpoch * batches)))
             : null;
-        var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, options.MaxEpoch * batches));
+        var schedule = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, Math.Max(1, maxEpoch * batches));
         long step = 0;
         bool byMetric = validation is not null && options.Task != QatTask.Regression && options.EpochSelection switch
         {
@@ -118,7 +123,7 @@ internal static class QatTraining
         (double Metric, double Loss) best = (double.NegativeInfinity, double.NegativeInfinity);
         int sinceBest = 0, bestEpoch = 0;
         Dictionary<string, Tensor>? bestState = null;
-        for (int epoch = 1; epoch <= options.MaxEpoch; epoch++)
+        for (int epoch = 1; epoch <= maxEpoch; epoch++)
         {
             if (warmup > 0 && epoch == warmup + 1)
             {
@@ -197,7 +202,7 @@ internal static class QatTraining
                 }
             }
 
-            progress?.Report(new QatProgress(epoch, lossSum / seen, metric, validationLoss, bestEpoch));
+            progress?.Report(new QatProgress(epoch, lossSum / seen, metric, validationLoss, bestEpoch, maxEpoch));
             options.EpochModel?.Invoke(epoch, model!);
             if (stop)
             {

@@ -3,6 +3,7 @@
 // its full name; the class is declared here because the BCL does not ship it.
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Data")]
+[assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Transforms")]
 
 namespace System.Runtime.CompilerServices
 {

@@ -77,47 +77,56 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentNullException.ThrowIfNull(options);
         var g = new OnnxGraph();
-        var columns = new Dictionary<string, (string Tensor, int Width)>();
+
+        // Each column name is bound to how its tensor is made; a step's nodes are emitted only when a later step (or
+        // the graph's outputs) asks for one of its columns, so label mappings and unused columns leave no trace and
+        // add no graph input. A step binds its inputs when it is reached, so a later step that reuses a name does not
+        // change what an earlier one reads.
+        var bindings = new Dictionary<string, Lazy<OnnxColumn>>();
         var produced = new List<string>();
-        bool predictor = false;
+        DataViewSchema schema = inputSchema; // the schema in front of the current step
 
-        (string Tensor, int Width) Column(string name)
+        Lazy<OnnxColumn> Bound(string name) =>
+            bindings.TryGetValue(name, out var bound) ? bound : bindings[name] = new Lazy<OnnxColumn>(() => OnnxFeaturizers.GraphInput(g, inputSchema, name));
+
+        void Produce(string name, Func<OnnxColumn> emit)
         {
-            if (columns.TryGetValue(name, out var known))
-            {
-                return known;
-            }
-
-            var column = inputSchema.GetColumnOrNull(name) ?? throw new NotSupportedException($"Column '{name}' is neither an input column nor produced by an exported step.");
-            int width = column.Type switch
-            {
-                VectorDataViewType { ItemType: NumberDataViewType n, Size: > 0 } v when n == NumberDataViewType.Single => v.Size,
-                NumberDataViewType n when n == NumberDataViewType.Single => 1,
-                _ => throw new NotSupportedException($"Input column '{name}' is {column.Type}; ONNX export takes Single scalars and known-size vectors of Single."),
-            };
-            g.Input(name, DataType.Float, width);
-            return columns[name] = (name, width);
-        }
-
-        void Produce(string name, string tensor, int width)
-        {
-            columns[name] = (tensor, width);
+            bindings[name] = new Lazy<OnnxColumn>(emit);
             produced.Remove(name);
             produced.Add(name);
         }
 
+        void Network(string featureColumn, QuantizedMlp network, DataViewSchema outputSchema)
+        {
+            OnnxColumn features = OnnxFeaturizers.Floats(Bound(featureColumn).Value, featureColumn);
+            OnnxNetwork.Emit(g, features.Tensor, network, options);
+            if (network.Task == QatTask.MulticlassClassification)
+            {
+                OnnxFeaturizers.LabelValues(g, outputSchema);
+            }
+        }
+
         foreach (ITransformer step in Flatten(model))
         {
+            DataViewSchema after = step.GetOutputSchema(schema);
             switch (step)
             {
                 case RoundingTransformer rounding:
                     foreach (RoundingColumn c in rounding.Columns)
                     {
-                        var (x, width) = Column(c.InputColumnName);
-                        Produce(c.OutputColumnName, OnnxGrids.Round(g, x, c.Grid, width), width);
+                        var x = Bound(c.InputColumnName);
+                        Produce(c.OutputColumnName, () =>
+                        {
+                            OnnxColumn input = OnnxFeaturizers.Floats(x.Value, c.InputColumnName);
+                            return input with { Tensor = OnnxGrids.Round(g, input.Tensor, c.Grid, input.Width) };
+                        });
                         if (c.CodesColumnName is { } codes && c.Grid is AffineGrid affine)
                         {
-                            Produce(codes, OnnxGrids.Codes(g, x, affine, width), width);
+                            Produce(codes, () =>
+                            {
+                                OnnxColumn input = OnnxFeaturizers.Floats(x.Value, c.InputColumnName);
+                                return input with { Tensor = OnnxGrids.Codes(g, input.Tensor, affine, input.Width) };
+                            });
                         }
                     }
 
@@ -127,8 +136,14 @@ public static class OnnxExport
                     var pairs = MlRounding.Bridge.TransformerInternals.NormalizerColumns(normalizer);
                     for (int i = 0; i < pairs.Count; i++)
                     {
-                        var (x, width) = Column(pairs[i].Input);
-                        Produce(pairs[i].Output, Affine(g, x, normalizer.GetNormalizerModelParameters(i), pairs[i].Output, width), width);
+                        var x = Bound(pairs[i].Input);
+                        object parameters = normalizer.GetNormalizerModelParameters(i);
+                        string output = pairs[i].Output, input = pairs[i].Input;
+                        Produce(output, () =>
+                        {
+                            OnnxColumn c = OnnxFeaturizers.Floats(x.Value, input);
+                            return c with { Tensor = Normalize(g, c.Tensor, parameters, output, c.Width) };
+                        });
                     }
 
                     break;
@@ -136,69 +151,152 @@ public static class OnnxExport
                 case ColumnConcatenatingTransformer concat:
                     foreach (var (output, inputs) in MlRounding.Bridge.TransformerInternals.ConcatenatedColumns(concat))
                     {
-                        var parts = inputs.Select(Column).ToArray();
-                        Produce(output, parts.Length == 1 ? parts[0].Tensor : g.Node("Concat", parts.Select(p => p.Tensor).ToArray(), Int("axis", 1)), parts.Sum(p => p.Width));
+                        var parts = inputs.Select(Bound).ToArray();
+                        Produce(output, () => OnnxFeaturizers.Concatenate(g, parts.Select((p, i) => OnnxFeaturizers.Floats(p.Value, inputs[i])).ToArray()));
                     }
 
                     break;
 
-                case ValueToKeyMappingTransformer or KeyToValueMappingTransformer:
-                    break; // label mappings: not on the scoring path
+                case ValueToKeyMappingTransformer keys:
+                    foreach (var (output, input) in MlRounding.Bridge.TransformerInternals.ColumnPairs(keys))
+                    {
+                        var x = Bound(input);
+                        DataViewSchema.Column keyColumn = after[output];
+                        Produce(output, () => OnnxFeaturizers.ValueToKey(g, x.Value, keyColumn, input));
+                    }
+
+                    break;
+
+                case KeyToVectorMappingTransformer vectors:
+                {
+                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(vectors);
+                    var bags = MlRounding.Bridge.TransformerInternals.KeyToVectorBags(vectors);
+                    for (int i = 0; i < columnPairs.Count; i++)
+                    {
+                        var (output, input) = columnPairs[i];
+                        var x = Bound(input);
+                        bool bag = bags[i];
+                        int keyCount = OnnxFeaturizers.KeyCount(schema[input]);
+                        Produce(output, () => OnnxFeaturizers.KeyToVector(g, x.Value, keyCount, bag));
+                    }
+
+                    break;
+                }
+
+                case MissingValueReplacingTransformer replacing:
+                {
+                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(replacing);
+                    for (int i = 0; i < columnPairs.Count; i++)
+                    {
+                        var (output, input) = columnPairs[i];
+                        var x = Bound(input);
+                        int width = after[output].Type.GetValueCount();
+                        float[] values = MlRounding.Bridge.TransformerInternals.ReplacementValues(replacing, i, width)
+                            ?? throw new NotSupportedException($"Missing-value replacement of column '{input}' ({schema[input].Type}) cannot be exported to ONNX by MlRounding; it takes columns of Single.");
+                        Produce(output, () => OnnxFeaturizers.ReplaceMissing(g, OnnxFeaturizers.Floats(x.Value, input), values));
+                    }
+
+                    break;
+                }
+
+                case MissingValueIndicatorTransformer indicators:
+                    foreach (var (output, input) in MlRounding.Bridge.TransformerInternals.ColumnPairs(indicators))
+                    {
+                        var x = Bound(input);
+                        Produce(output, () =>
+                        {
+                            OnnxColumn c = OnnxFeaturizers.Floats(x.Value, input);
+                            return new OnnxColumn(g.Node("IsNaN", new[] { c.Tensor }), c.Width, DataType.Bool);
+                        });
+                    }
+
+                    break;
+
+                case TypeConvertingTransformer conversion:
+                {
+                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(conversion);
+                    var kinds = MlRounding.Bridge.TransformerInternals.ConvertedKinds(conversion);
+                    for (int i = 0; i < columnPairs.Count; i++)
+                    {
+                        var (output, input) = columnPairs[i];
+                        var x = Bound(input);
+                        if (kinds[i] != DataKind.Single)
+                        {
+                            throw new NotSupportedException($"The conversion of column '{input}' to {kinds[i]} cannot be exported to ONNX by MlRounding; it exports conversions to Single.");
+                        }
+
+                        Produce(output, () => OnnxFeaturizers.ToFloat(g, x.Value, input));
+                    }
+
+                    break;
+                }
+
+                case KeyToValueMappingTransformer:
+                    break; // maps a predicted key back to its value after the predictor: see the PredictedLabelValue output
 
                 case ISingleFeaturePredictionTransformer<QatRegressionModelParameters> r:
-                    OnnxNetwork.Emit(g, Column(r.FeatureColumnName).Tensor, r.Model.Network, options);
-                    predictor = true;
-                    break;
+                    Network(r.FeatureColumnName, r.Model.Network, after);
+                    return g.Model(Description);
 
                 case ISingleFeaturePredictionTransformer<QatBinaryModelParameters> b:
-                    OnnxNetwork.Emit(g, Column(b.FeatureColumnName).Tensor, b.Model.Network, options);
-                    predictor = true;
-                    break;
+                    Network(b.FeatureColumnName, b.Model.Network, after);
+                    return g.Model(Description);
 
                 case ISingleFeaturePredictionTransformer<QatMulticlassModelParameters> m:
-                    OnnxNetwork.Emit(g, Column(m.FeatureColumnName).Tensor, m.Model.Network, options);
-                    predictor = true;
-                    break;
+                    Network(m.FeatureColumnName, m.Model.Network, after);
+                    return g.Model(Description); // steps after the predictor (e.g. MapKeyToValue of PredictedLabel) are not exported
 
                 default:
-                    throw new NotSupportedException($"{step.GetType().Name} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, label key mappings and the QuantizationAware trainers.");
+                    throw new NotSupportedException($"{step.GetType().Name} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, ReplaceMissingValues and IndicateMissingValues on Single columns, ConvertType to Single, MapValueToKey, MapKeyToVector and OneHotEncoding (indicator or bag), and the QuantizationAware trainers.");
             }
 
-            if (predictor)
-            {
-                break; // steps after the predictor (e.g. MapKeyToValue of PredictedLabel) are not exported
-            }
+            schema = after;
         }
 
-        if (!predictor)
+        if (produced.Count == 0)
         {
-            if (produced.Count == 0)
-            {
-                throw new NotSupportedException("The pipeline produces no column that ONNX export supports.");
-            }
-
-            foreach (string name in produced)
-            {
-                g.Output(name, columns[name].Tensor, DataType.Float, columns[name].Width);
-            }
+            throw new NotSupportedException("The pipeline produces no column that ONNX export supports.");
         }
 
-        return g.Model("Exported by MlRounding: rounding and quantization-aware layers as ONNX (QDQ) operators.");
+        foreach (string name in produced)
+        {
+            OnnxColumn c = bindings[name].Value;
+            g.Output(name, c.Tensor, c.Type, c.Width);
+        }
+
+        return g.Model(Description);
     }
 
-    private static IEnumerable<ITransformer> Flatten(ITransformer model) =>
-        model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : new[] { model };
+    private const string Description = "Exported by MlRounding: featurization, rounding and quantization-aware layers as ONNX (QDQ) operators.";
+
+    private static IEnumerable<ITransformer> Flatten(ITransformer model) => model switch
+    {
+        OneHotEncodingTransformer oneHot => MlRounding.Bridge.TransformerInternals.OneHotSteps(oneHot).SelectMany(Flatten),
+        IEnumerable<ITransformer> chain => chain.SelectMany(Flatten),
+        _ => new[] { model },
+    };
 
     /// <summary>ML.NET's affine normalizer: (x - offset) * scale, per slot (offset may be absent).</summary>
-    private static string Affine(OnnxGraph g, string x, object parameters, string column, int width)
+    /// <summary>
+    /// ML.NET's affine normalizer, (x - offset) * scale per slot (offset may be absent), or its binning normalizer,
+    /// (the number of the slot's bin upper bounds below x) / density - offset, NaN kept.
+    /// </summary>
+    private static string Normalize(OnnxGraph g, string x, object parameters, string column, int width)
     {
-        if (parameters is not NormalizingTransformer.AffineNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>> affine)
+        switch (parameters)
         {
-            throw new NotSupportedException($"The normalizer of column '{column}' is not affine ({parameters.GetType().Name}); only affine normalizers export to ONNX.");
-        }
+            case NormalizingTransformer.AffineNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>> affine:
+            {
+                long[] dims = affine.Scale.Length == 1 ? Array.Empty<long>() : new long[] { width };
+                string centred = affine.Offset.IsDefaultOrEmpty ? x : g.Node("Sub", new[] { x, g.Floats("offset", affine.Offset.ToArray(), affine.Offset.Length == 1 ? Array.Empty<long>() : new long[] { width }) });
+                return g.Node("Mul", new[] { centred, g.Floats("scale", affine.Scale.ToArray(), dims) });
+            }
 
-        long[] dims = affine.Scale.Length == 1 ? Array.Empty<long>() : new long[] { width };
-        string centred = affine.Offset.IsDefaultOrEmpty ? x : g.Node("Sub", new[] { x, g.Floats("offset", affine.Offset.ToArray(), affine.Offset.Length == 1 ? Array.Empty<long>() : new long[] { width }) });
-        return g.Node("Mul", new[] { centred, g.Floats("scale", affine.Scale.ToArray(), dims) });
+            case NormalizingTransformer.BinNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>> bins when bins.UpperBounds.Length == width:
+                return OnnxFeaturizers.Bins(g, x, bins.UpperBounds.Select(b => b.ToArray()).ToArray(), bins.Density.ToArray(), bins.Offset.IsDefaultOrEmpty ? null : bins.Offset.ToArray());
+
+            default:
+                throw new NotSupportedException($"The normalizer of column '{column}' ({parameters.GetType().Name}) cannot be exported to ONNX by MlRounding; it exports affine normalizers (min-max, mean-variance, ...) and binning of vector columns.");
+        }
     }
 }

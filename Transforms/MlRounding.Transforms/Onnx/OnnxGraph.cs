@@ -24,6 +24,19 @@ internal sealed class OnnxGraph
 
     public void RequireOpset(int opset) => Opset = Math.Max(Opset, opset);
 
+    /// <summary>The opset of the ai.onnx.ml domain the graph needs (its LabelEncoder), or 0 when it uses none.</summary>
+    public int MlOpset { get; private set; }
+
+    public void RequireMlOpset(int opset) => MlOpset = Math.Max(MlOpset, opset);
+
+    /// <summary>Adds a node of the ai.onnx.ml domain with one output and returns the output's name.</summary>
+    public string MlNode(string op, string[] inputs, params AttributeProto[] attributes)
+    {
+        string output = Node(op, inputs, attributes);
+        Graph.Node[^1].Domain = "ai.onnx.ml";
+        return output;
+    }
+
     public string Name(string hint) => $"{hint}_{_next++}";
 
     public string Floats(string hint, float[] values, params long[] dims) => Initializer(hint, TensorProto.Types.DataType.Float, dims, t => t.FloatData.AddRange(values));
@@ -128,6 +141,10 @@ internal sealed class OnnxGraph
     {
         var model = new ModelProto { IrVersion = IrVersion, ProducerName = "MlRounding", ProducerVersion = typeof(OnnxGraph).Assembly.GetName().Version?.ToString() ?? "", DocString = description, Graph = Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (MlOpset > 0)
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "ai.onnx.ml", Version = MlOpset });
+        }
         return model;
     }
 }

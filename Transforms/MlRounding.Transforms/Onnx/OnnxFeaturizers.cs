@@ -1,0 +1,195 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Onnx;
+using static MlRounding.Onnx.OnnxGraph;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace MlRounding.Onnx;
+
+/// <summary>A column of the exported graph: its tensor ([N, Width]), slot count and element type.</summary>
+internal readonly record struct OnnxColumn(string Tensor, int Width, DataType Type);
+
+/// <summary>
+/// ML.NET's featurizing steps as ONNX nodes, each with ML.NET's semantics: keys are 1-based with 0 for a value the
+/// mapping does not know, a key-to-vector indicator is all zeros for key 0 (so an unseen category encodes as none of the
+/// known ones), missing-value replacement replaces NaN only.
+/// </summary>
+internal static class OnnxFeaturizers
+{
+    /// <summary>A graph input for an input column: Single becomes float32, text becomes string ([N] + the vector size).</summary>
+    public static OnnxColumn GraphInput(OnnxGraph g, DataViewSchema inputSchema, string name)
+    {
+        var column = inputSchema.GetColumnOrNull(name) ?? throw new NotSupportedException($"Column '{name}' is neither an input column nor produced by an exported step.");
+        DataViewType item = column.Type.GetItemType();
+        int width = column.Type switch
+        {
+            VectorDataViewType { Size: > 0 } v => v.Size,
+            VectorDataViewType => 0,
+            _ => 1,
+        };
+        DataType type = item == NumberDataViewType.Single ? DataType.Float : item is TextDataViewType ? DataType.String : DataType.Undefined;
+        if (width == 0 || type == DataType.Undefined)
+        {
+            throw new NotSupportedException($"Input column '{name}' is {column.Type}; ONNX export takes scalars and known-size vectors of Single or text.");
+        }
+
+        g.Input(name, type, width);
+        return new OnnxColumn(name, width, type);
+    }
+
+    /// <summary>Checks that <paramref name="column"/> holds float32 values (the input of rounding, normalizers, the network).</summary>
+    public static OnnxColumn Floats(OnnxColumn column, string name) => column.Type == DataType.Float
+        ? column
+        : throw new NotSupportedException($"Column '{name}' holds {column.Type} values where ONNX export needs Single; convert it first (e.g. OneHotEncoding for text, ConvertType to Single).");
+
+    /// <summary>Concatenates float columns along the slots.</summary>
+    public static OnnxColumn Concatenate(OnnxGraph g, OnnxColumn[] parts) =>
+        new(parts.Length == 1 ? parts[0].Tensor : g.Node("Concat", parts.Select(p => p.Tensor).ToArray(), Int("axis", 1)), parts.Sum(p => p.Width), DataType.Float);
+
+    /// <summary>ML.NET's value-to-key mapping: a value's 1-based position among the key values, 0 for any other value (ai.onnx.ml LabelEncoder).</summary>
+    public static OnnxColumn ValueToKey(OnnxGraph g, OnnxColumn x, DataViewSchema.Column keyColumn, string input)
+    {
+        var keyValuesColumn = keyColumn.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues)
+            ?? throw new NotSupportedException($"The key mapping of column '{input}' has no key values; ONNX export needs them.");
+        AttributeProto keys;
+        int count;
+        if (x.Type == DataType.String && keyValuesColumn.Type.GetItemType() is TextDataViewType)
+        {
+            VBuffer<ReadOnlyMemory<char>> values = default;
+            keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
+            string[] texts = values.DenseValues().Select(v => v.ToString()).ToArray();
+            keys = new AttributeProto { Name = "keys_strings", Type = AttributeProto.Types.AttributeType.Strings };
+            keys.Strings.AddRange(texts.Select(Google.Protobuf.ByteString.CopyFromUtf8));
+            count = texts.Length;
+        }
+        else if (x.Type == DataType.Float && keyValuesColumn.Type.GetItemType() == NumberDataViewType.Single)
+        {
+            VBuffer<float> values = default;
+            keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
+            float[] numbers = values.DenseValues().ToArray();
+            keys = new AttributeProto { Name = "keys_floats", Type = AttributeProto.Types.AttributeType.Floats };
+            keys.Floats.AddRange(numbers);
+            count = numbers.Length;
+        }
+        else
+        {
+            throw new NotSupportedException($"The key mapping of column '{input}' ({x.Type} values) cannot be exported to ONNX by MlRounding; it maps text and Single columns.");
+        }
+
+        if (count == 0)
+        {
+            throw new NotSupportedException($"The key mapping of column '{input}' knows no values; there is nothing to export.");
+        }
+
+        g.RequireMlOpset(2);
+        string key = g.MlNode("LabelEncoder", new[] { x.Tensor }, keys, Ints("values_int64s", Enumerable.Range(1, count).Select(i => (long)i).ToArray()), Int("default_int64", 0));
+        return new OnnxColumn(key, x.Width, DataType.Int64);
+    }
+
+    /// <summary>The number of keys of a key column (or of the items of a vector of keys).</summary>
+    public static int KeyCount(DataViewSchema.Column column) => column.Type.GetItemType() is KeyDataViewType { Count: > 0 and <= int.MaxValue } key
+        ? (int)key.Count
+        : throw new NotSupportedException($"Column '{column.Name}' is {column.Type}; key-to-vector export needs a key column of known count.");
+
+    /// <summary>
+    /// ML.NET's key-to-vector indicator: key k (1..K) sets slot k-1, key 0 sets none; for a vector of C keys the
+    /// indicators are concatenated ([N, C·K]) or, as a bag, summed ([N, K]).
+    /// </summary>
+    public static OnnxColumn KeyToVector(OnnxGraph g, OnnxColumn keys, int keyCount, bool bag)
+    {
+        string column = g.Node("Unsqueeze", new[] { keys.Tensor, g.Int64s("axes", new long[] { 2 }, 1) });
+        string range = g.Int64s("keys", Enumerable.Range(1, keyCount).Select(i => (long)i).ToArray(), keyCount);
+        string indicators = g.Node("Cast", new[] { g.Node("Equal", new[] { column, range }) }, Int("to", (long)DataType.Float)); // [N, C, K]
+        if (bag || keys.Width == 1)
+        {
+            return new OnnxColumn(g.Node("ReduceSum", new[] { indicators, g.Int64s("axes", new long[] { 1 }, 1) }, Int("keepdims", 0)), keyCount, DataType.Float);
+        }
+
+        int width = keys.Width * keyCount;
+        return new OnnxColumn(g.Node("Reshape", new[] { indicators, g.Int64s("shape", new long[] { 0, width }, 2) }), width, DataType.Float);
+    }
+
+    /// <summary>NaN replaced by the slot's value; every other value (infinities included) kept.</summary>
+    public static OnnxColumn ReplaceMissing(OnnxGraph g, OnnxColumn x, float[] values)
+    {
+        string replacement = g.Floats("replacement", values, x.Width);
+        return x with { Tensor = g.Node("Where", new[] { g.Node("IsNaN", new[] { x.Tensor }), replacement, x.Tensor }) };
+    }
+
+    /// <summary>A conversion to Single: booleans become 0 and 1, keys and integers their value.</summary>
+    public static OnnxColumn ToFloat(OnnxGraph g, OnnxColumn x, string input) => x.Type switch
+    {
+        DataType.Float => x,
+        DataType.Bool or DataType.Int64 => x with { Tensor = g.Node("Cast", new[] { x.Tensor }, Int("to", (long)DataType.Float)), Type = DataType.Float },
+        _ => throw new NotSupportedException($"The conversion of column '{input}' ({x.Type} values) to Single cannot be exported to ONNX by MlRounding."),
+    };
+
+    /// <summary>
+    /// For a multiclass network whose label was mapped from values (text or numbers), the predicted class's original
+    /// value as the output PredictedLabelValue (an ai.onnx.ml LabelEncoder from the class index).
+    /// </summary>
+    public static void LabelValues(OnnxGraph g, DataViewSchema outputSchema)
+    {
+        if (outputSchema.GetColumnOrNull("PredictedLabel") is not { } predicted
+            || predicted.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is not { } keyValues)
+        {
+            return;
+        }
+
+        AttributeProto values;
+        DataType type;
+        int count;
+        if (keyValues.Type.GetItemType() is TextDataViewType)
+        {
+            VBuffer<ReadOnlyMemory<char>> texts = default;
+            predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref texts);
+            values = new AttributeProto { Name = "values_strings", Type = AttributeProto.Types.AttributeType.Strings };
+            values.Strings.AddRange(texts.DenseValues().Select(t => Google.Protobuf.ByteString.CopyFromUtf8(t.ToString())));
+            (type, count) = (DataType.String, texts.Length);
+        }
+        else if (keyValues.Type.GetItemType() == NumberDataViewType.Single)
+        {
+            VBuffer<float> numbers = default;
+            predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref numbers);
+            values = new AttributeProto { Name = "values_floats", Type = AttributeProto.Types.AttributeType.Floats };
+            values.Floats.AddRange(numbers.DenseValues());
+            (type, count) = (DataType.Float, numbers.Length);
+        }
+        else
+        {
+            return; // other key value types: the class index alone
+        }
+
+        g.RequireMlOpset(2);
+        string value = g.MlNode("LabelEncoder", new[] { g.Graph.Output.First(o => o.Name == "PredictedLabel").Name }, Ints("keys_int64s", Enumerable.Range(0, count).Select(i => (long)i).ToArray()), values,
+            type == DataType.String ? new AttributeProto { Name = "default_string", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("") } : new AttributeProto { Name = "default_float", Type = AttributeProto.Types.AttributeType.Float, F = float.NaN });
+        g.Output("PredictedLabelValue", value, type);
+    }
+
+    /// <summary>
+    /// ML.NET's binning normalizer per slot: the bin index (how many of the slot's upper bounds, its last one excluded,
+    /// lie below x) divided by the slot's density, minus its offset, in float32 as ML.NET computes it; NaN stays NaN.
+    /// </summary>
+    public static string Bins(OnnxGraph g, string x, float[][] upperBounds, float[] density, float[]? offset)
+    {
+        int width = upperBounds.Length;
+        int most = Math.Max(1, upperBounds.Max(b => b.Length - 1));
+        var padded = new float[width * most];
+        Array.Fill(padded, float.PositiveInfinity); // never below x: pads slots with fewer bounds
+        for (int j = 0; j < width; j++)
+        {
+            upperBounds[j].AsSpan(0, Math.Max(0, upperBounds[j].Length - 1)).CopyTo(padded.AsSpan(j * most));
+        }
+
+        string column = g.Node("Unsqueeze", new[] { x, g.Int64s("axes", new long[] { 2 }, 1) }); // [N, W, 1]
+        string below = g.Node("Cast", new[] { g.Node("Less", new[] { g.Floats("bin_bounds", padded, width, most), column }) }, Int("to", (long)DataType.Float));
+        string index = g.Node("ReduceSum", new[] { below, g.Int64s("axes", new long[] { 2 }, 1) }, Int("keepdims", 0)); // [N, W]
+        string value = g.Node("Div", new[] { index, g.Floats("bin_density", density, width) });
+        if (offset is not null)
+        {
+            value = g.Node("Sub", new[] { value, g.Floats("bin_offset", offset, width) });
+        }
+
+        return g.Node("Where", new[] { g.Node("IsNaN", new[] { x }), x, value });
+    }
+}
