@@ -72,7 +72,7 @@ internal static class Predictions
                     getScore(ref sc);
                     getProbability(ref p);
                     getLabel(ref l);
-                    writer.WriteLine($"{(info.Schema.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
+                    writer.WriteLine($"{(info.Schema?.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
                 }
 
                 break;

@@ -190,7 +190,7 @@ public static class OnnxExport
                     {
                         var (output, input) = columnPairs[i];
                         var x = Bound(input);
-                        int width = after[output].Type.GetValueCount();
+                        int width = OnnxFeaturizers.ValueCount(after[output].Type);
                         float[] values = MlRounding.Bridge.TransformerInternals.ReplacementValues(replacing, i, width)
                             ?? throw new NotSupportedException($"Missing-value replacement of column '{input}' ({schema[input].Type}) cannot be exported to ONNX by MlRounding; it takes columns of Single.");
                         Produce(output, () => OnnxFeaturizers.ReplaceMissing(g, OnnxFeaturizers.Floats(x.Value, input), values));

@@ -16,11 +16,17 @@ internal readonly record struct OnnxColumn(string Tensor, int Width, DataType Ty
 /// </summary>
 internal static class OnnxFeaturizers
 {
+    /// <summary>The item type of a column type (the type itself for a scalar).</summary>
+    public static DataViewType Item(DataViewType type) => type is VectorDataViewType vector ? vector.ItemType : type;
+
+    /// <summary>The values per row of a column type (0 for a vector of unknown size).</summary>
+    public static int ValueCount(DataViewType type) => type is VectorDataViewType vector ? vector.Size : 1;
+
     /// <summary>A graph input for an input column: Single becomes float32, text becomes string ([N] + the vector size).</summary>
     public static OnnxColumn GraphInput(OnnxGraph g, DataViewSchema inputSchema, string name)
     {
         var column = inputSchema.GetColumnOrNull(name) ?? throw new NotSupportedException($"Column '{name}' is neither an input column nor produced by an exported step.");
-        DataViewType item = column.Type.GetItemType();
+        DataViewType item = Item(column.Type);
         int width = column.Type switch
         {
             VectorDataViewType { Size: > 0 } v => v.Size,
@@ -53,7 +59,7 @@ internal static class OnnxFeaturizers
             ?? throw new NotSupportedException($"The key mapping of column '{input}' has no key values; ONNX export needs them.");
         AttributeProto keys;
         int count;
-        if (x.Type == DataType.String && keyValuesColumn.Type.GetItemType() is TextDataViewType)
+        if (x.Type == DataType.String && Item(keyValuesColumn.Type) is TextDataViewType)
         {
             VBuffer<ReadOnlyMemory<char>> values = default;
             keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
@@ -62,7 +68,7 @@ internal static class OnnxFeaturizers
             keys.Strings.AddRange(texts.Select(Google.Protobuf.ByteString.CopyFromUtf8));
             count = texts.Length;
         }
-        else if (x.Type == DataType.Float && keyValuesColumn.Type.GetItemType() == NumberDataViewType.Single)
+        else if (x.Type == DataType.Float && Item(keyValuesColumn.Type) == NumberDataViewType.Single)
         {
             VBuffer<float> values = default;
             keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
@@ -87,7 +93,7 @@ internal static class OnnxFeaturizers
     }
 
     /// <summary>The number of keys of a key column (or of the items of a vector of keys).</summary>
-    public static int KeyCount(DataViewSchema.Column column) => column.Type.GetItemType() is KeyDataViewType { Count: > 0 and <= int.MaxValue } key
+    public static int KeyCount(DataViewSchema.Column column) => Item(column.Type) is KeyDataViewType { Count: > 0 and <= int.MaxValue } key
         ? (int)key.Count
         : throw new NotSupportedException($"Column '{column.Name}' is {column.Type}; key-to-vector export needs a key column of known count.");
 
@@ -139,7 +145,7 @@ internal static class OnnxFeaturizers
         AttributeProto values;
         DataType type;
         int count;
-        if (keyValues.Type.GetItemType() is TextDataViewType)
+        if (Item(keyValues.Type) is TextDataViewType)
         {
             VBuffer<ReadOnlyMemory<char>> texts = default;
             predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref texts);
@@ -147,7 +153,7 @@ internal static class OnnxFeaturizers
             values.Strings.AddRange(texts.DenseValues().Select(t => Google.Protobuf.ByteString.CopyFromUtf8(t.ToString())));
             (type, count) = (DataType.String, texts.Length);
         }
-        else if (keyValues.Type.GetItemType() == NumberDataViewType.Single)
+        else if (Item(keyValues.Type) == NumberDataViewType.Single)
         {
             VBuffer<float> numbers = default;
             predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref numbers);
