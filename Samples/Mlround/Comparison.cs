@@ -43,7 +43,7 @@ internal static class Comparison
             options.WeightBits = weights;
             options.ActivationBits = activations;
             var watch = Stopwatch.StartNew();
-            ITransformer model = TaskPipeline.Build(ml, task, options, schema).Fit(trainView);
+            ITransformer model = TaskPipeline.Build(ml, task, options, schema, TaskPipeline.UsesBins("auto", schema)).Fit(trainView);
             double seconds = watch.Elapsed.TotalSeconds;
             var metrics = TaskPipeline.Evaluate(ml, task, model, testView);
             rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));

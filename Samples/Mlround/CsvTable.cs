@@ -44,7 +44,8 @@ internal sealed class CsvTable
             throw new FormatException($"data file '{path}' is empty: expected a header row and data rows.");
         }
 
-        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true, Sep = new Sep(',') }).FromFile(path);
+        // Cells become strings pooled per column: a column of a few distinct values (pixels, categories) holds each once.
+        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true, Sep = new Sep(','), Trim = SepTrim.All, CreateToString = SepToString.PoolPerCol() }).FromFile(path);
         string[] header = reader.Header.ColNames.Select(n => n.Trim()).ToArray();
         if (header.Distinct(StringComparer.Ordinal).Count() != header.Length)
         {
@@ -69,7 +70,7 @@ internal sealed class CsvTable
             var cells = new string[header.Length];
             for (int c = 0; c < cells.Length; c++)
             {
-                cells[c] = row[c].ToString().Trim();
+                cells[c] = row[c].ToString();
             }
 
             rows.Add(cells);

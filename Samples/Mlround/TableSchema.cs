@@ -51,9 +51,15 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     public string[] TextFeatures => Columns.Where(c => c.Kind == ColumnKind.Text).Select(c => c.Name).ToArray();
 
     /// <summary>Whether a cell is missing.</summary>
-    public static bool IsMissing(string cell) =>
-        cell.Length == 0 || cell == "?" || cell.Equals("NA", StringComparison.OrdinalIgnoreCase) || cell.Equals("N/A", StringComparison.OrdinalIgnoreCase)
-        || cell.Equals("null", StringComparison.OrdinalIgnoreCase) || cell.Equals("NaN", StringComparison.OrdinalIgnoreCase);
+    public static bool IsMissing(string cell) => cell.Length switch
+    {
+        0 => true,
+        1 => cell[0] == '?',
+        2 => cell.Equals("NA", StringComparison.OrdinalIgnoreCase),
+        3 => cell.Equals("N/A", StringComparison.OrdinalIgnoreCase) || cell.Equals("NaN", StringComparison.OrdinalIgnoreCase),
+        4 => cell.Equals("null", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>A number cell (true/false count as 1/0).</summary>
     public static bool TryNumber(string cell, out float value)
@@ -96,6 +102,7 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
         }
 
         var columns = new List<TableColumn>();
+        var gaps = new List<string>();
         for (int c = 0; c < table.Header.Length; c++)
         {
             if (c == labelIndex)
@@ -104,17 +111,29 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
 
             string name = table.Header[c];
-            columns.Add(overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnKind.Ignored, "--ignore")
+            var present = new List<string>(table.Rows.Length);
+            foreach (string[] row in table.Rows)
+            {
+                if (!IsMissing(row[c]))
+                {
+                    present.Add(row[c]);
+                }
+            }
+
+            TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnKind.Ignored, "--ignore")
                 : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnKind.Categorical, "--categorical")
                 : overrides.Text.Contains(name) ? new TableColumn(name, ColumnKind.Text, "--text")
-                : Classify(name, table.Rows.Select(r => r[c]).Where(v => !IsMissing(v)).ToList(), table.Rows.Length));
+                : Classify(name, present, table.Rows.Length);
+            columns.Add(column);
+            if (column.Kind == ColumnKind.Numeric && present.Count < table.Rows.Length)
+            {
+                gaps.Add(name);
+            }
         }
 
         string[] labels = table.Rows.Select(r => r[labelIndex]).Where(v => !IsMissing(v)).ToArray();
         bool textLabel = labels.Any(v => !TryNumber(v, out _));
-        var numeric = columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => Array.IndexOf(table.Header, c.Name));
-        string[] gaps = numeric.Where(i => table.Rows.Any(r => IsMissing(r[i]))).Select(i => table.Header[i]).ToArray();
-        return new TableSchema(label, textLabel, null, columns.ToArray(), gaps);
+        return new TableSchema(label, textLabel, null, columns.ToArray(), gaps.ToArray());
     }
 
     private static TableColumn Classify(string name, List<string> cells, int rows)

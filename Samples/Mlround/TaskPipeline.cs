@@ -13,19 +13,44 @@ internal static class TaskPipeline
     public const int MaximumBins = 256;
 
     /// <summary>
+    /// Up to this many numeric features the automatic normalization is quantile bins; above it, min-max. Bins store up
+    /// to 255 bounds per feature in the model and its ONNX file (784 pixels: about 800 KB, ten times a 4-bit network),
+    /// and wide tables of like columns (pixels) gain nothing from them.
+    /// </summary>
+    public const int MaximumBinnedFeatures = 256;
+
+    /// <summary>The normalization in front of the network that <paramref name="choice"/> ("auto", "bins", "min-max") means for <paramref name="schema"/>.</summary>
+    public static bool UsesBins(string choice, TableSchema schema) => choice switch
+    {
+        "bins" => true,
+        "min-max" => false,
+        "auto" => schema.NumericFeatures.Length <= MaximumBinnedFeatures,
+        _ => throw new ArgumentOutOfRangeException("normalize", $"--normalize: '{choice}' is not auto, bins or min-max."),
+    };
+
+    /// <summary>
     /// The pipeline of a task on a table: missing numbers replaced by the training mean (with a missing-value indicator
     /// for the columns that had gaps in training), categoricals one-hot encoded (an unseen value encodes as none of the
     /// known ones), free text featurized when asked for, all concatenated into Features; then the label mapping and
-    /// the trainer. In front of the network each feature is normalized by its quantile bins (<c>NormalizeBinning</c>,
-    /// up to <see cref="MaximumBins"/>): a skewed column such as rainfall, whose rare large values would squeeze the
-    /// common ones into a few codes of a min-max range, keeps its thresholds apart (measured on Seattle weather: float
-    /// accuracy 0.661 with min-max, 0.781 with bins; docs/benchmarks.md).
+    /// the trainer. With <paramref name="bins"/> each feature is normalized by its quantile bins in front of the network
+    /// (<c>NormalizeBinning</c>, up to <see cref="MaximumBins"/>): a skewed column such as rainfall, whose rare large
+    /// values would squeeze the common ones into a few codes of a min-max range, keeps its thresholds apart (measured
+    /// on Seattle weather: float accuracy 0.661 with min-max, 0.781 with bins; docs/benchmarks.md). Without, a quantized
+    /// network quantizes each feature over its own training range (its input grid), and only a float input gets
+    /// <c>NormalizeMinMax</c>.
     /// </summary>
-    public static IEstimator<ITransformer> Build(MLContext ml, QatTask task, QatOptions options, TableSchema schema)
+    public static IEstimator<ITransformer> Build(MLContext ml, QatTask task, QatOptions options, TableSchema schema, bool bins)
     {
         IEstimator<ITransformer> chain = Featurize(ml, schema);
         options.FeatureColumnName = "Features";
-        chain = chain.Append(ml.Transforms.NormalizeBinning("Features", maximumBinCount: MaximumBins));
+        if (bins)
+        {
+            chain = chain.Append(ml.Transforms.NormalizeBinning("Features", maximumBinCount: MaximumBins));
+        }
+        else if (options.Mode == QatMode.Float || options.InputBits == 32)
+        {
+            chain = chain.Append(ml.Transforms.NormalizeMinMax("Features"));
+        }
 
         switch (task)
         {

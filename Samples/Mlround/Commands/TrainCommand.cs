@@ -20,12 +20,13 @@ internal static class TrainCommand
         var text = new Option<string?>("--text") { Description = "Free-text columns to featurize (bag of words and character n-grams), comma-separated" };
         var ignore = new Option<string?>("--ignore") { Description = "Columns not to use, comma-separated" };
         var showColumns = new Option<bool>("--show-columns") { Description = "Print each column's inferred role" };
+        var normalize = new Option<string>("--normalize") { DefaultValueFactory = _ => "auto", Description = $"Features in front of the network: bins (quantile bins, for skewed columns), min-max, or auto (bins up to {TaskPipeline.MaximumBinnedFeatures} numeric features, else min-max)" };
         var flags = new TrainingFlags();
         var output = new Option<string>("--out") { DefaultValueFactory = _ => "model.zip", Description = "Model file to write" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.")
         {
-            data, label, testData, testFraction, task, categorical, text, ignore, showColumns, output, json,
+            data, label, testData, testFraction, task, categorical, text, ignore, showColumns, normalize, output, json,
         };
         foreach (Option flag in flags.All)
         {
@@ -39,6 +40,7 @@ internal static class TrainCommand
             string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
             static string[] Names(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
             TableSchema schema = TableSchema.Infer(table, labelName, new TableSchema.Overrides(Names(result.GetValue(categorical)), Names(result.GetValue(text)), Names(result.GetValue(ignore))));
+            bool bins = TaskPipeline.UsesBins(result.GetValue(normalize)!, schema);
             List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine);
             List<TableRow> train, test;
             if (result.GetValue(testData) is { } testPath)
@@ -93,7 +95,7 @@ internal static class TrainCommand
             ITransformer model = TrainingDisplay.Run(terminal, stderr, options.MaxEpoch ?? 60, validation, progress =>
             {
                 options.Progress = recording = new Recording(progress);
-                return TaskPipeline.Build(ml, qatTask, options, schema).Fit(trainView);
+                return TaskPipeline.Build(ml, qatTask, options, schema, bins).Fit(trainView);
             });
             QatProgress last = recording!.Last;
             double seconds = watch.Elapsed.TotalSeconds;

@@ -48,6 +48,7 @@ public sealed class BadInputMatrixTests
         ["unknown schedule"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--schedule", "step", "--out", "{model}" }, 2, "--schedule: 'step' is not constant or cosine.", []),
         ["unknown epoch selection"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epoch-selection", "last", "--out", "{model}" }, 2, "--epoch-selection: 'last' is not automatic, validation-loss or validation-metric.", []),
         ["input bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--input-bits", "1", "--out", "{model}" }, 2, "--input-bits: InputBits must be 2..16 or 32.", []),
+        ["unknown normalization"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--normalize", "zscore", "--out", "{model}" }, 2, "--normalize: 'zscore' is not auto, bins or min-max.", []),
         ["unknown flag"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--bitz", "4" }, 2, "--bitz", []),
     };
 

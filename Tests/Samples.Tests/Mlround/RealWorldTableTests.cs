@@ -121,6 +121,31 @@ public sealed class RealWorldTableTests
         }
     }
 
+    [TestMethod]
+    public void AutomaticNormalization_BinsForFewColumns_MinMaxForWideTables()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            TableSchema Schema(int columns)
+            {
+                string path = Path.Combine(dir, $"wide{columns}.csv");
+                File.WriteAllLines(path, new[] { string.Join(",", Enumerable.Range(0, columns).Select(i => $"p{i}")) + ",Label" }
+                    .Concat(Enumerable.Range(0, 4).Select(r => string.Join(",", Enumerable.Range(0, columns).Select(i => ((r * i) % 7).ToString(CultureInfo.InvariantCulture))) + $",{r % 2}")));
+                return TableSchema.Infer(CsvTable.Read(path), "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
+            }
+
+            Assert.IsTrue(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures)));
+            Assert.IsFalse(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures + 1)), "784 pixels: min-max");
+            Assert.IsTrue(TaskPipeline.UsesBins("bins", Schema(TaskPipeline.MaximumBinnedFeatures + 1)));
+            Assert.IsFalse(TaskPipeline.UsesBins("min-max", Schema(3)));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     /// <summary>ONNX Runtime's scores of the rows of <paramref name="csv"/> equal the C# model's (relative 1e-5).</summary>
     private static void AssertOnnxScoresMatch(string model, string onnx, string csv, float[] expected)
     {
