@@ -55,6 +55,12 @@ if (args is ["study-peers", var peerDataset, ..])
     return;
 }
 
+if (args is ["accuracy-chart", var chartInput, var chartOutput])
+{
+    MlRounding.Benchmarks.AccuracyChart.Run(chartInput, chartOutput, Console.Out);
+    return;
+}
+
 if (args is ["fashion-mnist-csv", var folder])
 {
     MlRounding.Benchmarks.FashionMnist.WriteCsv(folder, Console.Out);

@@ -122,6 +122,45 @@ public sealed class RealWorldTableTests
     }
 
     [TestMethod]
+    public void Predict_FileUnlikeTheTrainingFile_OneLineNamingTheColumn_NoOutput()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string train = Path.Combine(dir, "train.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
+            File.WriteAllLines(train, new[] { "size,colour,Label" }.Concat(Enumerable.Range(0, 40).Select(i => FormattableString.Invariant($"{i % 7},{(i % 3 == 0 ? "red" : "blue")},{i % 2}"))));
+            Assert.AreEqual(0, CliRunner.Run("train", "--data", train, "--epochs", "2", "--out", model).ExitCode);
+
+            (string Csv, string Expected)[] cases =
+            {
+                ("size,colour\n3,red\nfast,blue\n", "row 3, column 'size': 'fast' is not a number (the column was numeric in training)."),
+                ("size\n3\n", "m.zip: needs the column 'colour', which data file"),
+                ("colour,weight\nred,3\n", "m.zip: needs the column 'size', which data file"),
+            };
+            foreach (var (csv, expected) in cases)
+            {
+                string data = Path.Combine(dir, "new.csv");
+                File.WriteAllText(data, csv);
+                var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", data, "--out", output);
+                Assert.AreEqual(2, code, stderr);
+                StringAssert.Contains(stderr, expected);
+                Assert.HasCount(1, stderr.TrimEnd().Split('\n'), stderr);
+                Assert.IsFalse(File.Exists(output));
+            }
+
+            string unlabelled = Path.Combine(dir, "unlabelled.csv");
+            File.WriteAllText(unlabelled, "size,colour\n3,red\n");
+            var evaluation = CliRunner.Run("evaluate", "--model", model, "--data", unlabelled);
+            Assert.AreEqual(2, evaluation.ExitCode);
+            StringAssert.Contains(evaluation.Stderr, "has no column 'Label'; its columns are: size, colour.");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
     public void AutomaticNormalization_BinsForFewColumns_MinMaxForWideTables()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
