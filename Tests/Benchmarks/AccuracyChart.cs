@@ -31,7 +31,9 @@ internal static class AccuracyChart
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             new[] { 3.0, 4, 5, 6 }.Select(e => new Tick(e, FormattableString.Invariant($"{Math.Pow(10, e):N0}"))).ToArray());
-        plot.Title(Path.GetFileNameWithoutExtension(input) + ": test accuracy against model bytes");
+        double lo = Math.Log10(rows.Min(r => r.Bytes)), hi = Math.Log10(rows.Max(r => r.Bytes));
+        plot.Axes.SetLimitsX(lo - 0.1, hi + 0.3);
+        plot.Title("Test accuracy against model bytes (" + Path.GetFileNameWithoutExtension(input) + ")");
         plot.XLabel("model bytes (log scale; zip bytes for ML.NET's trainers)");
         plot.YLabel("test accuracy, %");
         plot.ShowLegend(Alignment.LowerRight);
