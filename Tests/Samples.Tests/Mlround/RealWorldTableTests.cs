@@ -161,6 +161,42 @@ public sealed class RealWorldTableTests
     }
 
     [TestMethod]
+    public void HeaderNamesWithSpacesAndParentheses_QuotedCells_MissingMarkers()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            string data = Path.Combine(dir, "houses.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
+            var lines = new List<string> { "\"Floor area (m2)\",Heating type,\"Town, region\",Price (EUR)" };
+            for (int i = 0; i < 60; i++)
+            {
+                string area = i % 10 == 3 ? "NA" : i % 10 == 7 ? "?" : (40 + i).ToString(CultureInfo.InvariantCulture);
+                string heating = i % 3 == 0 ? "gas" : i % 3 == 1 ? "\"heat pump, air\"" : "";
+                lines.Add($"{area},{heating},\"Town {i % 4}, North\",{(1000 * (40 + i)) + (i % 3 * 5000)}");
+            }
+
+            File.WriteAllLines(data, lines);
+            var (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--label", "Price (EUR)", "--epochs", "3", "--out", model, "--json");
+            Assert.AreEqual(0, code, stderr);
+            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+            var roles = json.RootElement.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("role").GetString());
+            Assert.AreEqual("numeric", roles["Floor area (m2)"], "NA and ? are missing, the rest numbers");
+            Assert.AreEqual("categorical", roles["Heating type"], "a quoted value with a comma is one value");
+            Assert.AreEqual("categorical", roles["Town, region"]);
+            Assert.AreEqual("label", roles["Price (EUR)"]);
+
+            File.WriteAllLines(Path.Combine(dir, "new.csv"), new[] { "Heating type,\"Town, region\",\"Floor area (m2)\"", "\"heat pump, air\",\"Town 2, North\",75", "oil,,NA" });
+            (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", Path.Combine(dir, "new.csv"), "--out", output);
+            Assert.AreEqual(0, code, stderr);
+            Assert.HasCount(2, CliRunner.Rows(File.ReadAllText(output)), "columns found by name in any order; a row per input row");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
     public void AutomaticNormalization_BinsForFewColumns_MinMaxForWideTables()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
