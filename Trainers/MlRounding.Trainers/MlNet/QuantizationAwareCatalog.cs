@@ -15,9 +15,9 @@ public static class QuantizationAwareCatalog
     /// <param name="featureColumnName">The features column (known-size vector of Single).</param>
     /// <param name="weightBits">Bits of the weights: 1, 2..8, or 32 (float).</param>
     /// <param name="activationBits">Bits of the hidden activations: 2..16, or 32 (float).</param>
-    /// <param name="maxEpoch">Passes over the data.</param>
+    /// <param name="maxEpoch">Passes over the data; null (the default) lets the trainer choose by the training rows (60 below <see cref="QatOptions.LargeDataRows"/>, 30 from there on).</param>
     /// <returns>The trainer.</returns>
-    public static QuantizationAwareRegressionTrainer QuantizationAware(this RegressionCatalog.RegressionTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int maxEpoch = 60) =>
+    public static QuantizationAwareRegressionTrainer QuantizationAware(this RegressionCatalog.RegressionTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int? maxEpoch = null) =>
         catalog.QuantizationAware(new QatOptions { LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = maxEpoch });
 
     /// <summary>A quantization-aware MLP regression trainer.</summary>
@@ -33,9 +33,9 @@ public static class QuantizationAwareCatalog
     /// <param name="featureColumnName">The features column (known-size vector of Single).</param>
     /// <param name="weightBits">Bits of the weights: 1, 2..8, or 32 (float).</param>
     /// <param name="activationBits">Bits of the hidden activations: 2..16, or 32 (float).</param>
-    /// <param name="maxEpoch">Passes over the data.</param>
+    /// <param name="maxEpoch">Passes over the data; null (the default) lets the trainer choose by the training rows (60 below <see cref="QatOptions.LargeDataRows"/>, 30 from there on).</param>
     /// <returns>The trainer.</returns>
-    public static QuantizationAwareBinaryTrainer QuantizationAware(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int maxEpoch = 60) =>
+    public static QuantizationAwareBinaryTrainer QuantizationAware(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int? maxEpoch = null) =>
         catalog.QuantizationAware(new QatOptions { LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = maxEpoch });
 
     /// <summary>A quantization-aware MLP binary classifier.</summary>
@@ -51,9 +51,9 @@ public static class QuantizationAwareCatalog
     /// <param name="featureColumnName">The features column (known-size vector of Single).</param>
     /// <param name="weightBits">Bits of the weights: 1, 2..8, or 32 (float).</param>
     /// <param name="activationBits">Bits of the hidden activations: 2..16, or 32 (float).</param>
-    /// <param name="maxEpoch">Passes over the data.</param>
+    /// <param name="maxEpoch">Passes over the data; null (the default) lets the trainer choose by the training rows (60 below <see cref="QatOptions.LargeDataRows"/>, 30 from there on).</param>
     /// <returns>The trainer.</returns>
-    public static QuantizationAwareMulticlassTrainer QuantizationAware(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int maxEpoch = 60) =>
+    public static QuantizationAwareMulticlassTrainer QuantizationAware(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, string labelColumnName = "Label", string featureColumnName = "Features", int weightBits = 8, int activationBits = 8, int? maxEpoch = null) =>
         catalog.QuantizationAware(new QatOptions { LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = maxEpoch });
 
     /// <summary>A quantization-aware MLP multiclass classifier.</summary>
