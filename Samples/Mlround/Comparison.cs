@@ -51,7 +51,17 @@ internal static class Comparison
         }
 
         var peerWatch = Stopwatch.StartNew();
-        ITransformer peer = TaskPipeline.LightGbm(ml, task, schema).Fit(trainView);
+        ITransformer peer;
+        try
+        {
+            peer = TaskPipeline.LightGbm(ml, task, schema).Fit(trainView);
+        }
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException || e.InnerException is DllNotFoundException or BadImageFormatException)
+        {
+            progress?.Report($"lightgbm: not available on {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture} ({e.GetBaseException().Message}); its row is left out");
+            return rows;
+        }
+
         double peerSeconds = peerWatch.Elapsed.TotalSeconds;
         var peerMetrics = TaskPipeline.Evaluate(ml, task, peer, testView);
         rows.Add(new ComparisonRow("lightgbm", 32, 32, peerMetrics, null, ZipBytes(ml, peer, trainView), peerSeconds));
