@@ -121,6 +121,8 @@ public sealed class ModelFileFuzzTests
         (typeof(NotSupportedException), "Microsoft.ML.Data"),       // BinaryLoader's table of contents
         (typeof(IOException), "Microsoft.ML.Data"),                 // BinaryLoader's block reader
         (typeof(ArgumentOutOfRangeException), "Microsoft.ML.Data"), // a prediction transformer's stored column names
+        (typeof(ArgumentNullException), "Microsoft.ML.Data"),       // MulticlassPredictionTransformer's constructor on a stored label name it cannot bind
+        (typeof(ArgumentNullException), "Microsoft.ML.DataView"),   // the same, from DataViewSchema.GetColumnOrNull
         (typeof(ArgumentOutOfRangeException), "Microsoft.ML.Core"), // RoleMappedSchema, the same
         (typeof(ArgumentOutOfRangeException), "System.Private.CoreLib"), // MemoryStream.Seek to a corrupted offset
         (typeof(EndOfStreamException), "System.Private.CoreLib"),   // the BinaryReader under ML.NET's readers
