@@ -16,6 +16,13 @@ internal static class ByteMutations
     public static long Iterations(long suite = 20_000) =>
         Environment.GetEnvironmentVariable("CsCheck_Iter") is not null || Environment.GetEnvironmentVariable("CsCheck_Time") is not null ? -1 : suite;
 
+    /// <summary>
+    /// The seed to pass to CsCheck's <c>Sample</c>: <paramref name="suite"/> for the suite's runs, so that CI sees the same
+    /// inputs every time; null (CsCheck draws one, or reads <c>CsCheck_Seed</c>) when the user asked for a longer run.
+    /// </summary>
+    public static string? Seed(string suite) =>
+        Environment.GetEnvironmentVariable("CsCheck_Iter") is not null || Environment.GetEnvironmentVariable("CsCheck_Time") is not null || Environment.GetEnvironmentVariable("CsCheck_Seed") is not null ? null : suite;
+
     /// <summary>The mutations of <paramref name="original"/>.</summary>
     public static Gen<byte[]> Of(byte[] original) =>
         Gen.Select(Gen.Int[0, 3], Gen.Double[0, 1], Gen.Byte.Array[1, 4], Gen.Int[0, Extremes.Length - 1], (kind, position, bytes, extreme) =>

@@ -273,7 +273,7 @@ public sealed class ModelFileFuzzTests
     {
         var (zip, entries, ours, _) = Saved.Value;
         Outcomes.Clear();
-        ZipMutation.Gen.Sample(m => LoadOne(m.Apply(zip, entries), Owner(m, zip, entries, ours), m.RewritesAnEntry ? m.EntryOf(entries) : ""), iter: ByteMutations.Iterations(10_000));
+        ZipMutation.Gen.Sample(m => LoadOne(m.Apply(zip, entries), Owner(m, zip, entries, ours), m.RewritesAnEntry ? m.EntryOf(entries) : ""), iter: ByteMutations.Iterations(10_000), seed: ByteMutations.Seed("ajlZokOH_yn1"));
         Console.WriteLine(string.Join(", ", Outcomes.Select(o => $"{o.Key}: {o.Value}")));
         Assert.IsTrue(Outcomes.ContainsKey("rejected") && Outcomes.ContainsKey("loaded and scored"), "the mutations reach both outcomes");
     }
