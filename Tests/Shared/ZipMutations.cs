@@ -69,7 +69,11 @@ internal sealed record ZipMutation(int Kind, int Entry, double Position, byte[] 
         return copy;
     }
 
-    private static byte[] RewriteEntry(byte[] zip, string name, Func<byte[], byte[]> edit)
+    private static byte[] RewriteEntry(byte[] zip, string name, Func<byte[], byte[]> edit) =>
+        RewriteEntries(zip, (entry, content) => entry == name ? edit(content) : content);
+
+    /// <summary>A copy of the zip whose every entry's bytes go through <paramref name="edit"/> (entry name, bytes), with fresh checksums.</summary>
+    public static byte[] RewriteEntries(byte[] zip, Func<string, byte[], byte[]> edit)
     {
         using var output = new MemoryStream();
         using (var source = new ZipArchive(new MemoryStream(zip)))
@@ -80,7 +84,7 @@ internal sealed record ZipMutation(int Kind, int Entry, double Position, byte[] 
                 using var read = entry.Open();
                 using var buffer = new MemoryStream();
                 read.CopyTo(buffer);
-                byte[] content = entry.FullName == name ? edit(buffer.ToArray()) : buffer.ToArray();
+                byte[] content = edit(entry.FullName, buffer.ToArray());
                 using var write = target.CreateEntry(entry.FullName).Open();
                 write.Write(content);
             }

@@ -78,31 +78,17 @@ public sealed class CorruptedModelTests
         // "System.Evil" of the same byte length) is refused before ML.NET reads anything.
         var (folder, zip, _) = Trained.Value;
         string model = Path.Combine(folder, "foreign.zip");
-        using (var output = new MemoryStream())
+        byte[] name = System.Text.Encoding.Unicode.GetBytes("MlRounding.Transforms");
+        File.WriteAllBytes(model, ZipMutation.RewriteEntries(zip, (entry, content) =>
         {
-            using (var source = new ZipArchive(new MemoryStream(zip)))
-            using (var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+            int at = content.AsSpan().IndexOf(name);
+            if (at >= 0 && entry.EndsWith("Model.key", StringComparison.Ordinal))
             {
-                foreach (var entry in source.Entries)
-                {
-                    using var read = entry.Open();
-                    using var buffer = new MemoryStream();
-                    read.CopyTo(buffer);
-                    byte[] content = buffer.ToArray();
-                    byte[] name = System.Text.Encoding.Unicode.GetBytes("MlRounding.Transforms");
-                    int at = content.AsSpan().IndexOf(name);
-                    if (at >= 0 && entry.FullName.EndsWith("Model.key", StringComparison.Ordinal))
-                    {
-                        System.Text.Encoding.Unicode.GetBytes("EvilRounding.Library").CopyTo(content, at); // one char shorter: a trailing 's' stays
-                    }
-
-                    using var write = target.CreateEntry(entry.FullName).Open();
-                    write.Write(content);
-                }
+                System.Text.Encoding.Unicode.GetBytes("EvilRounding.Library").CopyTo(content, at); // one char shorter: a trailing 's' stays
             }
 
-            File.WriteAllBytes(model, output.ToArray());
-        }
+            return content;
+        }));
 
         var (code, _, stderr) = CliRunner.Run("evaluate", "--model", model, "--data", CliRunner.Data("breast_cancer.csv"));
         Assert.AreEqual(2, code, stderr);

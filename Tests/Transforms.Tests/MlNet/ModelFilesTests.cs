@@ -125,28 +125,16 @@ public sealed class ModelFilesTests
     {
         byte[] ours = System.Text.Encoding.Unicode.GetBytes("MlRounding.Transforms");
         Assert.HasCount(ours.Length, System.Text.Encoding.Unicode.GetBytes(name));
-        using var output = new MemoryStream();
-        using (var source = new ZipArchive(new MemoryStream(zip)))
-        using (var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        return ZipMutation.RewriteEntries(zip, (_, content) =>
         {
-            foreach (var entry in source.Entries)
+            int at = content.AsSpan().IndexOf(ours);
+            if (at >= 0)
             {
-                using var read = entry.Open();
-                using var buffer = new MemoryStream();
-                read.CopyTo(buffer);
-                byte[] content = buffer.ToArray();
-                int at = content.AsSpan().IndexOf(ours);
-                if (at >= 0)
-                {
-                    System.Text.Encoding.Unicode.GetBytes(name).CopyTo(content, at);
-                }
-
-                using var write = target.CreateEntry(entry.FullName).Open();
-                write.Write(content);
+                System.Text.Encoding.Unicode.GetBytes(name).CopyTo(content, at);
             }
-        }
 
-        return output.ToArray();
+            return content;
+        });
     }
 
     [TestMethod]
