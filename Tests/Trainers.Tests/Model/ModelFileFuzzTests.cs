@@ -108,32 +108,36 @@ public sealed class ModelFileFuzzTests
 
     /// <summary>
     /// The exceptions ML.NET's own readers raise on a corrupted entry of theirs, as observed over this harness's
-    /// mutations (innermost exception type, and the assembly of the method that threw it): ML.NET's
-    /// <c>Contracts.CheckDecode</c> (FormatException) and its other checks, the BinaryReader under its readers
-    /// (EndOfStreamException), and <c>Assembly.Load</c> of a garbled loader assembly name that still starts with
-    /// Microsoft.ML (FileNotFoundException, FileLoadException). docs/reliability.md lists them with the readers.
+    /// mutations (innermost exception type, with the readers seen throwing it): ML.NET's <c>Contracts.CheckDecode</c>
+    /// and its other checks, the BinaryReader under its readers, and <c>Assembly.Load</c> of a garbled loader assembly
+    /// name that still starts with Microsoft.ML. docs/reliability.md lists them with the readers. The reader is
+    /// recognised by a Microsoft.ML frame on the innermost exception's stack, not by the frame that threw: the JIT may
+    /// inline a small ML.NET method (DataViewSchema.GetColumnOrNull into SchemaExtensions.TryGetColumnIndex) into its
+    /// caller in another assembly, so the throwing frame's assembly changes with tiered compilation.
     /// </summary>
-    private static readonly (Type Type, string Thrower)[] MlNetReaders =
+    private static readonly Type[] MlNetReaderExceptions =
     {
-        (typeof(FormatException), "Microsoft.ML.Core"),             // ModelHeader, ModelLoadContext, Contracts.CheckDecode
-        (typeof(FormatException), "Microsoft.ML.Data"),             // BinaryLoader, CodecFactory, TOC, transformers' loaders
-        (typeof(InvalidOperationException), "Microsoft.ML.Data"),   // BinaryLoader's version checks
-        (typeof(NotSupportedException), "Microsoft.ML.Data"),       // BinaryLoader's table of contents
-        (typeof(IOException), "Microsoft.ML.Data"),                 // BinaryLoader's block reader
-        (typeof(ArgumentOutOfRangeException), "Microsoft.ML.Data"), // a prediction transformer's stored column names
-        (typeof(ArgumentNullException), "Microsoft.ML.Data"),       // MulticlassPredictionTransformer's constructor on a stored label name it cannot bind
-        (typeof(ArgumentNullException), "Microsoft.ML.DataView"),   // the same, from DataViewSchema.GetColumnOrNull
-        (typeof(ArgumentOutOfRangeException), "Microsoft.ML.Core"), // RoleMappedSchema, the same
-        (typeof(ArgumentOutOfRangeException), "System.Private.CoreLib"), // MemoryStream.Seek to a corrupted offset
-        (typeof(EndOfStreamException), "System.Private.CoreLib"),   // the BinaryReader under ML.NET's readers
-        (typeof(FormatException), "System.Private.CoreLib"),        // BinaryReader.Read7BitEncodedInt
-        (typeof(FileNotFoundException), "System.Private.CoreLib"),  // Assembly.Load of an allowed but unknown loader name
-        (typeof(OverflowException), "Microsoft.ML.Data"),           // TransformerChain's transform count
-        (typeof(InvalidOperationException), "System.Private.CoreLib"), // RoleMappedSchema.MapFromNames on a stored role name ML.NET cannot map ("Nullable object must have a value"; found by a 100,000-input run)
-        (typeof(OutOfMemoryException), "Microsoft.ML.Core"),        // an array as large as a corrupted count asks (upstream)
-        (typeof(OutOfMemoryException), "Microsoft.ML.Data"),
-        (typeof(OutOfMemoryException), "System.Private.CoreLib"),
+        typeof(FormatException),             // ModelHeader, ModelLoadContext, Contracts.CheckDecode, BinaryLoader, CodecFactory, TOC, transformers' loaders, BinaryReader.Read7BitEncodedInt
+        typeof(InvalidOperationException),   // BinaryLoader's version checks; RoleMappedSchema.MapFromNames on a stored role name it cannot map ("Nullable object must have a value")
+        typeof(NotSupportedException),       // BinaryLoader's table of contents
+        typeof(IOException),                 // BinaryLoader's block reader
+        typeof(EndOfStreamException),        // the BinaryReader under ML.NET's readers
+        typeof(ArgumentOutOfRangeException), // prediction transformers' and RoleMappedSchema's stored column names; MemoryStream.Seek to a corrupted offset
+        typeof(ArgumentNullException),       // MulticlassPredictionTransformer's constructor on a stored label name it cannot bind (DataViewSchema.GetColumnOrNull)
+        typeof(FileNotFoundException),       // Assembly.Load of an allowed but unknown loader name
+        typeof(OverflowException),           // TransformerChain's transform count
+        typeof(OutOfMemoryException),        // an array as large as a corrupted count asks (upstream)
     };
+
+    /// <summary>
+    /// Whether ML.NET raised the exception: the frame nearest the throw that belongs to ML.NET or to MlRounding (frames of
+    /// the runtime library, such as a BinaryReader, are skipped) is ML.NET's.
+    /// </summary>
+    private static bool RaisedUnderMlNet(Exception e) =>
+        new System.Diagnostics.StackTrace(e, false).GetFrames()
+            .Select(f => f.GetMethod()?.DeclaringType?.Assembly.GetName().Name ?? "")
+            .FirstOrDefault(name => name.StartsWith("Microsoft.ML", StringComparison.Ordinal) || name.StartsWith("MlRounding", StringComparison.Ordinal))
+            ?.StartsWith("Microsoft.ML", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// Whether a load failure is one the owner of the mutated bytes documents: the zip's InvalidDataException for any
@@ -157,9 +161,7 @@ public sealed class ModelFileFuzzTests
         }
 
         Exception inner = Innermost(e);
-        string thrower = inner.TargetSite?.DeclaringType?.Assembly.GetName().Name ?? "?";
-        return owner is "ML.NET" or "file" && MlNetReaders.Any(r => r.Type == inner.GetType() && thrower == r.Thrower)
-            && (thrower.StartsWith("Microsoft.ML", StringComparison.Ordinal) || inner.StackTrace?.Contains("Microsoft.ML.", StringComparison.Ordinal) == true);
+        return owner is "ML.NET" or "file" && MlNetReaderExceptions.Contains(inner.GetType()) && RaisedUnderMlNet(inner);
     }
 
     /// <summary>A loaded model whose stored column names were altered rejects the data with ML.NET's schema error.</summary>
