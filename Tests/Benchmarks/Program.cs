@@ -67,6 +67,12 @@ if (args is ["fashion-mnist-csv", var folder])
     return;
 }
 
+if (args is ["scalar-race", ..])
+{
+    MlRounding.Benchmarks.ScalarRace.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
+
 if (args is ["overhead"])
 {
     MlRounding.Benchmarks.OverheadProfile.Run(Console.Out);

@@ -120,9 +120,9 @@ public static partial class Rounding
     {
         using var scope = NewDisposeScope();
         Tensor inverse = scale.reciprocal();
-        Tensor q = (x * inverse).round() + zero;
-        Tensor mask = q.ge(qmin).logical_and(q.le(qmax));
-        Tensor y = (q.clamp(qmin, qmax) - zero) * scale;
+        Tensor q = (x * inverse).round().Plus(zero);
+        Tensor mask = q.AtLeast(qmin).logical_and(q.AtMost(qmax));
+        Tensor y = (q.ClampTo(qmin, qmax) - zero) * scale;
         y = where(x.isnan(), x, y);
         return (y.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }

@@ -73,8 +73,8 @@ internal sealed class FiniteDifferenceGradient : RoundingGradient
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor v = u.detach();
-        Tensor steps = (v + (_h + 0.5)).floor() - (v - (_h - 0.5)).floor();
-        Tensor d = steps * (0.5 / _h);
+        Tensor steps = v.Plus(_h + 0.5).floor() - v.Minus(_h - 0.5).floor();
+        Tensor d = steps.Times(0.5 / _h);
         return where(v.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 
@@ -82,12 +82,12 @@ internal sealed class FiniteDifferenceGradient : RoundingGradient
     public override Tensor Surrogate(Tensor u)
     {
         using var scope = NewDisposeScope();
-        return ((Primitive(u + (_h + 0.5)) - Primitive(u - (_h - 0.5))) * (0.5 / _h)).MoveToOuterDisposeScope();
+        return (Primitive(u.Plus(_h + 0.5)) - Primitive(u.Minus(_h - 0.5))).Times(0.5 / _h).MoveToOuterDisposeScope();
     }
 
     private static Tensor Primitive(Tensor t)
     {
         Tensor f = t.detach().floor();
-        return f * (f - 1) * 0.5 + f * (t - f);
+        return (f * f.Minus(1)).Times(0.5).Plus(f * (t - f));
     }
 }

@@ -124,15 +124,15 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
             using var noGrad = no_grad();
             var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
             Tensor scaled = x * s.reciprocal();
-            Tensor v = (scaled + z).round();
-            Tensor below = v.lt(qmin), above = v.gt(qmax);
+            Tensor v = scaled.Plus(z).round();
+            Tensor below = v.Below(qmin), above = v.Above(qmax);
             Tensor inside = below.logical_or(above).logical_not();
             Tensor dx = grad_output * inside.to_type(grad_output.dtype);
-            Tensor insideScale = (v.clamp(qmin, qmax) - z) * s;
-            Tensor sGrad = where(inside, (insideScale - x) / s, where(below, qmin - z, qmax - z));
+            Tensor insideScale = (v.ClampTo(qmin, qmax) - z) * s;
+            Tensor sGrad = where(inside, (insideScale - x) / s, where(below, z.SubtractedFrom(qmin), z.SubtractedFrom(qmax)));
             Tensor zGrad = where(inside, zeros_like(x), -s.expand_as(x));
-            Tensor ds = Reduce(sGrad * grad_output * factor, dim).reshape(scale.shape).to(scale.dtype);
-            Tensor dz = Reduce(zGrad * grad_output * factor, dim).reshape(zero.shape).to(zero.dtype);
+            Tensor ds = Reduce((sGrad * grad_output).Times(factor), dim).reshape(scale.shape).to(scale.dtype);
+            Tensor dz = Reduce((zGrad * grad_output).Times(factor), dim).reshape(zero.shape).to(zero.dtype);
             return new() { dx, ds, dz, null!, null!, null!, null! };
         });
     }
@@ -140,8 +140,8 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
     private static (Tensor Scale, Tensor Zero) Broadcast(Tensor x, Tensor scale, Tensor zero, long dim, long qmin, long qmax)
     {
         long[] shape = dim >= 0 ? Rounding.ChannelShape(x, dim) : Array.Empty<long>();
-        Tensor s = scale.detach().to(x.dtype).clamp_min(RoundingLimits.MinScale).reshape(shape);
-        Tensor z = zero.detach().to(x.dtype).round().clamp(qmin, qmax).reshape(shape);
+        Tensor s = scale.detach().to(x.dtype).ClampMin(RoundingLimits.MinScale).reshape(shape);
+        Tensor z = zero.detach().to(x.dtype).round().ClampTo(qmin, qmax).reshape(shape);
         return (s, z);
     }
 
@@ -220,7 +220,7 @@ public sealed class LearnedStepSizeModule : nn.Module<Tensor, Tensor>
                 Tensor meanAbs = _perChannel
                     ? input.detach().abs().transpose(0, Rounding.NormalizeAxis(input, _axis)).reshape(scale.shape[0], -1).mean(new long[] { 1 })
                     : input.detach().abs().mean().reshape(1);
-                scale.copy_((meanAbs * (2 / Math.Sqrt(Range.Max))).clamp_min(1e-8).to(scale.dtype));
+                scale.copy_(meanAbs.Times(2 / Math.Sqrt(Range.Max)).ClampMin(1e-8).to(scale.dtype));
             }
 
             _initialized = true;

@@ -22,8 +22,8 @@ public static partial class Rounding
         }
 
         using var scope = NewDisposeScope();
-        Tensor u = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator) - 0.5;
-        return (x + u).MoveToOuterDisposeScope();
+        Tensor u = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).Minus(0.5);
+        return x.Plus(u).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
             ctx.save_for_backward(new() { x });
             ctx.save_data("f", f);
             Tensor input = training
-                ? x + (rand(x.shape, dtype: x.dtype, device: x.device, generator: generator) - 0.5)
+                ? x.Plus(rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).Minus(0.5))
                 : x.round();
             return f(input);
         });
@@ -109,7 +109,7 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
             var x = ctx.get_saved_variables()[0];
             var f = (Func<Tensor, Tensor>)ctx.get_data("f");
             using var noGrad = no_grad();
-            return new() { grad_output * (f(x + 0.5) - f(x - 0.5)), null!, null!, null! };
+            return new() { grad_output * (f(x.Plus(0.5)) - f(x.Minus(0.5))), null!, null!, null! };
         });
     }
 }

@@ -42,7 +42,7 @@ public static partial class Rounding
     internal static Tensor ScaleDecimals(Tensor x, int decimals)
     {
         double p = PowerOfTen(x, decimals);
-        return decimals >= 0 ? x * p : x / p;
+        return decimals >= 0 ? x.Times(p) : x.Over(p);
     }
 
     /// <summary>Forward of <see cref="RoundDecimals"/> without autograd.</summary>
@@ -51,9 +51,9 @@ public static partial class Rounding
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         double p = PowerOfTen(x, decimals);
-        Tensor u = decimals >= 0 ? x * p : x / p;
+        Tensor u = ScaleDecimals(x, decimals);
         Tensor r = RoundWith(u, midpoint);
-        return UnlessOverflow(x, u, decimals >= 0 ? r / p : r * p).MoveToOuterDisposeScope();
+        return UnlessOverflow(x, u, decimals >= 0 ? r.Over(p) : r.Times(p)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

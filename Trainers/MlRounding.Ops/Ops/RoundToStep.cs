@@ -34,7 +34,7 @@ public static partial class Rounding
 
         using var scope = NewDisposeScope();
         Tensor t = u.trunc();
-        return (t + where((u - t).abs().ge(0.5), u.sign(), zeros_like(u))).MoveToOuterDisposeScope();
+        return t.Plus(where((u - t).abs().AtLeast(0.5), u.sign(), zeros_like(u))).MoveToOuterDisposeScope();
     }
 
     internal static (double Step, double Offset) TypedStep(Tensor x, double step, double offset) =>
@@ -101,8 +101,8 @@ internal sealed class RoundToStepFunction : autograd.SingleTensorFunction<RoundT
             var (step, offset) = Rounding.TypedStep(x, (double)vars[1], (double)vars[2]);
             ctx.save_for_backward(new() { x });
             ctx.save_data("args", (step, offset, (RoundingGradient)vars[4]));
-            Tensor u = (x - offset) / step;
-            Tensor y = Rounding.RoundWith(u, (MidpointRounding)vars[3]) * step + offset;
+            Tensor u = x.Minus(offset).Over(step);
+            Tensor y = Rounding.RoundWith(u, (MidpointRounding)vars[3]).Times(step).Plus(offset);
             return Rounding.UnlessOverflow(x, u, y);
         });
     }
@@ -119,7 +119,7 @@ internal sealed class RoundToStepFunction : autograd.SingleTensorFunction<RoundT
     
             using var noGrad = no_grad();
             Tensor x = ctx.get_saved_variables()[0];
-            return new() { grad_output * gradient.Derivative((x - offset) / step), null!, null!, null!, null! };
+            return new() { grad_output * gradient.Derivative(x.Minus(offset).Over(step)), null!, null!, null!, null! };
         });
     }
 }

@@ -34,7 +34,7 @@ public static partial class Rounding
         Tensor finite = x.isfinite();
         var (floor, centered) = Split(Sanitize(x, finite));
         Tensor fraction = SoftFraction(centered, alpha);
-        return where(finite, floor + fraction, x.detach()).MoveToOuterDisposeScope();
+        return where(finite, floor.Plus(fraction), x.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Inverse of <see cref="SoftRound"/>: x = m + atanh(2 r tanh(alpha / 2)) / alpha, m = floor(y) + 1/2, r = y - m.</summary>
@@ -59,16 +59,16 @@ public static partial class Rounding
         Tensor offset;
         if (alpha < SeriesAlpha)
         {
-            offset = centered * (1 - alpha * alpha * (1.0 / 12 - centered * centered / 3));
+            offset = centered * (centered * centered).Over(3).SubtractedFrom(1.0 / 12).Times(alpha * alpha).SubtractedFrom(1);
         }
         else
         {
             double limit = 1 - (y.dtype == ScalarType.Float32 ? 1.2e-7 : 2.3e-16);
-            Tensor argument = (centered * (2 * Math.Tanh(alpha / 2))).clamp(-limit, limit);
-            offset = argument.atanh() / alpha;
+            Tensor argument = centered.Times(2 * Math.Tanh(alpha / 2)).ClampTo(-limit, limit);
+            offset = argument.atanh().Over(alpha);
         }
 
-        Tensor x = (floor + 0.5 + offset).clamp_(floor, floor + 1);
+        Tensor x = floor.Plus(0.5).Plus(offset).clamp_(floor, floor.Plus(1));
         Tensor onInteger = where(ys.eq(floor), ys, x);
         return where(finite, onInteger, y.detach()).MoveToOuterDisposeScope();
     }
@@ -86,7 +86,7 @@ public static partial class Rounding
         TensorCheck.Floating(y, nameof(y));
         Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
         using var scope = NewDisposeScope();
-        return (SoftRoundInverse(y - 0.5, alpha) + 0.5).MoveToOuterDisposeScope();
+        return SoftRoundInverse(y.Minus(0.5), alpha).Plus(0.5).MoveToOuterDisposeScope();
     }
 
     /// <summary>x where finite, 0 elsewhere: keeps NaN out of intermediate results, whose zero gradient would turn into NaN.</summary>
@@ -96,19 +96,19 @@ public static partial class Rounding
     internal static (Tensor Floor, Tensor Centered) Split(Tensor x)
     {
         Tensor floor = x.detach().floor();
-        return (floor, x - floor - 0.5);
+        return (floor, (x - floor).Minus(0.5));
     }
 
     /// <summary>1/2 + tanh(alpha c) / (2 tanh(alpha / 2)) for c = r - 1/2 in [-1/2, 1/2).</summary>
     internal static Tensor SoftFraction(Tensor centered, double alpha)
     {
         Tensor fraction = alpha < SeriesAlpha
-            ? 0.5 + centered * (1 + alpha * alpha * (1.0 / 12 - centered * centered / 3))
-            : 0.5 + (centered * alpha).tanh() * (0.5 / Math.Tanh(alpha / 2));
+            ? (centered * (centered * centered).Over(3).SubtractedFrom(1.0 / 12).Times(alpha * alpha).Plus(1)).Plus(0.5)
+            : centered.Times(alpha).tanh().Times(0.5 / Math.Tanh(alpha / 2)).Plus(0.5);
 
         // At integers (c = -1/2) the fraction is 0 up to an ulp of tanh; make it exactly 0, so s(n) = n, while
         // keeping its gradient (the subtracted copy carries none).
-        Tensor atInteger = centered.detach().eq(-0.5);
+        Tensor atInteger = centered.detach().EqualTo(-0.5);
         return fraction - where(atInteger, fraction.detach(), zeros_like(fraction));
     }
 
@@ -124,8 +124,8 @@ public static partial class Rounding
 
         var (_, c) = Split(x.detach());
         Tensor d = alpha < SeriesAlpha
-            ? 1 + alpha * alpha * (1.0 / 12 - c * c)
-            : (1 - (c * alpha).tanh().square()) * (alpha * 0.5 / Math.Tanh(alpha / 2));
+            ? (c * c).SubtractedFrom(1.0 / 12).Times(alpha * alpha).Plus(1)
+            : c.Times(alpha).tanh().square().SubtractedFrom(1).Times(alpha * 0.5 / Math.Tanh(alpha / 2));
         return where(x.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 

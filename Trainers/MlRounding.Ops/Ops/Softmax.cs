@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MlRounding.Ops;
@@ -43,14 +44,15 @@ public static partial class Rounding
         Tensor floor = xs.detach().floor();
         Tensor r = xs - floor;
         Tensor fraction = beta >= Math.PI ? SoftmaxDirect(r, beta) : SoftmaxTheta(r, beta);
-        return where(finite, floor + fraction, x.detach()).MoveToOuterDisposeScope();
+        return where(finite, floor.Plus(fraction), x.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Candidate offsets j (integers floor(x) + j) used by the direct regime.</summary>
     internal static Tensor SoftmaxCandidates(Tensor r, double beta)
     {
         int k = (int)Math.Ceiling(Math.Sqrt(40 / beta)) + 1;
-        return arange(-k + 1, k + 1, dtype: r.dtype, device: r.device);
+        using Scalar start = (-k + 1).ToScalar(), stop = (k + 1).ToScalar();
+        return arange(start, stop, dtype: r.dtype, device: r.device);
     }
 
     /// <summary>Σ_j j softmax_j(-beta (r - j)^2), the direct regime.</summary>
@@ -59,7 +61,7 @@ public static partial class Rounding
         using var scope = NewDisposeScope();
         Tensor j = SoftmaxCandidates(r, beta);
         Tensor distance = r.unsqueeze(-1) - j;
-        Tensor weights = (distance.square() * -beta).softmax(-1);
+        Tensor weights = distance.square().Times(-beta).softmax(-1);
         return (weights * j).sum(-1).MoveToOuterDisposeScope();
     }
 
@@ -71,9 +73,9 @@ public static partial class Rounding
         Tensor denominator = ones_like(r);
         foreach (var (k, a, b) in ThetaTerms(beta))
         {
-            Tensor angle = r * (2 * Math.PI * k);
-            numerator = numerator + angle.sin() * a;
-            denominator = denominator + angle.cos() * b;
+            Tensor angle = r.Times(2 * Math.PI * k);
+            numerator = numerator.Plus(angle.sin().Times(a));
+            denominator = denominator.Plus(angle.cos().Times(b));
         }
 
         return (r - numerator / denominator).MoveToOuterDisposeScope();
@@ -112,9 +114,9 @@ public static partial class Rounding
         if (beta >= Math.PI)
         {
             Tensor j = SoftmaxCandidates(r, beta);
-            Tensor weights = ((r.unsqueeze(-1) - j).square() * -beta).softmax(-1);
+            Tensor weights = (r.unsqueeze(-1) - j).square().Times(-beta).softmax(-1);
             Tensor mean = (weights * j).sum(-1, keepdim: true);
-            d = (weights * (j - mean).square()).sum(-1) * (2 * beta);
+            d = (weights * (j - mean).square()).sum(-1).Times(2 * beta);
         }
         else
         {
@@ -122,15 +124,15 @@ public static partial class Rounding
             foreach (var (k, a, b) in ThetaTerms(beta))
             {
                 double w = 2 * Math.PI * k;
-                Tensor angle = r * w;
+                Tensor angle = r.Times(w);
                 Tensor sin = angle.sin(), cos = angle.cos();
-                s = s + sin * a;
-                ds = ds + cos * (a * w);
-                c = c + cos * b;
-                dc = dc - sin * (b * w);
+                s = s.Plus(sin.Times(a));
+                ds = ds.Plus(cos.Times(a * w));
+                c = c.Plus(cos.Times(b));
+                dc = dc - sin.Times(b * w);
             }
 
-            d = 1 - (ds * c - s * dc) / c.square();
+            d = ((ds * c - s * dc) / c.square()).SubtractedFrom(1);
         }
 
         return where(finite, d, zeros_like(d)).MoveToOuterDisposeScope();

@@ -70,8 +70,8 @@ internal sealed class ClippedFunction : autograd.SingleTensorFunction<ClippedFun
         {
             var x = (Tensor)vars[0];
             double min = (double)vars[1], max = (double)vars[2];
-            GradientScope.SaveCreated(ctx, x.ge(min).logical_and(x.le(max)));
-            return x.round().clamp(min, max);
+            GradientScope.SaveCreated(ctx, x.AtLeast(min).logical_and(x.AtMost(max)));
+            return x.round().ClampTo(min, max);
         });
     }
 

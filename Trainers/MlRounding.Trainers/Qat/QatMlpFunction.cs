@@ -143,7 +143,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 }
                 else
                 {
-                    dz = dh! * z.gt(0).to_type(ScalarType.Float32);
+                    dz = dh! * z.Above(0).to_type(ScalarType.Float32);
                 }
             }
 

@@ -98,7 +98,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     public float OutputShift { get; set; }
 
     /// <summary>output · scale + shift in float32, after the last layer and before an output rounding layer.</summary>
-    private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h * OutputScale + OutputShift;
+    private Tensor Rescale(Tensor h) => OutputScale == 1 && OutputShift == 0 ? h : h.Times(OutputScale).Plus(OutputShift);
 
     /// <summary>Gets the weight quantizer of each layer, or null for a layer with float weights (32 bits, or float mode).</summary>
     public IReadOnlyList<Quantizer?> WeightQuantizers { get; private set; } = Array.Empty<Quantizer?>();

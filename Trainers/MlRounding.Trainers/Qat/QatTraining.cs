@@ -1,3 +1,4 @@
+using MlRounding.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -153,7 +154,7 @@ internal static class QatTraining
 
                     optimizer.zero_grad();
                     Tensor output = network.call(bx);
-                    Tensor loss = Loss(output, by, options.Task) * lossScale;
+                    Tensor loss = Loss(output, by, options.Task).Times(lossScale);
                     Tensor objective = teacher is null ? loss : Distilled(loss, output, teacher, bx, options, lossScale);
                     objective.backward();
                     optimizer.step();
@@ -272,11 +273,11 @@ internal static class QatTraining
 
         Tensor distill = options.Task switch
         {
-            QatTask.MulticlassClassification => -(nn.functional.softmax(target / t, 1) * nn.functional.log_softmax(output / t, 1)).sum(1).mean() * (t * t),
-            QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1) / t, nn.functional.sigmoid(target.squeeze(1) / t)) * (t * t),
-            _ => nn.functional.mse_loss(output, target) * lossScale,
+            QatTask.MulticlassClassification => (-(nn.functional.softmax(target.Over(t), 1) * nn.functional.log_softmax(output.Over(t), 1)).sum(1).mean()).Times(t * t),
+            QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1).Over(t), nn.functional.sigmoid(target.squeeze(1).Over(t))).Times(t * t),
+            _ => nn.functional.mse_loss(output, target).Times(lossScale),
         };
-        return loss * (1 - alpha) + distill * alpha;
+        return loss.Times(1 - alpha).Plus(distill.Times(alpha));
     }
 
     /// <summary>Whether every parameter of the network is finite.</summary>

@@ -102,7 +102,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         if (Learned)
         {
             double g = GradientScaleFor(x);
-            s = s * g + (s - s * g).detach();
+            s = s.Times(g).Plus((s - s.Times(g)).detach());
         }
 
         if (_perChannel)
@@ -111,7 +111,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         }
 
         Tensor v = x / s;
-        Tensor codes = Bits == 1 ? Binary(v) : Round(v).clamp(Range.Min, Range.Max);
+        Tensor codes = Bits == 1 ? Binary(v) : Round(v).ClampTo(Range.Min, Range.Max);
         return (codes * s).MoveToOuterDisposeScope();
     }
 
@@ -122,7 +122,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         Tensor s = LogStep().exp();
         Tensor v = x / (_perChannel ? s.unsqueeze(1) : s);
-        Tensor codes = Bits == 1 ? where(v.ge(0), ones_like(v), -ones_like(v)) : v.round().clamp(Range.Min, Range.Max);
+        Tensor codes = Bits == 1 ? where(v.AtLeast(0), ones_like(v), -ones_like(v)) : v.round().ClampTo(Range.Min, Range.Max);
         return codes.MoveToOuterDisposeScope();
     }
 
@@ -154,7 +154,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
             if (!_initialized)
             {
                 Tensor meanAbs = _perChannel ? x.abs().mean(new long[] { 1 }) : x.abs().mean().reshape(1);
-                LogStep().copy_((meanAbs * (2 / Math.Sqrt(Math.Max(1, Range.Max)))).clamp_min(1e-8).log());
+                LogStep().copy_(meanAbs.Times(2 / Math.Sqrt(Math.Max(1, Range.Max))).ClampMin(1e-8).log());
                 _initialized = true;
             }
 
@@ -209,8 +209,8 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1).
     private static Tensor Binary(Tensor v)
     {
-        Tensor clipped = v.clamp(-1, 1);
-        return clipped + (where(v.ge(0), ones_like(v), -ones_like(v)) - clipped).detach();
+        Tensor clipped = v.ClampTo(-1, 1);
+        return clipped.Plus((where(v.AtLeast(0), ones_like(v), -ones_like(v)) - clipped).detach());
     }
 
     private Tensor Round(Tensor v)
