@@ -17,7 +17,7 @@ namespace MlRounding.Ops;
 internal static class ScalarArithmetic
 {
     /// <summary>The <c>alpha = 1</c> of an addition, held for the life of the process.</summary>
-    private static readonly Scalar One = 1.ToScalar();
+    internal static readonly Scalar One = 1.ToScalar();
 
     /// <summary><c>a + b</c>.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

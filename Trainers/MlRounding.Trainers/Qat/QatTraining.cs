@@ -106,7 +106,7 @@ internal static class QatTraining
             lossScale = 1.0 / (network.OutputScale * (double)network.OutputScale);
         }
 
-        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate!.Value, weight_decay: options.WeightDecay);
+        using var optimizer = new HeldScalarAdamW(network.parameters(), options.LearningRate!.Value, options.WeightDecay);
         using var shuffle = new Generator((ulong)options.Seed);
         int batchSize = options.BatchSizeFor(source.Count);
         long batches = (source.Count + batchSize - 1) / batchSize;

@@ -1,0 +1,50 @@
+using MlRounding.Ops;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// TorchSharp's AdamW (decoupled weight decay; no AMSGrad, no maximize) with a step that holds the scalars it passes to
+/// LibTorch. TorchSharp 0.107's <c>AdamW.step</c> converts its coefficients to Scalars that nothing keeps alive during
+/// the native call, so a collection on another thread can free one mid-call (see <see cref="ScalarArithmetic"/>). This
+/// step makes the same LibTorch calls in the same order with the same values, so training is bit-identical to
+/// TorchSharp's optimizer (asserted by <c>HeldScalarAdamWTests</c>); the state, the parameter groups and the learning
+/// rate that schedulers set are TorchSharp's.
+/// </summary>
+internal sealed class HeldScalarAdamW : AdamW
+{
+    public HeldScalarAdamW(IEnumerable<Parameter> parameters, double lr, double weightDecay)
+        : base(parameters, lr, weight_decay: weightDecay)
+    {
+    }
+
+    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+    {
+        var options = (Options)group.Options;
+        double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
+        double lr = options.LearningRate!.Value, weightDecay = options.weight_decay!.Value;
+        using Scalar decay = (1 - (lr * weightDecay)).ToScalar(), b1 = beta1.ToScalar(), b2 = beta2.ToScalar();
+        using Scalar oneMinusB1 = (1 - beta1).ToScalar(), oneMinusB2 = (1 - beta2).ToScalar();
+        foreach (Parameter parameter in group.Parameters)
+        {
+            var state = (State)_state[parameter.Handle];
+            Tensor? grad = parameter.grad;
+            if (grad is null)
+            {
+                continue;
+            }
+
+            state.step += 1;
+            parameter.mul_(decay);
+            double biasCorrection1 = 1 - Math.Pow(beta1, state.step);
+            double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
+            state.exp_avg.mul_(b1).add_(grad, oneMinusB1);
+            state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, oneMinusB2);
+            using Scalar epsilon = eps.ToScalar(), value = (-(lr / biasCorrection1)).ToScalar();
+            Tensor denominator = state.exp_avg_sq.sqrt().Over(Math.Sqrt(biasCorrection2)).add_(epsilon, ScalarArithmetic.One);
+            parameter.addcdiv_(state.exp_avg, denominator, value);
+        }
+    }, closure);
+}
