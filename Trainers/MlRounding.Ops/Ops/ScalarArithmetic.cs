@@ -23,11 +23,7 @@ internal static class ScalarArithmetic
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
     /// <summary><c>a + b</c>.</summary>
-    public static Tensor Plus(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.add(s, One);
-    }
+    public static Tensor Plus(this Tensor a, double b) => With(a, b, static (t, s) => t.add(s, One));
 
     /// <summary><c>b - a</c> (TorchSharp's <c>Scalar - Tensor</c>: <c>-a + b</c>).</summary>
     public static Tensor SubtractedFrom(this Tensor a, double b)
@@ -37,25 +33,13 @@ internal static class ScalarArithmetic
     }
 
     /// <summary><c>a - b</c>.</summary>
-    public static Tensor Minus(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.sub(s);
-    }
+    public static Tensor Minus(this Tensor a, double b) => With(a, b, static (t, s) => t.sub(s));
 
     /// <summary><c>a * b</c>.</summary>
-    public static Tensor Times(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.mul(s);
-    }
+    public static Tensor Times(this Tensor a, double b) => With(a, b, static (t, s) => t.mul(s));
 
     /// <summary><c>a / b</c>.</summary>
-    public static Tensor Over(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.div(s);
-    }
+    public static Tensor Over(this Tensor a, double b) => With(a, b, static (t, s) => t.div(s));
 
     /// <summary><c>a.clamp(min, max)</c>.</summary>
     public static Tensor ClampTo(this Tensor a, double min, double max)
@@ -65,44 +49,27 @@ internal static class ScalarArithmetic
     }
 
     /// <summary><c>a.clamp_min(min)</c>.</summary>
-    public static Tensor ClampMin(this Tensor a, double min)
-    {
-        using Scalar lo = min.ToScalar();
-        return a.clamp_min(lo);
-    }
+    public static Tensor ClampMin(this Tensor a, double min) => With(a, min, static (t, s) => t.clamp_min(s));
 
     /// <summary><c>a &gt;= b</c>.</summary>
-    public static Tensor AtLeast(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.ge(s);
-    }
+    public static Tensor AtLeast(this Tensor a, double b) => With(a, b, static (t, s) => t.ge(s));
 
     /// <summary><c>a &lt;= b</c>.</summary>
-    public static Tensor AtMost(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.le(s);
-    }
+    public static Tensor AtMost(this Tensor a, double b) => With(a, b, static (t, s) => t.le(s));
 
     /// <summary><c>a &lt; b</c>.</summary>
-    public static Tensor Below(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.lt(s);
-    }
+    public static Tensor Below(this Tensor a, double b) => With(a, b, static (t, s) => t.lt(s));
 
     /// <summary><c>a &gt; b</c>.</summary>
-    public static Tensor Above(this Tensor a, double b)
-    {
-        using Scalar s = b.ToScalar();
-        return a.gt(s);
-    }
+    public static Tensor Above(this Tensor a, double b) => With(a, b, static (t, s) => t.gt(s));
 
     /// <summary><c>a == b</c> element-wise.</summary>
-    public static Tensor EqualTo(this Tensor a, double b)
+    public static Tensor EqualTo(this Tensor a, double b) => With(a, b, static (t, s) => t.eq(s));
+
+    /// <summary>Applies <paramref name="op"/> to <paramref name="a"/> and <paramref name="value"/> as a Scalar that lives until the call has returned.</summary>
+    private static Tensor With(Tensor a, double value, Func<Tensor, Scalar, Tensor> op)
     {
-        using Scalar s = b.ToScalar();
-        return a.eq(s);
+        using Scalar s = value.ToScalar();
+        return op(a, s);
     }
 }

@@ -26,7 +26,7 @@ internal sealed class HeldScalarAdamW : AdamW
         double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
         double lr = options.LearningRate!.Value, weightDecay = options.weight_decay!.Value;
         using Scalar decay = (1 - (lr * weightDecay)).ToScalar(), b1 = beta1.ToScalar(), b2 = beta2.ToScalar();
-        using Scalar oneMinusB1 = (1 - beta1).ToScalar(), oneMinusB2 = (1 - beta2).ToScalar();
+        using Scalar oneMinusB1 = (1 - beta1).ToScalar(), oneMinusB2 = (1 - beta2).ToScalar(), epsilon = eps.ToScalar();
         foreach (Parameter parameter in group.Parameters)
         {
             var state = (State)_state[parameter.Handle];
@@ -42,7 +42,7 @@ internal sealed class HeldScalarAdamW : AdamW
             double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
             state.exp_avg.mul_(b1).add_(grad, oneMinusB1);
             state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, oneMinusB2);
-            using Scalar epsilon = eps.ToScalar(), value = (-(lr / biasCorrection1)).ToScalar();
+            using Scalar value = (-(lr / biasCorrection1)).ToScalar();
             Tensor denominator = state.exp_avg_sq.sqrt().Over(Math.Sqrt(biasCorrection2)).add_(epsilon, ScalarArithmetic.One);
             parameter.addcdiv_(state.exp_avg, denominator, value);
         }
