@@ -15,6 +15,8 @@ namespace MlRounding.Trainers;
 /// </summary>
 internal sealed class HeldScalarAdamW : AdamW
 {
+    private readonly Dictionary<IntPtr, Tensor> _scratch = new();
+
     public HeldScalarAdamW(IEnumerable<Parameter> parameters, double lr, double weightDecay)
         : base(parameters, lr, weight_decay: weightDecay)
     {
@@ -42,9 +44,38 @@ internal sealed class HeldScalarAdamW : AdamW
             double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
             state.exp_avg.mul_(b1).add_(grad, oneMinusB1);
             state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, oneMinusB2);
-            using Scalar value = (-(lr / biasCorrection1)).ToScalar();
-            Tensor denominator = state.exp_avg_sq.sqrt().Over(Math.Sqrt(biasCorrection2)).add_(epsilon, ScalarArithmetic.One);
+            using Scalar value = (-(lr / biasCorrection1)).ToScalar(), correction = Math.Sqrt(biasCorrection2).ToScalar();
+            Tensor denominator = Scratch(parameter).copy_(state.exp_avg_sq).sqrt_().div_(correction).add_(epsilon, ScalarArithmetic.One);
             parameter.addcdiv_(state.exp_avg, denominator, value);
         }
     }, closure);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (Tensor scratch in _scratch.Values)
+            {
+                scratch.Dispose();
+            }
+
+            _scratch.Clear();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    // The parameter's denominator buffer, kept across steps: the in-place sqrt, division and addition give the bits of
+    // TorchSharp's out-of-place ones, and two parameter-sized allocations fewer per step keep glibc from trimming and
+    // re-faulting the top of its heap every step (float training of 784-512-128 ran 2x slower without this).
+    private Tensor Scratch(Parameter parameter)
+    {
+        if (!_scratch.TryGetValue(parameter.Handle, out Tensor? scratch))
+        {
+            scratch = empty_like(parameter).DetachFromDisposeScope();
+            _scratch.Add(parameter.Handle, scratch);
+        }
+
+        return scratch;
+    }
 }
