@@ -21,6 +21,10 @@ public sealed class QatMlpFunctionTests
         new object[] { "regression", new QatOptions { WeightBits = 4, Task = QatTask.Regression } },
         new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Gradient = QatGradient.StraightThrough } },
         new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Gradient = QatGradient.StraightThrough } },
+        new object[] { "W1A8 per channel", new QatOptions { WeightBits = 1, ActivationBits = 8 } },
+        new object[] { "W1A4 per tensor", new QatOptions { WeightBits = 1, ActivationBits = 4, PerChannelWeights = false } },
+        new object[] { "W1A8 straight-through", new QatOptions { WeightBits = 1, Gradient = QatGradient.StraightThrough } },
+        new object[] { "weight bits 1, 8", new QatOptions { LayerWeightBits = new[] { 1, 8 }, HiddenLayers = new[] { 32 } } },
     };
 
     [TestMethod]

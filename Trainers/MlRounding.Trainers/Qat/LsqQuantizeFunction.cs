@@ -48,8 +48,11 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         });
     }
 
-    /// <summary>y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all); with <paramref name="relu"/>, x is max(x, 0) first.</summary>
-    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax, bool relu = false)
+    /// <summary>
+    /// y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all); with <paramref name="relu"/>, x is
+    /// max(x, 0) first; with <paramref name="binary"/>, y = sign(x / s) s (0 counts as +1; qmin and qmax are -1 and 1).
+    /// </summary>
+    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax, bool relu = false, bool binary = false)
     {
         Tensor y = empty_like(x);
         ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
@@ -57,7 +60,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         int columns = (int)x.shape[1];
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
-            Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax, relu);
+            Forward(src.Slice(at, columns), dst.Slice(at, columns), steps.Length == 1 ? steps[0] : steps[row], qmin, qmax, relu, binary);
         }
 
         return y;
@@ -66,9 +69,10 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     /// <summary>
     /// The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale; one per step); with
     /// <paramref name="relu"/>, those of the quantizer applied to max(x, 0), the ReLU's own gradient included (dx = 0
-    /// where x &lt;= 0).
+    /// where x &lt;= 0); with <paramref name="binary"/>, those of the binary quantizer (sign for round, |v| &lt;= 1 for inside:
+    /// the clipped straight-through estimator of <see cref="Quantizer"/>).
     /// </summary>
-    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false)
+    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false)
     {
         Tensor g = gradOutput.contiguous();
         Tensor dx = empty_like(x);
@@ -80,7 +84,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
             int k = steps.Length == 1 ? 0 : row;
-            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu);
+            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu, binary);
         }
 
         for (int k = 0; k < dLog.Length; k++)
@@ -91,8 +95,9 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         return (dx, dLog);
     }
 
-    // y = clamp(round(x / s), qmin, qmax) s (x = max(x, 0) first with relu), eight lanes at a time, then the tail.
-    internal static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax, bool relu = false)
+    // y = clamp(round(x / s), qmin, qmax) s (x = max(x, 0) first with relu; sign(x / s) s with binary), eight lanes at a
+    // time, then the tail.
+    internal static void Forward(ReadOnlySpan<float> x, Span<float> y, float s, float qmin, float qmax, bool relu = false, bool binary = false)
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -104,19 +109,20 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             {
                 var raw = Vector256.Create(x.Slice(i, 8));
                 var v = (relu ? Vector256.Max(raw, Vector256<float>.Zero) : raw) / vs;
-                (Vector256.Min(Vector256.Max(Vector256.Round(v), lo), hi) * vs).CopyTo(y.Slice(i, 8));
+                (Vector256.Min(Vector256.Max(Code(v, binary), lo), hi) * vs).CopyTo(y.Slice(i, 8));
             }
         }
 
         for (; i < x.Length; i++)
         {
-            y[i] = Math.Clamp(MathF.Round((relu ? Math.Max(x[i], 0f) : x[i]) / s), qmin, qmax) * s;
+            y[i] = Math.Clamp(Code((relu ? Math.Max(x[i], 0f) : x[i]) / s, binary), qmin, qmax) * s;
         }
     }
 
     // dx = dy inside the grid, 0 outside (and where x <= 0 with relu); returns Σ dy (round(v) - v inside, the clamped
-    // code outside), v = x / s (max(x, 0) / s with relu).
-    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false)
+    // code outside), v = x / s (max(x, 0) / s with relu). Inside means qmin <= round(v) <= qmax, or with binary (the code
+    // sign(v)) qmin <= v <= qmax, the clipped straight-through window.
+    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false, bool binary = false)
     {
         double sum = 0;
         int i = 0;
@@ -130,9 +136,10 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             {
                 var raw = Vector256.Create(x.Slice(i, 8));
                 var v = (relu ? Vector256.Max(raw, Vector256<float>.Zero) : raw) / vs;
-                var r = Vector256.Round(v);
+                var r = Code(v, binary);
                 var g = Vector256.Create(dy.Slice(i, 8));
-                var inside = Vector256.GreaterThanOrEqual(r, lo) & Vector256.LessThanOrEqual(r, hi);
+                var window = binary ? v : r;
+                var inside = Vector256.GreaterThanOrEqual(window, lo) & Vector256.LessThanOrEqual(window, hi);
                 var passes = relu ? inside & Vector256.GreaterThan(raw, Vector256<float>.Zero) : inside;
                 Vector256.ConditionalSelect(passes, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
                 acc += g * Vector256.ConditionalSelect(inside, r - v, Vector256.Min(Vector256.Max(r, lo), hi));
@@ -144,14 +151,22 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         for (; i < x.Length; i++)
         {
             float v = (relu ? Math.Max(x[i], 0f) : x[i]) / s;
-            float r = MathF.Round(v);
-            bool inside = r >= qmin && r <= qmax;
+            float r = Code(v, binary);
+            float window = binary ? v : r;
+            bool inside = window >= qmin && window <= qmax;
             dx[i] = inside && (!relu || x[i] > 0) ? dy[i] : 0f;
             sum += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
         }
 
         return sum;
     }
+
+    // The code before clamping: round(v) (ties to even), or with binary sign(v) with 0 counted as +1.
+    private static float Code(float v, bool binary) => binary ? (v >= 0 ? 1f : -1f) : MathF.Round(v);
+
+    private static Vector256<float> Code(Vector256<float> v, bool binary) => binary
+        ? Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), Vector256<float>.One, -Vector256<float>.One)
+        : Vector256.Round(v);
 
     /// <summary>The log-step gradients, summed in float64, as a float32 tensor.</summary>
     internal static Tensor StepGradient(double[] sums) => tensor(Array.ConvertAll(sums, d => (float)d));

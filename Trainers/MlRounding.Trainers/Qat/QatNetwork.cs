@@ -135,7 +135,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// <summary>
     /// The training forward pass as one <see cref="QatMlpFunction"/> call, when it applies: at least one quantizer (float
     /// training, and the float phase of post-training quantization, stay on TorchSharp's own autograd), every quantizer LSQ-trained
-    /// or straight-through with at least 2 bits and already initialised (the first step takes the per-layer path, which
+    /// or straight-through (binary weights included) and already initialised (the first step takes the per-layer path, which
     /// initialises them), no extra rounding layers, float32 rows. Null otherwise. Data-driven steps are updated as the
     /// per-layer path updates them: the weights' before the pass, each activation quantizer's from the batch's ReLU
     /// output inside it.
@@ -164,8 +164,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             wq?.Observe(w);
             layers[i] = (w, layer.bias!);
             settings[i] = new QatMlpFunction.Layer(
-                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
-                aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0);
+                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.FusedBounds.Min ?? 0, wq?.FusedBounds.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
+                aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0, wq?.Bits == 1);
         }
 
         Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].Learned

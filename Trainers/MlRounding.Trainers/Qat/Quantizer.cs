@@ -71,9 +71,18 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ or straight-through (the
-    /// two whose backward pass it writes out), at least 2 bits, initialised, training.
+    /// two whose backward pass it writes out; binary weights take the same clipped straight-through estimator as
+    /// <see cref="forward"/>), initialised, training.
     /// </summary>
-    internal bool FusedReady => Enabled && (Learned || _gradient == QatGradient.StraightThrough) && training && Bits > 1 && _initialized;
+    internal bool FusedReady => Enabled && (Learned || _gradient == QatGradient.StraightThrough) && training && _initialized;
+
+    /// <summary>
+    /// The bounds <see cref="QatMlpFunction"/> clamps codes to and takes the straight-through window from: the grid, except
+    /// for binary weights whose step follows the data (max |w|), which have none: every |w| / max |w| is at most 1 by
+    /// construction, and a step rounded one ulp below max |w| must not cut the largest weight's gradient (as in
+    /// <see cref="forward"/>, which does not clip them either).
+    /// </summary>
+    internal (float Min, float Max) FusedBounds => Bits == 1 && !Learned ? (float.NegativeInfinity, float.PositiveInfinity) : (Range.Min, Range.Max);
 
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
     internal double GradientScaleFor(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
@@ -111,7 +120,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         }
 
         Tensor v = x / s;
-        Tensor codes = Bits == 1 ? Binary(v) : Round(v).ClampTo(Range.Min, Range.Max);
+        Tensor codes = Bits == 1 ? Binary(v, clip: Learned) : Round(v).ClampTo(Range.Min, Range.Max);
         return (codes * s).MoveToOuterDisposeScope();
     }
 
@@ -206,10 +215,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         _initialized = true;
     }
 
-    // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1).
-    private static Tensor Binary(Tensor v)
+    // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1); without clip, 1 everywhere
+    // (steps that follow the data: |v| <= 1 already, up to the rounding of the step).
+    private static Tensor Binary(Tensor v, bool clip)
     {
-        Tensor clipped = v.ClampTo(-1, 1);
+        Tensor clipped = clip ? v.ClampTo(-1, 1) : v;
         return clipped.Plus((where(v.AtLeast(0), ones_like(v), -ones_like(v)) - clipped).detach());
     }
 
