@@ -43,4 +43,25 @@ public sealed class LsqQuantizeFunctionTests
         Assert.IsTrue(x1.grad!.eq(0).equal(x2.grad!.eq(0)).all().item<bool>(), "same mask");
         Assert.IsTrue(l1.grad!.allclose(l2.grad!, rtol: 1e-4, atol: 1e-6), $"step gradient: {string.Join(",", l1.grad!.data<float>().ToArray())} vs {string.Join(",", l2.grad!.data<float>().ToArray())}");
     }
+
+    [TestMethod]
+    [DataRow(true, new float[] { 1, 0, 3, 0, 0, 6 })]
+    [DataRow(false, new float[] { 1, 2, 3, 0, 0, 6 })]
+    public void BinaryWeightsWithMaxSteps_PassTheGradientBelowTheLargestOnly(bool perChannel, float[] expected)
+    {
+        // Rows (0.5, -2, 1) and (3, -3, 0.1): steps are the largest |w| of each row (2 and 3) or of all (3); the largest
+        // weights (both of the tie in the second row) get no gradient, every other weight gets dy unchanged.
+        using var scope = NewDisposeScope();
+        Tensor w = tensor(new float[] { 0.5f, -2, 1, 3, -3, 0.1f }).reshape(2, 3);
+        Tensor dy = tensor(new float[] { 1, 2, 3, 4, 5, 6 }).reshape(2, 3);
+        float[] steps = perChannel ? new[] { 2f, 3f } : new[] { 3f };
+        float inf = float.PositiveInfinity;
+
+        Tensor y = LsqQuantizeFunction.Quantize(w, steps, -inf, inf, binary: true);
+        var (dx, _) = LsqQuantizeFunction.Gradients(w, dy, steps, 1, -inf, inf, binary: true, belowMax: true);
+
+        float a = steps[0], b = steps[^1];
+        CollectionAssert.AreEqual(new[] { a, -a, a, b, -b, b }, y.data<float>().ToArray(), "sign(w) times the step");
+        CollectionAssert.AreEqual(expected, dx.data<float>().ToArray());
+    }
 }

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using MlRounding.Ops;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -70,9 +71,12 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     /// The gradients with respect to x and to log(step) (scaled by the LSQ gradient scale; one per step); with
     /// <paramref name="relu"/>, those of the quantizer applied to max(x, 0), the ReLU's own gradient included (dx = 0
     /// where x &lt;= 0); with <paramref name="binary"/>, those of the binary quantizer (sign for round, |v| &lt;= 1 for inside:
-    /// the clipped straight-through estimator of <see cref="Quantizer"/>).
+    /// the clipped straight-through estimator of <see cref="Quantizer"/>). With <paramref name="belowMax"/> (binary weights
+    /// whose step is the largest |x| of their row, or of all rows for one step) the gradient passes only where |x| is below
+    /// that largest value: the largest weight is the step, and a straight-through gradient for it would ignore that it
+    /// scales every code of the row.
     /// </summary>
-    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false)
+    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false, bool belowMax = false)
     {
         Tensor g = gradOutput.contiguous();
         Tensor dx = empty_like(x);
@@ -81,10 +85,13 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         ReadOnlySpan<float> dy = MemoryMarshal.Cast<byte, float>(g.bytes);
         Span<float> dst = MemoryMarshal.Cast<byte, float>(dx.bytes);
         int columns = (int)x.shape[1];
+        float all = belowMax && steps.Length == 1 ? MathF.Abs(TensorPrimitives.MaxMagnitude(src)) : float.PositiveInfinity;
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
             int k = steps.Length == 1 ? 0 : row;
-            dLog[k] += Backward(src.Slice(at, columns), dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu, binary);
+            ReadOnlySpan<float> values = src.Slice(at, columns);
+            float limit = !belowMax ? float.PositiveInfinity : steps.Length == 1 ? all : MathF.Abs(TensorPrimitives.MaxMagnitude(values));
+            dLog[k] += Backward(values, dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu, binary, limit);
         }
 
         for (int k = 0; k < dLog.Length; k++)
@@ -121,8 +128,8 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
 
     // dx = dy inside the grid, 0 outside (and where x <= 0 with relu); returns Σ dy (round(v) - v inside, the clamped
     // code outside), v = x / s (max(x, 0) / s with relu). Inside means qmin <= round(v) <= qmax, or with binary (the code
-    // sign(v)) qmin <= v <= qmax, the clipped straight-through window.
-    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false, bool binary = false)
+    // sign(v)) qmin <= v <= qmax, the clipped straight-through window; and |x| < limit.
+    internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false, bool binary = false, float limit = float.PositiveInfinity)
     {
         double sum = 0;
         int i = 0;
@@ -131,6 +138,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var vs = Vector256.Create(s);
             var lo = Vector256.Create(qmin);
             var hi = Vector256.Create(qmax);
+            var below = Vector256.Create(limit);
             var acc = Vector256<float>.Zero;
             for (; i <= x.Length - 8; i += 8)
             {
@@ -139,7 +147,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
                 var r = Code(v, binary);
                 var g = Vector256.Create(dy.Slice(i, 8));
                 var window = binary ? v : r;
-                var inside = Vector256.GreaterThanOrEqual(window, lo) & Vector256.LessThanOrEqual(window, hi);
+                var inside = Vector256.GreaterThanOrEqual(window, lo) & Vector256.LessThanOrEqual(window, hi) & Vector256.LessThan(Vector256.Abs(raw), below);
                 var passes = relu ? inside & Vector256.GreaterThan(raw, Vector256<float>.Zero) : inside;
                 Vector256.ConditionalSelect(passes, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
                 acc += g * Vector256.ConditionalSelect(inside, r - v, Vector256.Min(Vector256.Max(r, lo), hi));
@@ -153,7 +161,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             float v = (relu ? Math.Max(x[i], 0f) : x[i]) / s;
             float r = Code(v, binary);
             float window = binary ? v : r;
-            bool inside = window >= qmin && window <= qmax;
+            bool inside = window >= qmin && window <= qmax && MathF.Abs(x[i]) < limit;
             dx[i] = inside && (!relu || x[i] > 0) ? dy[i] : 0f;
             sum += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
         }

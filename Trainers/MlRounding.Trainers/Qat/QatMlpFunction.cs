@@ -119,7 +119,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 Tensor? dh = i > 0 || inputGrad ? dz.mm(wq) : null;
                 if (layer.WeightSteps > 0)
                 {
-                    (grads[1 + (2 * i)], double[] d) = LsqQuantizeFunction.Gradients(w, dwq, layer.WeightStepsOf(steps), layer.WeightGradientScale, layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights);
+                    (grads[1 + (2 * i)], double[] d) = LsqQuantizeFunction.Gradients(w, dwq, layer.WeightStepsOf(steps), layer.WeightGradientScale, layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights, belowMax: layer.BelowMax);
                     d.CopyTo(dLogSteps, (int)layer.WeightStep);
                 }
                 else
@@ -159,9 +159,10 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
     /// <summary>
     /// A layer's quantizer settings: where its weight steps sit in the log-step parameter (count 0: float weights), the
     /// weight grid and LSQ gradient scale; where its activation step sits (-1: no activation quantizer), the activation
-    /// grid's top code and gradient scale; whether the weights are binary (±s, 1 bit).
+    /// grid's top code and gradient scale; whether the weights are binary (±s, 1 bit), and whether their gradient passes
+    /// only below the largest |w| (<see cref="Quantizer.BinaryMaxStep"/>).
     /// </summary>
-    internal sealed record Layer(long WeightStep, long WeightSteps, float WeightMin, float WeightMax, double WeightGradientScale, long ActivationStep, float ActivationMax, double ActivationGradientScale, bool BinaryWeights = false)
+    internal sealed record Layer(long WeightStep, long WeightSteps, float WeightMin, float WeightMax, double WeightGradientScale, long ActivationStep, float ActivationMax, double ActivationGradientScale, bool BinaryWeights = false, bool BelowMax = false)
     {
         /// <summary>This layer's weight steps out of all steps.</summary>
         public float[] WeightStepsOf(float[] steps) => steps.AsSpan((int)WeightStep, (int)WeightSteps).ToArray();

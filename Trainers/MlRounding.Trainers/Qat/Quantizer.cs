@@ -77,12 +77,18 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     internal bool FusedReady => Enabled && (Learned || _gradient == QatGradient.StraightThrough) && training && _initialized;
 
     /// <summary>
-    /// The bounds <see cref="QatMlpFunction"/> clamps codes to and takes the straight-through window from: the grid, except
-    /// for binary weights whose step follows the data (max |w|), which have none: every |w| / max |w| is at most 1 by
-    /// construction, and a step rounded one ulp below max |w| must not cut the largest weight's gradient (as in
-    /// <see cref="forward"/>, which does not clip them either).
+    /// Whether these are binary weights whose step follows the data (max |w| per channel, or over the tensor): the largest
+    /// weight is then the step itself, and its straight-through gradient would ignore that it scales every code of the
+    /// row, so only weights below the largest get one. (Clipping at |w / s| &lt;= 1 would decide the largest weight by the
+    /// rounding of its step, one ulp either way; training with every weight passing diverged on Fashion-MNIST.)
     /// </summary>
-    internal (float Min, float Max) FusedBounds => Bits == 1 && !Learned ? (float.NegativeInfinity, float.PositiveInfinity) : (Range.Min, Range.Max);
+    internal bool BinaryMaxStep => Bits == 1 && !Learned;
+
+    /// <summary>
+    /// The bounds <see cref="QatMlpFunction"/> clamps codes to and takes the straight-through window from: the grid, or
+    /// none for <see cref="BinaryMaxStep"/> weights, whose window is below the largest |w| instead.
+    /// </summary>
+    internal (float Min, float Max) FusedBounds => BinaryMaxStep ? (float.NegativeInfinity, float.PositiveInfinity) : (Range.Min, Range.Max);
 
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
     internal double GradientScaleFor(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
@@ -120,7 +126,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         }
 
         Tensor v = x / s;
-        Tensor codes = Bits == 1 ? Binary(v, clip: Learned) : Round(v).ClampTo(Range.Min, Range.Max);
+        Tensor codes = Bits == 1 ? Binary(v, BinaryMaxStep ? BelowLargest(x) : null) : Round(v).ClampTo(Range.Min, Range.Max);
         return (codes * s).MoveToOuterDisposeScope();
     }
 
@@ -215,12 +221,20 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         _initialized = true;
     }
 
-    // sign(v) forward (0 counts as +1), clipped straight-through backward (1 where |v| <= 1); without clip, 1 everywhere
-    // (steps that follow the data: |v| <= 1 already, up to the rounding of the step).
-    private static Tensor Binary(Tensor v, bool clip)
+    // sign(v) forward (0 counts as +1); backward 1 where |v| <= 1 (clipped straight-through), or where window is true.
+    private static Tensor Binary(Tensor v, Tensor? window)
     {
-        Tensor clipped = clip ? v.ClampTo(-1, 1) : v;
-        return clipped.Plus((where(v.AtLeast(0), ones_like(v), -ones_like(v)) - clipped).detach());
+        Tensor passed = window is null ? v.ClampTo(-1, 1) : v * window;
+        return passed.Plus((where(v.AtLeast(0), ones_like(v), -ones_like(v)) - passed).detach());
+    }
+
+    // 1 where |x| is below the largest |x| of its row (per channel) or of the tensor, else 0 (no gradient).
+    private Tensor BelowLargest(Tensor x)
+    {
+        using var noGrad = no_grad();
+        Tensor magnitude = x.abs();
+        Tensor largest = _perChannel ? magnitude.amax(new long[] { 1 }, keepdim: true) : magnitude.max();
+        return magnitude.lt(largest).to_type(x.dtype);
     }
 
     private Tensor Round(Tensor v)
