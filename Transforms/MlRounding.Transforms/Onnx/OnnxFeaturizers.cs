@@ -55,33 +55,17 @@ internal static class OnnxFeaturizers
     /// <summary>ML.NET's value-to-key mapping: a value's 1-based position among the key values, 0 for any other value (ai.onnx.ml LabelEncoder).</summary>
     public static OnnxColumn ValueToKey(OnnxGraph g, OnnxColumn x, DataViewSchema.Column keyColumn, string input)
     {
-        var keyValuesColumn = keyColumn.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues)
-            ?? throw new NotSupportedException($"The key mapping of column '{input}' has no key values; ONNX export needs them.");
-        AttributeProto keys;
-        int count;
-        if (x.Type == DataType.String && Item(keyValuesColumn.Type) is TextDataViewType)
+        if (keyColumn.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is null)
         {
-            VBuffer<ReadOnlyMemory<char>> values = default;
-            keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
-            string[] texts = values.DenseValues().Select(v => v.ToString()).ToArray();
-            keys = new AttributeProto { Name = "keys_strings", Type = AttributeProto.Types.AttributeType.Strings };
-            keys.Strings.AddRange(texts.Select(Google.Protobuf.ByteString.CopyFromUtf8));
-            count = texts.Length;
+            throw new NotSupportedException($"The key mapping of column '{input}' has no key values; ONNX export needs them.");
         }
-        else if (x.Type == DataType.Float && Item(keyValuesColumn.Type) == NumberDataViewType.Single)
-        {
-            VBuffer<float> values = default;
-            keyColumn.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref values);
-            float[] numbers = values.DenseValues().ToArray();
-            keys = new AttributeProto { Name = "keys_floats", Type = AttributeProto.Types.AttributeType.Floats };
-            keys.Floats.AddRange(numbers);
-            count = numbers.Length;
-        }
-        else
+
+        if (KeyValueList(keyColumn, "keys") is not { } list || list.Type != x.Type)
         {
             throw new NotSupportedException($"The key mapping of column '{input}' ({x.Type} values) cannot be exported to ONNX by MlRounding; it maps text and Single columns.");
         }
 
+        var (keys, _, count) = list;
         if (count == 0)
         {
             throw new NotSupportedException($"The key mapping of column '{input}' knows no values; there is nothing to export.");
@@ -131,37 +115,46 @@ internal static class OnnxFeaturizers
     };
 
     /// <summary>
+    /// The key values of <paramref name="column"/> (text or Single) as an ai.onnx.ml LabelEncoder attribute named
+    /// <paramref name="prefix"/>_strings or <paramref name="prefix"/>_floats, with their element type and count; null when
+    /// the column has no key values or they are of another type.
+    /// </summary>
+    private static (AttributeProto Attribute, DataType Type, int Count)? KeyValueList(DataViewSchema.Column column, string prefix)
+    {
+        DataViewType? type = column.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues)?.Type;
+        if (type is not null && Item(type) is TextDataViewType)
+        {
+            VBuffer<ReadOnlyMemory<char>> texts = default;
+            column.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref texts);
+            var attribute = new AttributeProto { Name = prefix + "_strings", Type = AttributeProto.Types.AttributeType.Strings };
+            attribute.Strings.AddRange(texts.DenseValues().Select(t => Google.Protobuf.ByteString.CopyFromUtf8(t.ToString())));
+            return (attribute, DataType.String, attribute.Strings.Count);
+        }
+
+        if (type is not null && Item(type) == NumberDataViewType.Single)
+        {
+            VBuffer<float> numbers = default;
+            column.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref numbers);
+            var attribute = new AttributeProto { Name = prefix + "_floats", Type = AttributeProto.Types.AttributeType.Floats };
+            attribute.Floats.AddRange(numbers.DenseValues());
+            return (attribute, DataType.Float, attribute.Floats.Count);
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// For a multiclass network whose label was mapped from values (text or numbers), the predicted class's original
     /// value as the output PredictedLabelValue (an ai.onnx.ml LabelEncoder from the class index).
     /// </summary>
     public static void LabelValues(OnnxGraph g, DataViewSchema outputSchema)
     {
-        if (outputSchema.GetColumnOrNull("PredictedLabel") is not { } predicted
-            || predicted.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is not { } keyValues)
+        if (outputSchema.GetColumnOrNull("PredictedLabel") is not { } predicted)
         {
             return;
         }
 
-        AttributeProto values;
-        DataType type;
-        int count;
-        if (Item(keyValues.Type) is TextDataViewType)
-        {
-            VBuffer<ReadOnlyMemory<char>> texts = default;
-            predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref texts);
-            values = new AttributeProto { Name = "values_strings", Type = AttributeProto.Types.AttributeType.Strings };
-            values.Strings.AddRange(texts.DenseValues().Select(t => Google.Protobuf.ByteString.CopyFromUtf8(t.ToString())));
-            (type, count) = (DataType.String, texts.Length);
-        }
-        else if (Item(keyValues.Type) == NumberDataViewType.Single)
-        {
-            VBuffer<float> numbers = default;
-            predicted.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref numbers);
-            values = new AttributeProto { Name = "values_floats", Type = AttributeProto.Types.AttributeType.Floats };
-            values.Floats.AddRange(numbers.DenseValues());
-            (type, count) = (DataType.Float, numbers.Length);
-        }
-        else
+        if (KeyValueList(predicted, "values") is not var (values, type, count))
         {
             return; // other key value types: the class index alone
         }
