@@ -59,32 +59,27 @@ public sealed class BadInputMatrixTests
     public void Entry_ExitCodeOneLineNoFileLeft(string entry)
     {
         var (args, code, expected, files) = Entries[entry];
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        foreach (var (name, text) in files)
         {
-            foreach (var (name, text) in files)
-            {
-                File.WriteAllText(Path.Combine(dir, name), text);
-            }
+            File.WriteAllText(Path.Combine(dir, name), text);
+        }
 
-            string model = Path.Combine(dir, "model.zip");
-            string Fill(string s) => s.Replace("{dir}", dir).Replace("{model}", model);
-            var (exit, _, stderr) = CliRunner.Run(args.Select(Fill).ToArray());
-            Assert.AreEqual(code, exit, stderr);
-            StringAssert.Contains(stderr, Fill(expected));
-            Assert.HasCount(1, stderr.TrimEnd().Split('\n'), "one line: " + stderr);
-            CollectionAssert.AreEquivalent(files.Select(f => f.Name).ToArray(), Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "nothing written");
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        string model = Path.Combine(dir, "model.zip");
+        string Fill(string s) => s.Replace("{dir}", dir).Replace("{model}", model);
+        var (exit, _, stderr) = CliRunner.Run(args.Select(Fill).ToArray());
+        Assert.AreEqual(code, exit, stderr);
+        StringAssert.Contains(stderr, Fill(expected));
+        Assert.HasCount(1, stderr.TrimEnd().Split('\n'), "one line: " + stderr);
+        CollectionAssert.AreEquivalent(files.Select(f => f.Name).ToArray(), Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "nothing written");
     }
 
     [TestMethod]
     public void Predict_UnknownFeatureColumn_NoPredictionFile_ModelKept()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string dir = temp.Path;
         string model = Path.Combine(dir, "model.zip");
         var (trained, _, err) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "2", "--out", model);
         Assert.AreEqual(0, trained, err);
@@ -96,6 +91,5 @@ public sealed class BadInputMatrixTests
         Assert.AreEqual(2, retrain);
         CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray(), "no prediction file, no temporary");
         CollectionAssert.AreEqual(before, File.ReadAllBytes(model), "a failed run leaves the existing model as it was");
-        Directory.Delete(dir, true);
     }
 }

@@ -25,7 +25,8 @@ public sealed class CancellationTests
     [TestMethod]
     public void CancelledToken_StopsBeforeTheNextEpoch_Exit130_NoFile()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string dir = temp.Path;
         using var source = new CancellationTokenSource();
         var stderr = new CancelOnFirstEpoch(source);
         int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("digits.csv"), "--epochs", "50", "--out", Path.Combine(dir, "model.zip") }, new StringWriter(), stderr, cancellation: source.Token);
@@ -35,13 +36,13 @@ public sealed class CancellationTests
         StringAssert.StartsWith(lines[0], "epoch 1:");
         Assert.AreEqual("cancelled: nothing was written.", lines[1].TrimEnd());
         Assert.IsEmpty(Directory.GetFileSystemEntries(dir), "no model and no temporary file");
-        Directory.Delete(dir, true);
     }
 
     [TestMethod]
     public void SigTerm_OnTheRealProgram_Exit130_NoFile()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string dir = temp.Path;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
         foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "mlround.dll"), "train", "--data", CliRunner.Data("digits.csv"), "--epochs", "100000", "--out", Path.Combine(dir, "model.zip") })
         {
@@ -82,6 +83,5 @@ public sealed class CancellationTests
         Assert.AreEqual(MlroundCli.Cancelled, process.ExitCode, stderr.ToString());
         StringAssert.Contains(stderr.ToString(), "cancelled: nothing was written.");
         Assert.IsEmpty(Directory.GetFileSystemEntries(dir), "no model and no temporary file");
-        Directory.Delete(dir, true);
     }
 }

@@ -42,7 +42,8 @@ public sealed class CompareCommandTests
     [TestMethod]
     public void OwnCsv_RegressionTaskInferred()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         string csv = Path.Combine(folder, "data.csv");
         var random = new Random(1);
         File.WriteAllLines(csv, new[] { "a,b,target" }.Concat(Enumerable.Range(0, 200).Select(_ =>
@@ -56,13 +57,13 @@ public sealed class CompareCommandTests
         Assert.AreEqual("regression", json.RootElement.GetProperty("task").GetString());
         Assert.IsTrue(json.RootElement.GetProperty("rows")[0].TryGetProperty("rmse", out _));
         Assert.IsTrue(json.RootElement.GetProperty("rows")[0].TryGetProperty("r2", out _));
-        Directory.Delete(folder, true);
     }
 
     [TestMethod]
     public void BadInput_ExitCode2_OneLine()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         string empty = Path.Combine(folder, "empty.csv");
         File.WriteAllText(empty, string.Empty);
         string text = Path.Combine(folder, "text.csv");
@@ -82,7 +83,5 @@ public sealed class CompareCommandTests
             Assert.AreEqual(2, code, string.Join(' ', args) + ": " + stderr);
             Assert.Contains(expected, stderr, string.Join(' ', args));
         }
-
-        Directory.Delete(folder, true);
     }
 }

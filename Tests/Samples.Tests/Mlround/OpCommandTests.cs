@@ -80,20 +80,21 @@ public sealed class OpCommandTests
     [TestMethod]
     public void Png_IsWrittenWholeWithNoTemporaryLeft()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         string png = Path.Combine(folder, "curve.png");
         var (code, _, stderr) = CliRunner.Run("op", "softmax", "--png", png, "--points", "50");
         Assert.AreEqual(0, code, stderr);
         byte[] bytes = File.ReadAllBytes(png);
         CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         CollectionAssert.AreEqual(new[] { png }, Directory.GetFiles(folder));
-        Directory.Delete(folder, true);
     }
 
     [TestMethod]
     public void BadInput_ExitCode2_OneClearLine_NoFile()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         var cases = new[]
         {
             (new[] { "op", "nope" }, "unknown op 'nope'"),
@@ -116,6 +117,5 @@ public sealed class OpCommandTests
         }
 
         Assert.IsEmpty(Directory.GetFileSystemEntries(folder));
-        Directory.Delete(folder, true);
     }
 }

@@ -11,7 +11,8 @@ public sealed class ProgressDisplayTests
     public void InteractiveTerminal_LiveBarWithEpochLossAndValidation_NoPlainLines()
     {
         var terminal = new TestConsole().Interactive().EmitAnsiSequences().Width(120);
-        string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
+        using var temp = new TempFolder();
+        string model = temp.File("model.zip");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "4", "--out", model }, stdout, stderr, terminal);
@@ -22,18 +23,17 @@ public sealed class ProgressDisplayTests
         StringAssert.Contains(bar, ", validation accuracy ");
         StringAssert.Contains(bar, "100%");
         StringAssert.Contains(stdout.ToString(), "accuracy: ", "results still go to stdout");
-        Directory.Delete(Path.GetDirectoryName(model)!, true);
     }
 
     [TestMethod]
     public void NoTerminal_OnePlainLinePerEpoch()
     {
-        string model = Path.Combine(Directory.CreateTempSubdirectory().FullName, "model.zip");
+        using var temp = new TempFolder();
+        string model = temp.File("model.zip");
         var (code, _, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "3", "--out", model);
         Assert.AreEqual(0, code, stderr);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         CollectionAssert.AreEqual(new[] { "epoch 1: loss", "epoch 2: loss", "epoch 3: loss" }, lines.Select(l => l[..13]).ToArray());
         Assert.IsTrue(lines.All(l => l.Contains(", validation rmse ", StringComparison.Ordinal)), stderr);
-        Directory.Delete(Path.GetDirectoryName(model)!, true);
     }
 }

@@ -19,206 +19,176 @@ public sealed class RealWorldTableTests
     [TestMethod]
     public void Cars_Regression_RolesInferred_PredictsGappyRows_OnnxMatches()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        string model = Path.Combine(dir, "cars.zip"), onnx = Path.Combine(dir, "cars.onnx"), predictions = Path.Combine(dir, "p.csv");
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("cars.csv"), "--label", "Miles_per_Gallon", "--out", model, "--json");
+        Assert.AreEqual(0, code, stderr);
+        // 8 of the 406 cars have no Miles_per_Gallon: skipped with a count.
+        StringAssert.Contains(stderr, "note: skipped 8 row(s)");
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual("regression", json.RootElement.GetProperty("task").GetString());
+        var roles = json.RootElement.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("role").GetString());
+        Assert.AreEqual("label", roles["Miles_per_Gallon"]);
+        Assert.AreEqual("categorical", roles["Origin"]);
+        Assert.AreEqual("date", roles["Year"]);
+        Assert.AreEqual("numeric", roles["Horsepower"]);
+        Assert.AreEqual("ignored", roles["Name"], "a car's name: nearly one per row, free text, dropped by default");
+        // Trained on 80 % of the cars, the network predicts the held-out ones well within the labels' spread (sd 7.8 mpg).
+        Assert.IsLessThan(5.0, json.RootElement.GetProperty("rmse").GetDouble());
+
+        // Every feature missing and unseen categories, with and without the label column, and extra columns.
+        string odd = Path.Combine(dir, "odd.csv");
+        File.WriteAllLines(odd, new[]
         {
-            string model = Path.Combine(dir, "cars.zip"), onnx = Path.Combine(dir, "cars.onnx"), predictions = Path.Combine(dir, "p.csv");
-            var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("cars.csv"), "--label", "Miles_per_Gallon", "--out", model, "--json");
-            Assert.AreEqual(0, code, stderr);
-            // 8 of the 406 cars have no Miles_per_Gallon: skipped with a count.
-            StringAssert.Contains(stderr, "note: skipped 8 row(s)");
-            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-            Assert.AreEqual("regression", json.RootElement.GetProperty("task").GetString());
-            var roles = json.RootElement.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("role").GetString());
-            Assert.AreEqual("label", roles["Miles_per_Gallon"]);
-            Assert.AreEqual("categorical", roles["Origin"]);
-            Assert.AreEqual("date", roles["Year"]);
-            Assert.AreEqual("numeric", roles["Horsepower"]);
-            Assert.AreEqual("ignored", roles["Name"], "a car's name: nearly one per row, free text, dropped by default");
-            // Trained on 80 % of the cars, the network predicts the held-out ones well within the labels' spread (sd 7.8 mpg).
-            Assert.IsLessThan(5.0, json.RootElement.GetProperty("rmse").GetDouble());
+            "Name,Cylinders,Displacement,Horsepower,Weight_in_lbs,Acceleration,Year,Origin,Colour",
+            ",,,,,,,,red",
+            "x,NA,?,,,,,Atlantis,",
+            "\"a, quoted name\",4,97,88,2130,14.5,1971-01-01,Mars,blue",
+            "y,8,350,165,3693,11.5,1970-01-01,USA,",
+        });
+        (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", odd, "--out", predictions);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stderr, "note: ignoring column 'Colour'");
+        float[] oddScores = CliRunner.Rows(File.ReadAllText(predictions)).Select(r => float.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
+        Assert.HasCount(4, oddScores);
+        Assert.IsTrue(oddScores.All(float.IsFinite), string.Join(", ", oddScores));
 
-            // Every feature missing and unseen categories, with and without the label column, and extra columns.
-            string odd = Path.Combine(dir, "odd.csv");
-            File.WriteAllLines(odd, new[]
-            {
-                "Name,Cylinders,Displacement,Horsepower,Weight_in_lbs,Acceleration,Year,Origin,Colour",
-                ",,,,,,,,red",
-                "x,NA,?,,,,,Atlantis,",
-                "\"a, quoted name\",4,97,88,2130,14.5,1971-01-01,Mars,blue",
-                "y,8,350,165,3693,11.5,1970-01-01,USA,",
-            });
-            (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", odd, "--out", predictions);
-            Assert.AreEqual(0, code, stderr);
-            StringAssert.Contains(stderr, "note: ignoring column 'Colour'");
-            float[] oddScores = CliRunner.Rows(File.ReadAllText(predictions)).Select(r => float.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
-            Assert.HasCount(4, oddScores);
-            Assert.IsTrue(oddScores.All(float.IsFinite), string.Join(", ", oddScores));
+        (code, stdout, stderr) = CliRunner.Run("export", "--model", model, "--out", onnx);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "'Categorical' = Origin");
+        AssertOnnxScoresMatch(model, onnx, odd, oddScores);
 
-            (code, stdout, stderr) = CliRunner.Run("export", "--model", model, "--out", onnx);
-            Assert.AreEqual(0, code, stderr);
-            StringAssert.Contains(stdout, "'Categorical' = Origin");
-            AssertOnnxScoresMatch(model, onnx, odd, oddScores);
-
-            string all = Path.Combine(dir, "all.csv");
-            Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("cars.csv"), "--out", all).ExitCode);
-            float[] carScores = CliRunner.Rows(File.ReadAllText(all)).Select(r => float.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
-            Assert.HasCount(406, carScores, "a prediction for every car, those without a label too");
-            AssertOnnxScoresMatch(model, onnx, CliRunner.Data("cars.csv"), carScores);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        string all = Path.Combine(dir, "all.csv");
+        Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("cars.csv"), "--out", all).ExitCode);
+        float[] carScores = CliRunner.Rows(File.ReadAllText(all)).Select(r => float.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
+        Assert.HasCount(406, carScores, "a prediction for every car, those without a label too");
+        AssertOnnxScoresMatch(model, onnx, CliRunner.Data("cars.csv"), carScores);
     }
 
     [TestMethod]
     public void SeattleWeather_TextLabels_EndToEnd_OnnxGivesTheLabelValues()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        string model = Path.Combine(dir, "weather.zip"), onnx = Path.Combine(dir, "weather.onnx"), predictions = Path.Combine(dir, "p.csv");
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("seattle-weather.csv"), "--label", "weather", "--out", model, "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual("multiclass", json.RootElement.GetProperty("task").GetString());
+        Assert.AreEqual("date", json.RootElement.GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "date").GetProperty("role").GetString());
+        // Most days are rain or sun (the majority class, sun, is 44 %); the weather's own numbers separate them.
+        Assert.IsGreaterThan(0.7, json.RootElement.GetProperty("accuracy").GetDouble());
+
+        Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("seattle-weather.csv"), "--out", predictions).ExitCode);
+        string[] lines = File.ReadAllLines(predictions);
+        // The classes keep their text (in the order the shuffled training rows first show them).
+        string[] header = lines[0].Split(',');
+        Assert.AreEqual("predicted_label", header[0]);
+        CollectionAssert.AreEquivalent(new[] { "score_drizzle", "score_rain", "score_sun", "score_snow", "score_fog" }, header[1..]);
+        string[][] rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.HasCount(1461, rows);
+        CollectionAssert.IsSubsetOf(rows.Select(r => r[0]).Distinct().ToArray(), new[] { "drizzle", "rain", "sun", "snow", "fog" });
+
+        Assert.AreEqual(0, CliRunner.Run("export", "--model", model, "--out", onnx).ExitCode);
+        var ml = new MLContext();
+        var (_, info) = CliModelInfo.Load(ml, model);
+        List<TableRow> table = info.Rows(CsvTable.Read(CliRunner.Data("seattle-weather.csv")), false, _ => { });
+        using var session = new InferenceSession(onnx);
+        using var results = session.Run(Inputs(session, table));
+        string[] values = results.Single(r => r.Name == "PredictedLabelValue").AsTensor<string>().ToArray();
+        float[] scores = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
+        for (int i = 0; i < rows.Length; i++)
         {
-            string model = Path.Combine(dir, "weather.zip"), onnx = Path.Combine(dir, "weather.onnx"), predictions = Path.Combine(dir, "p.csv");
-            var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("seattle-weather.csv"), "--label", "weather", "--out", model, "--json");
-            Assert.AreEqual(0, code, stderr);
-            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-            Assert.AreEqual("multiclass", json.RootElement.GetProperty("task").GetString());
-            Assert.AreEqual("date", json.RootElement.GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "date").GetProperty("role").GetString());
-            // Most days are rain or sun (the majority class, sun, is 44 %); the weather's own numbers separate them.
-            Assert.IsGreaterThan(0.7, json.RootElement.GetProperty("accuracy").GetDouble());
-
-            Assert.AreEqual(0, CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("seattle-weather.csv"), "--out", predictions).ExitCode);
-            string[] lines = File.ReadAllLines(predictions);
-            // The classes keep their text (in the order the shuffled training rows first show them).
-            string[] header = lines[0].Split(',');
-            Assert.AreEqual("predicted_label", header[0]);
-            CollectionAssert.AreEquivalent(new[] { "score_drizzle", "score_rain", "score_sun", "score_snow", "score_fog" }, header[1..]);
-            string[][] rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
-            Assert.HasCount(1461, rows);
-            CollectionAssert.IsSubsetOf(rows.Select(r => r[0]).Distinct().ToArray(), new[] { "drizzle", "rain", "sun", "snow", "fog" });
-
-            Assert.AreEqual(0, CliRunner.Run("export", "--model", model, "--out", onnx).ExitCode);
-            var ml = new MLContext();
-            var (_, info) = CliModelInfo.Load(ml, model);
-            List<TableRow> table = info.Rows(CsvTable.Read(CliRunner.Data("seattle-weather.csv")), false, _ => { });
-            using var session = new InferenceSession(onnx);
-            using var results = session.Run(Inputs(session, table));
-            string[] values = results.Single(r => r.Name == "PredictedLabelValue").AsTensor<string>().ToArray();
-            float[] scores = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
-            for (int i = 0; i < rows.Length; i++)
+            Assert.AreEqual(rows[i][0], values[i], $"row {i}");
+            for (int c = 0; c < 5; c++)
             {
-                Assert.AreEqual(rows[i][0], values[i], $"row {i}");
-                for (int c = 0; c < 5; c++)
-                {
-                    float expected = float.Parse(rows[i][1 + c], CultureInfo.InvariantCulture);
-                    Assert.AreEqual(expected, scores[(i * 5) + c], 1e-5f * Math.Max(1e-30f, Math.Abs(expected)), $"row {i} class {c}");
-                }
+                float expected = float.Parse(rows[i][1 + c], CultureInfo.InvariantCulture);
+                Assert.AreEqual(expected, scores[(i * 5) + c], 1e-5f * Math.Max(1e-30f, Math.Abs(expected)), $"row {i} class {c}");
             }
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
         }
     }
 
     [TestMethod]
     public void Predict_FileUnlikeTheTrainingFile_OneLineNamingTheColumn_NoOutput()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
-        {
-            string train = Path.Combine(dir, "train.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
-            File.WriteAllLines(train, new[] { "size,colour,Label" }.Concat(Enumerable.Range(0, 40).Select(i => FormattableString.Invariant($"{i % 7},{(i % 3 == 0 ? "red" : "blue")},{i % 2}"))));
-            Assert.AreEqual(0, CliRunner.Run("train", "--data", train, "--epochs", "2", "--out", model).ExitCode);
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        string train = Path.Combine(dir, "train.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
+        File.WriteAllLines(train, new[] { "size,colour,Label" }.Concat(Enumerable.Range(0, 40).Select(i => FormattableString.Invariant($"{i % 7},{(i % 3 == 0 ? "red" : "blue")},{i % 2}"))));
+        Assert.AreEqual(0, CliRunner.Run("train", "--data", train, "--epochs", "2", "--out", model).ExitCode);
 
-            (string Csv, string Expected)[] cases =
-            {
-                ("size,colour\n3,red\nfast,blue\n", "row 3, column 'size': 'fast' is not a number (the column was numeric in training)."),
-                ("size\n3\n", "m.zip: needs the column 'colour', which data file"),
-                ("colour,weight\nred,3\n", "m.zip: needs the column 'size', which data file"),
-            };
-            foreach (var (csv, expected) in cases)
-            {
-                string data = Path.Combine(dir, "new.csv");
-                File.WriteAllText(data, csv);
-                var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", data, "--out", output);
-                Assert.AreEqual(2, code, stderr);
-                StringAssert.Contains(stderr, expected);
-                Assert.HasCount(1, stderr.TrimEnd().Split('\n'), stderr);
-                Assert.IsFalse(File.Exists(output));
-            }
-
-            string unlabelled = Path.Combine(dir, "unlabelled.csv");
-            File.WriteAllText(unlabelled, "size,colour\n3,red\n");
-            var evaluation = CliRunner.Run("evaluate", "--model", model, "--data", unlabelled);
-            Assert.AreEqual(2, evaluation.ExitCode);
-            StringAssert.Contains(evaluation.Stderr, "has no column 'Label'; its columns are: size, colour.");
-        }
-        finally
+        (string Csv, string Expected)[] cases =
         {
-            Directory.Delete(dir, true);
+            ("size,colour\n3,red\nfast,blue\n", "row 3, column 'size': 'fast' is not a number (the column was numeric in training)."),
+            ("size\n3\n", "m.zip: needs the column 'colour', which data file"),
+            ("colour,weight\nred,3\n", "m.zip: needs the column 'size', which data file"),
+        };
+        foreach (var (csv, expected) in cases)
+        {
+            string data = Path.Combine(dir, "new.csv");
+            File.WriteAllText(data, csv);
+            var (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", data, "--out", output);
+            Assert.AreEqual(2, code, stderr);
+            StringAssert.Contains(stderr, expected);
+            Assert.HasCount(1, stderr.TrimEnd().Split('\n'), stderr);
+            Assert.IsFalse(File.Exists(output));
         }
+
+        string unlabelled = Path.Combine(dir, "unlabelled.csv");
+        File.WriteAllText(unlabelled, "size,colour\n3,red\n");
+        var evaluation = CliRunner.Run("evaluate", "--model", model, "--data", unlabelled);
+        Assert.AreEqual(2, evaluation.ExitCode);
+        StringAssert.Contains(evaluation.Stderr, "has no column 'Label'; its columns are: size, colour.");
     }
 
     [TestMethod]
     public void HeaderNamesWithSpacesAndParentheses_QuotedCells_MissingMarkers()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        string data = Path.Combine(dir, "houses.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
+        var lines = new List<string> { "\"Floor area (m2)\",Heating type,\"Town, region\",Price (EUR)" };
+        for (int i = 0; i < 60; i++)
         {
-            string data = Path.Combine(dir, "houses.csv"), model = Path.Combine(dir, "m.zip"), output = Path.Combine(dir, "p.csv");
-            var lines = new List<string> { "\"Floor area (m2)\",Heating type,\"Town, region\",Price (EUR)" };
-            for (int i = 0; i < 60; i++)
-            {
-                string area = i % 10 == 3 ? "NA" : i % 10 == 7 ? "?" : (40 + i).ToString(CultureInfo.InvariantCulture);
-                string heating = i % 3 == 0 ? "gas" : i % 3 == 1 ? "\"heat pump, air\"" : "";
-                lines.Add($"{area},{heating},\"Town {i % 4}, North\",{(1000 * (40 + i)) + (i % 3 * 5000)}");
-            }
-
-            File.WriteAllLines(data, lines);
-            var (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--label", "Price (EUR)", "--epochs", "3", "--out", model, "--json");
-            Assert.AreEqual(0, code, stderr);
-            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-            var roles = json.RootElement.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("role").GetString());
-            Assert.AreEqual("numeric", roles["Floor area (m2)"], "NA and ? are missing, the rest numbers");
-            Assert.AreEqual("categorical", roles["Heating type"], "a quoted value with a comma is one value");
-            Assert.AreEqual("categorical", roles["Town, region"]);
-            Assert.AreEqual("label", roles["Price (EUR)"]);
-
-            File.WriteAllLines(Path.Combine(dir, "new.csv"), new[] { "Heating type,\"Town, region\",\"Floor area (m2)\"", "\"heat pump, air\",\"Town 2, North\",75", "oil,,NA" });
-            (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", Path.Combine(dir, "new.csv"), "--out", output);
-            Assert.AreEqual(0, code, stderr);
-            Assert.HasCount(2, CliRunner.Rows(File.ReadAllText(output)), "columns found by name in any order; a row per input row");
+            string area = i % 10 == 3 ? "NA" : i % 10 == 7 ? "?" : (40 + i).ToString(CultureInfo.InvariantCulture);
+            string heating = i % 3 == 0 ? "gas" : i % 3 == 1 ? "\"heat pump, air\"" : "";
+            lines.Add($"{area},{heating},\"Town {i % 4}, North\",{(1000 * (40 + i)) + (i % 3 * 5000)}");
         }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+
+        File.WriteAllLines(data, lines);
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--label", "Price (EUR)", "--epochs", "3", "--out", model, "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var roles = json.RootElement.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("role").GetString());
+        Assert.AreEqual("numeric", roles["Floor area (m2)"], "NA and ? are missing, the rest numbers");
+        Assert.AreEqual("categorical", roles["Heating type"], "a quoted value with a comma is one value");
+        Assert.AreEqual("categorical", roles["Town, region"]);
+        Assert.AreEqual("label", roles["Price (EUR)"]);
+
+        File.WriteAllLines(Path.Combine(dir, "new.csv"), new[] { "Heating type,\"Town, region\",\"Floor area (m2)\"", "\"heat pump, air\",\"Town 2, North\",75", "oil,,NA" });
+        (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", Path.Combine(dir, "new.csv"), "--out", output);
+        Assert.AreEqual(0, code, stderr);
+        Assert.HasCount(2, CliRunner.Rows(File.ReadAllText(output)), "columns found by name in any order; a row per input row");
     }
 
     [TestMethod]
     public void AutomaticNormalization_BinsForFewColumns_MinMaxForWideTables()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
-        try
+        using var temp = new TempFolder();
+        string dir = temp.Path;
+        TableSchema Schema(int columns)
         {
-            TableSchema Schema(int columns)
-            {
-                string path = Path.Combine(dir, $"wide{columns}.csv");
-                File.WriteAllLines(path, new[] { string.Join(",", Enumerable.Range(0, columns).Select(i => $"p{i}")) + ",Label" }
-                    .Concat(Enumerable.Range(0, 4).Select(r => string.Join(",", Enumerable.Range(0, columns).Select(i => ((r * i) % 7).ToString(CultureInfo.InvariantCulture))) + $",{r % 2}")));
-                return TableSchema.Infer(CsvTable.Read(path), "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
-            }
+            string path = Path.Combine(dir, $"wide{columns}.csv");
+            File.WriteAllLines(path, new[] { string.Join(",", Enumerable.Range(0, columns).Select(i => $"p{i}")) + ",Label" }
+                .Concat(Enumerable.Range(0, 4).Select(r => string.Join(",", Enumerable.Range(0, columns).Select(i => ((r * i) % 7).ToString(CultureInfo.InvariantCulture))) + $",{r % 2}")));
+            return TableSchema.Infer(CsvTable.Read(path), "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
+        }
 
-            Assert.IsTrue(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures)));
-            Assert.IsFalse(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures + 1)), "784 pixels: min-max");
-            Assert.IsTrue(TaskPipeline.UsesBins("bins", Schema(TaskPipeline.MaximumBinnedFeatures + 1)));
-            Assert.IsFalse(TaskPipeline.UsesBins("min-max", Schema(3)));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        Assert.IsTrue(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures)));
+        Assert.IsFalse(TaskPipeline.UsesBins("auto", Schema(TaskPipeline.MaximumBinnedFeatures + 1)), "784 pixels: min-max");
+        Assert.IsTrue(TaskPipeline.UsesBins("bins", Schema(TaskPipeline.MaximumBinnedFeatures + 1)));
+        Assert.IsFalse(TaskPipeline.UsesBins("min-max", Schema(3)));
     }
 
     /// <summary>ONNX Runtime's scores of the rows of <paramref name="csv"/> equal the C# model's (relative 1e-5).</summary>

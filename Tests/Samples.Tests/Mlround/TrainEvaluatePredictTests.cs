@@ -8,7 +8,8 @@ public sealed class TrainEvaluatePredictTests
     [TestMethod]
     public void Binary_TrainEvaluatePredict()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         string model = Path.Combine(folder, "model.zip");
         var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "15", "--weight-bits", "4", "--out", model, "--json");
         Assert.AreEqual(0, code, stderr);
@@ -35,13 +36,13 @@ public sealed class TrainEvaluatePredictTests
         string[] lines = File.ReadAllLines(predictions);
         Assert.AreEqual("predicted_label,probability,score", lines[0]);
         Assert.HasCount(570, lines);
-        Directory.Delete(folder, true);
     }
 
     [TestMethod]
     public void Multiclass_PredictionsNameTheOriginalLabels()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string folder = temp.Path;
         string model = Path.Combine(folder, "model.zip");
         var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--epochs", "8", "--out", model);
         Assert.AreEqual(0, code, stderr);
@@ -54,47 +55,40 @@ public sealed class TrainEvaluatePredictTests
         var labels = File.ReadAllLines(CliRunner.Data("digits.csv")).Skip(1).Select(l => l.Split(',')[^1]).ToArray();
         int correct = lines.Skip(1).Select((l, i) => l.Split(',')[0] == labels[i] ? 1 : 0).Sum();
         Assert.IsGreaterThan(0.9, correct / 1797.0, "predicted labels are the label values");
-        Directory.Delete(folder, true);
     }
 
     [TestMethod]
     public void SameSeed_ByteIdenticalModelFiles_EvenSecondsApart()
     {
-        string dir = Directory.CreateTempSubdirectory().FullName;
+        using var temp = new TempFolder();
+        string dir = temp.Path;
         string[] Args(string name) => new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "3", "--seed", "5", "--out", Path.Combine(dir, name) };
         Assert.AreEqual(0, CliRunner.Run(Args("a.zip")).ExitCode);
         Thread.Sleep(2100); // zip timestamps have a 2-second resolution: a plain save would differ now
         Assert.AreEqual(0, CliRunner.Run(Args("b.zip")).ExitCode);
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(dir, "a.zip")), File.ReadAllBytes(Path.Combine(dir, "b.zip")));
-        Directory.Delete(dir, true);
     }
 
     [TestMethod]
     public void WeightBitList_OnePerMatrix_JsonAndProgressNameTheKeptEpoch()
     {
-        string folder = Directory.CreateTempSubdirectory().FullName;
-        try
-        {
-            string model = Path.Combine(folder, "model.zip");
-            var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--hidden", "32,16", "--weight-bits", "2,8,4", "--epochs", "6", "--out", model, "--json");
-            Assert.AreEqual(0, code, stderr);
-            using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-            int epochs = json.RootElement.GetProperty("epochs").GetInt32(), kept = json.RootElement.GetProperty("best_epoch").GetInt32();
-            Assert.AreEqual(6, epochs, "no early stop within 6 epochs (patience 15)");
-            Assert.IsTrue(kept is >= 1 and <= 6, $"kept epoch {kept}");
-            StringAssert.Contains(stdout, $"epochs: 6, kept: {kept}");
-            StringAssert.Contains(stderr.Trim().Split('\n')[^1], $"kept epoch {kept}", "the last progress line names the kept epoch");
+        using var temp = new TempFolder();
+        string folder = temp.Path;
+        string model = Path.Combine(folder, "model.zip");
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--hidden", "32,16", "--weight-bits", "2,8,4", "--epochs", "6", "--out", model, "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        int epochs = json.RootElement.GetProperty("epochs").GetInt32(), kept = json.RootElement.GetProperty("best_epoch").GetInt32();
+        Assert.AreEqual(6, epochs, "no early stop within 6 epochs (patience 15)");
+        Assert.IsTrue(kept is >= 1 and <= 6, $"kept epoch {kept}");
+        StringAssert.Contains(stdout, $"epochs: 6, kept: {kept}");
+        StringAssert.Contains(stderr.Trim().Split('\n')[^1], $"kept epoch {kept}", "the last progress line names the kept epoch");
 
-            // The saved network has the three widths, and its parameter bytes follow them: 64x32 at 2 bits, 32x16 at 8, 16x10 at 4.
-            var ml = new Microsoft.ML.MLContext();
-            var loaded = ml.Model.Load(model, out _);
-            var network = ((Microsoft.ML.ISingleFeaturePredictionTransformer<MlRounding.QatMulticlassModelParameters>)((Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer>)loaded).Last()).Model.Network;
-            CollectionAssert.AreEqual(new[] { 2, 8, 4 }, network.Layers.Select(l => l.WeightBits).ToArray());
-            Assert.AreEqual(network.ParameterBytes, json.RootElement.GetProperty("model_bytes").GetInt64());
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        // The saved network has the three widths, and its parameter bytes follow them: 64x32 at 2 bits, 32x16 at 8, 16x10 at 4.
+        var ml = new Microsoft.ML.MLContext();
+        var loaded = ml.Model.Load(model, out _);
+        var network = ((Microsoft.ML.ISingleFeaturePredictionTransformer<MlRounding.QatMulticlassModelParameters>)((Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer>)loaded).Last()).Model.Network;
+        CollectionAssert.AreEqual(new[] { 2, 8, 4 }, network.Layers.Select(l => l.WeightBits).ToArray());
+        Assert.AreEqual(network.ParameterBytes, json.RootElement.GetProperty("model_bytes").GetInt64());
     }
 }
