@@ -231,6 +231,38 @@ public sealed class OnnxExportTests
         StringAssert.StartsWith(e.Message, "ExpressionTransformer cannot be exported to ONNX by MlRounding");
     }
 
+    private sealed class Mixed
+    {
+        [VectorType(4)] public float[] X { get; set; } = new float[4];
+
+        [VectorType(2)] public double[] D { get; set; } = new double[2];
+    }
+
+    public static IEnumerable<object[]> RefusedFeaturizations => new[]
+    {
+        new object[] { "ConvertType to Double", "The conversion of column 'X' to Double cannot be exported to ONNX by MlRounding; it exports conversions to Single." },
+        new object[] { "ReplaceMissingValues on Double", "Missing-value replacement of column 'D' (Vector<Double, 2>) cannot be exported to ONNX by MlRounding; it takes columns of Single." },
+        // The graph input refuses the column before the key mapping sees it (inputs are Single or text only).
+        new object[] { "MapValueToKey on Double", "Input column 'D' is Vector<Double, 2>; ONNX export takes scalars and known-size vectors of Single or text." },
+    };
+
+    [TestMethod]
+    [DynamicData(nameof(RefusedFeaturizations))]
+    public void RefusedFeaturization_NotSupportedNamingTheColumn(string step, string message)
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new Mixed { D = new[] { 1.0, double.NaN } } });
+        IEstimator<ITransformer> estimator = step switch
+        {
+            "ConvertType to Double" => ml.Transforms.Conversion.ConvertType("Y", "X", DataKind.Double),
+            "ReplaceMissingValues on Double" => ml.Transforms.ReplaceMissingValues("Y", "D"),
+            _ => ml.Transforms.Conversion.MapValueToKey("Y", "D"),
+        };
+        ITransformer model = estimator.Fit(data);
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => Export(ml, model, data.Schema), step);
+        Assert.AreEqual(message, e.Message, step);
+    }
+
     [TestMethod]
     public void NullArguments_ArgumentNullNamingThem_StreamAndFile()
     {

@@ -96,6 +96,17 @@ public static class OnnxExport
             produced.Add(name);
         }
 
+        // A one-to-one step: for each (output, input) pair in order, bind the input now and let make(index, output,
+        // input, bound input) check the pair eagerly and return how the output is emitted.
+        void ProducePairs(IReadOnlyList<(string Output, string Input)> pairs, Func<int, string, string, Lazy<OnnxColumn>, Func<OnnxColumn>> make)
+        {
+            for (int i = 0; i < pairs.Count; i++)
+            {
+                var (output, input) = pairs[i];
+                Produce(output, make(i, output, input, Bound(input)));
+            }
+        }
+
         void Network(string featureColumn, QuantizedMlp network, DataViewSchema outputSchema)
         {
             OnnxColumn features = OnnxFeaturizers.Floats(Bound(featureColumn).Value, featureColumn);
@@ -133,19 +144,15 @@ public static class OnnxExport
                     break;
 
                 case NormalizingTransformer normalizer:
-                    var pairs = MlRounding.Bridge.TransformerInternals.NormalizerColumns(normalizer);
-                    for (int i = 0; i < pairs.Count; i++)
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.NormalizerColumns(normalizer), (i, output, input, x) =>
                     {
-                        var x = Bound(pairs[i].Input);
                         object parameters = normalizer.GetNormalizerModelParameters(i);
-                        string output = pairs[i].Output, input = pairs[i].Input;
-                        Produce(output, () =>
+                        return () =>
                         {
                             OnnxColumn c = OnnxFeaturizers.Floats(x.Value, input);
                             return c with { Tensor = Normalize(g, c.Tensor, parameters, output, c.Width) };
-                        });
-                    }
-
+                        };
+                    });
                     break;
 
                 case ColumnConcatenatingTransformer concat:
@@ -158,78 +165,47 @@ public static class OnnxExport
                     break;
 
                 case ValueToKeyMappingTransformer keys:
-                    foreach (var (output, input) in MlRounding.Bridge.TransformerInternals.ColumnPairs(keys))
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.ColumnPairs(keys), (_, output, input, x) =>
                     {
-                        var x = Bound(input);
                         DataViewSchema.Column keyColumn = after[output];
-                        Produce(output, () => OnnxFeaturizers.ValueToKey(g, x.Value, keyColumn, input));
-                    }
-
+                        return () => OnnxFeaturizers.ValueToKey(g, x.Value, keyColumn, input);
+                    });
                     break;
 
                 case KeyToVectorMappingTransformer vectors:
-                {
-                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(vectors);
                     var bags = MlRounding.Bridge.TransformerInternals.KeyToVectorBags(vectors);
-                    for (int i = 0; i < columnPairs.Count; i++)
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.ColumnPairs(vectors), (i, _, input, x) =>
                     {
-                        var (output, input) = columnPairs[i];
-                        var x = Bound(input);
                         bool bag = bags[i];
                         int keyCount = OnnxFeaturizers.KeyCount(schema[input]);
-                        Produce(output, () => OnnxFeaturizers.KeyToVector(g, x.Value, keyCount, bag));
-                    }
-
+                        return () => OnnxFeaturizers.KeyToVector(g, x.Value, keyCount, bag);
+                    });
                     break;
-                }
 
                 case MissingValueReplacingTransformer replacing:
-                {
-                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(replacing);
-                    for (int i = 0; i < columnPairs.Count; i++)
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.ColumnPairs(replacing), (i, output, input, x) =>
                     {
-                        var (output, input) = columnPairs[i];
-                        var x = Bound(input);
                         int width = OnnxFeaturizers.ValueCount(after[output].Type);
                         float[] values = MlRounding.Bridge.TransformerInternals.ReplacementValues(replacing, i, width)
                             ?? throw new NotSupportedException($"Missing-value replacement of column '{input}' ({schema[input].Type}) cannot be exported to ONNX by MlRounding; it takes columns of Single.");
-                        Produce(output, () => OnnxFeaturizers.ReplaceMissing(g, OnnxFeaturizers.Floats(x.Value, input), values));
-                    }
-
+                        return () => OnnxFeaturizers.ReplaceMissing(g, OnnxFeaturizers.Floats(x.Value, input), values);
+                    });
                     break;
-                }
 
                 case MissingValueIndicatorTransformer indicators:
-                    foreach (var (output, input) in MlRounding.Bridge.TransformerInternals.ColumnPairs(indicators))
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.ColumnPairs(indicators), (_, _, input, x) => () =>
                     {
-                        var x = Bound(input);
-                        Produce(output, () =>
-                        {
-                            OnnxColumn c = OnnxFeaturizers.Floats(x.Value, input);
-                            return new OnnxColumn(g.Node("IsNaN", new[] { c.Tensor }), c.Width, DataType.Bool);
-                        });
-                    }
-
+                        OnnxColumn c = OnnxFeaturizers.Floats(x.Value, input);
+                        return new OnnxColumn(g.Node("IsNaN", new[] { c.Tensor }), c.Width, DataType.Bool);
+                    });
                     break;
 
                 case TypeConvertingTransformer conversion:
-                {
-                    var columnPairs = MlRounding.Bridge.TransformerInternals.ColumnPairs(conversion);
                     var kinds = MlRounding.Bridge.TransformerInternals.ConvertedKinds(conversion);
-                    for (int i = 0; i < columnPairs.Count; i++)
-                    {
-                        var (output, input) = columnPairs[i];
-                        var x = Bound(input);
-                        if (kinds[i] != DataKind.Single)
-                        {
-                            throw new NotSupportedException($"The conversion of column '{input}' to {kinds[i]} cannot be exported to ONNX by MlRounding; it exports conversions to Single.");
-                        }
-
-                        Produce(output, () => OnnxFeaturizers.ToFloat(g, x.Value, input));
-                    }
-
+                    ProducePairs(MlRounding.Bridge.TransformerInternals.ColumnPairs(conversion), (i, _, input, x) => kinds[i] == DataKind.Single
+                        ? () => OnnxFeaturizers.ToFloat(g, x.Value, input)
+                        : throw new NotSupportedException($"The conversion of column '{input}' to {kinds[i]} cannot be exported to ONNX by MlRounding; it exports conversions to Single."));
                     break;
-                }
 
                 case KeyToValueMappingTransformer:
                     break; // maps a predicted key back to its value after the predictor: see the PredictedLabelValue output
