@@ -9,6 +9,7 @@ internal sealed class TempFolder : IDisposable
     /// <summary>The full path of <paramref name="name"/> inside the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Deletes the folder and everything in it (best effort).</summary>
     public void Dispose()
     {
         try

@@ -138,6 +138,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             var vs = Vector256.Create(s);
             var lo = Vector256.Create(qmin);
             var hi = Vector256.Create(qmax);
+            bool bounded = limit < float.PositiveInfinity; // only binary weights whose step is their largest |w|
             var below = Vector256.Create(limit);
             var acc = Vector256<float>.Zero;
             for (; i <= x.Length - 8; i += 8)
@@ -147,7 +148,12 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
                 var r = Code(v, binary);
                 var g = Vector256.Create(dy.Slice(i, 8));
                 var window = binary ? v : r;
-                var inside = Vector256.GreaterThanOrEqual(window, lo) & Vector256.LessThanOrEqual(window, hi) & Vector256.LessThan(Vector256.Abs(raw), below);
+                var inside = Vector256.GreaterThanOrEqual(window, lo) & Vector256.LessThanOrEqual(window, hi);
+                if (bounded)
+                {
+                    inside &= Vector256.LessThan(Vector256.Abs(raw), below);
+                }
+
                 var passes = relu ? inside & Vector256.GreaterThan(raw, Vector256<float>.Zero) : inside;
                 Vector256.ConditionalSelect(passes, g, Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
                 acc += g * Vector256.ConditionalSelect(inside, r - v, Vector256.Min(Vector256.Max(r, lo), hi));

@@ -71,7 +71,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ or straight-through (the
-    /// two whose backward pass it writes out; binary weights take the same clipped straight-through estimator as
+    /// two whose backward pass it writes out, binary weights included, with the same gradient window as
     /// <see cref="forward"/>), initialised, training.
     /// </summary>
     internal bool FusedReady => Enabled && (Learned || _gradient == QatGradient.StraightThrough) && training && _initialized;
@@ -137,7 +137,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         Tensor s = LogStep().exp();
         Tensor v = x / (_perChannel ? s.unsqueeze(1) : s);
-        Tensor codes = Bits == 1 ? where(v.AtLeast(0), ones_like(v), -ones_like(v)) : v.round().ClampTo(Range.Min, Range.Max);
+        Tensor codes = Bits == 1 ? SignCode(v) : v.round().ClampTo(Range.Min, Range.Max);
         return codes.MoveToOuterDisposeScope();
     }
 
@@ -225,8 +225,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     private static Tensor Binary(Tensor v, Tensor? window)
     {
         Tensor passed = window is null ? v.ClampTo(-1, 1) : v * window;
-        return passed.Plus((where(v.AtLeast(0), ones_like(v), -ones_like(v)) - passed).detach());
+        return passed.Plus((SignCode(v) - passed).detach());
     }
+
+    // The binary code: +1 where v >= 0 (0 included), else -1.
+    private static Tensor SignCode(Tensor v) => where(v.AtLeast(0), ones_like(v), -ones_like(v));
 
     // 1 where |x| is below the largest |x| of its row (per channel) or of the tensor, else 0 (no gradient).
     private Tensor BelowLargest(Tensor x)
