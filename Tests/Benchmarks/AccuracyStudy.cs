@@ -14,12 +14,14 @@ namespace MlRounding.Benchmarks;
 /// epochs, the validation accuracy of the kept model (what the defaults are chosen on), its test accuracy, the test
 /// accuracy at the epoch with the best validation accuracy, the model's parameter and ONNX bytes, and the time per
 /// quantized and per float epoch. SPEC is key=value pairs separated by ';' (see <see cref="Options"/>); keys left out
-/// keep the trainer's defaults. Quantized networks take the raw features (their input grid normalizes them); float ones
+/// keep the trainer's defaults. Two keys belong to the study: <c>holdout=F</c> (a fixed fraction of the training rows
+/// kept from the trainer, the deployed model's accuracy on them in the last column) and <c>timing=1</c> (no per-epoch
+/// test scoring). Quantized networks take the raw features (their input grid normalizes them); float ones
 /// get NormalizeMinMax first, as `mlround train` does.
 /// </summary>
 internal static class AccuracyStudy
 {
-    public const string Header = "dataset,spec,seed,mode,hidden,weight_bits,epochs_trained,best_epoch,val_acc,test_acc,best_val_acc_epoch,test_acc_at_best_val_acc,model_bytes,onnx_bytes,train_seconds,seconds_per_quantized_epoch,seconds_per_float_epoch,seconds_before_first_epoch";
+    public const string Header = "dataset,spec,seed,mode,hidden,weight_bits,epochs_trained,best_epoch,val_acc,test_acc,best_val_acc_epoch,test_acc_at_best_val_acc,model_bytes,onnx_bytes,train_seconds,seconds_per_quantized_epoch,seconds_per_float_epoch,seconds_before_first_epoch,holdout_acc";
 
     public sealed class Row
     {
@@ -71,13 +73,30 @@ internal static class AccuracyStudy
 
     private static string RunOne(string dataset, string spec, int seed, List<Row> trainRows, List<Row> testRows, int d)
     {
+        // holdout=F keeps a fixed fraction F of the training rows (the same rows for every seed and spec) away from the
+        // trainer and reports the deployed model's accuracy on them: settings that change the trainer's own validation
+        // rows (valfrac) are compared there, never on the test rows.
+        // timing=1 leaves out the per-epoch test scoring, so that seconds per epoch time the training alone.
+        var (holdoutText, withoutHoldout) = StudyKey(spec, "holdout");
+        var (timing, trainerSpec) = StudyKey(withoutHoldout, "timing");
+        double holdout = holdoutText is null ? 0 : double.Parse(holdoutText, CultureInfo.InvariantCulture);
+        List<Row> held = new();
+        if (holdout > 0)
+        {
+            int[] order = Enumerable.Range(0, trainRows.Count).ToArray();
+            new Random(20261202).Shuffle(order);
+            int n = (int)Math.Round(trainRows.Count * holdout);
+            held = order.Take(n).Select(i => trainRows[i]).ToList();
+            trainRows = order.Skip(n).Select(i => trainRows[i]).ToList();
+        }
+
         var ml = new MLContext(seed);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, d);
         schema[nameof(Row.LabelKey)].ColumnType = new KeyDataViewType(typeof(uint), 10);
         IDataView train = ml.Data.LoadFromEnumerable(trainRows, schema);
         IDataView test = ml.Data.LoadFromEnumerable(testRows, schema);
-        QatOptions options = Options(spec, seed);
+        QatOptions options = Options(trainerSpec, seed);
         ITransformer? normalizer = null;
         if (options.Mode == QatMode.Float || options.InputBits == 32)
         {
@@ -87,6 +106,9 @@ internal static class AccuracyStudy
         }
 
         float[] testFeatures = test.GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
+        IDataView heldView = ml.Data.LoadFromEnumerable(held, schema);
+        float[] heldFeatures = (normalizer?.Transform(heldView) ?? heldView).GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
+        int[] heldLabels = held.Select(r => (int)r.LabelKey).ToArray();
         int[] testLabels = testRows.Select(r => (int)r.LabelKey).ToArray(); // LoadFromEnumerable reads a key property as 0-based
         var epochTimes = new List<(int Epoch, double Seconds)>();
         var reports = new List<QatProgress>();
@@ -100,7 +122,10 @@ internal static class AccuracyStudy
             last = now;
             reports.Add(p);
         });
-        options.EpochModel = (epoch, model) => testAccuracy[epoch] = Accuracy(model, testFeatures, testLabels);
+        if (timing is null)
+        {
+            options.EpochModel = (epoch, model) => testAccuracy[epoch] = Accuracy(model, testFeatures, testLabels);
+        }
         var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(options);
         var fitted = trainer.Fit(train);
         double seconds = watch.Elapsed.TotalSeconds;
@@ -129,7 +154,16 @@ internal static class AccuracyStudy
             dataset, $"\"{spec}\"", seed, options.Mode, string.Join("-", options.HiddenLayers), bits, reports.Count, reports[^1].BestEpoch,
             F(kept.ValidationMetric), F(accuracy), bestAccuracyEpoch, F(testAccuracy.GetValueOrDefault(bestAccuracyEpoch, double.NaN)),
             network.ParameterBytes, onnxBytes, F(seconds), F(perQuantized), F(perFloat), F(Math.Max(0, before)),
+            F(held.Count == 0 ? double.NaN : Accuracy(network, heldFeatures, heldLabels)),
         }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>The value of a study key (not a trainer option) in a spec, or null, and the spec without it.</summary>
+    private static (string? Value, string Others) StudyKey(string spec, string key)
+    {
+        var pairs = spec.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        string? pair = pairs.FirstOrDefault(p => p.StartsWith(key + "=", StringComparison.Ordinal));
+        return pair is null ? (null, spec) : (pair[(key.Length + 1)..], string.Join(';', pairs.Where(p => p != pair)));
     }
 
     private static double Mean(IEnumerable<double> values)
