@@ -31,7 +31,7 @@ internal sealed class TrainingFlags
     private readonly Option<string> _gradient = new("--gradient") { DefaultValueFactory = _ => Gradients.First(g => g.Value == Defaults.Gradient).Name, Description = string.Join(", ", Gradients.Select(g => g.Name)) };
     private readonly Option<string> _mode = new("--mode") { DefaultValueFactory = _ => "qat", Description = "qat, ptq or float" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = $"Maximum epochs, warm-up epochs included (default: 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on)" };
-    private readonly Option<int?> _batch = new("--batch-size") { Description = $"Minibatch size (default: 64 below {QatOptions.LargeDataRows:N0} training rows, 128 from there on)" };
+    private readonly Option<int> _batch = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Minibatch size" };
     private readonly Option<double?> _rate = new("--learning-rate") { Description = $"AdamW's learning rate (default: 0.003 below {QatOptions.LargeDataRows:N0} training rows, 0.001 from there on)" };
     private readonly Option<string> _schedule = new("--schedule") { DefaultValueFactory = _ => Defaults.LearningRateSchedule.ToString().ToLowerInvariant(), Description = "Learning-rate schedule: constant or cosine" };
     private readonly Option<int> _warmup = new("--warmup-epochs") { DefaultValueFactory = _ => Defaults.WarmupEpochs, Description = "Float epochs before quantization-aware training starts from their weights" };
@@ -39,7 +39,7 @@ internal sealed class TrainingFlags
     private readonly Option<double> _temperature = new("--distillation-temperature") { DefaultValueFactory = _ => Defaults.DistillationTemperature, Description = "Temperature of the teacher's softened outputs, in (0, 100]" };
     private readonly Option<string?> _teacher = new("--teacher-hidden") { Description = "Hidden layer sizes of the float teacher (default: the student's)" };
     private readonly Option<int?> _teacherEpochs = new("--teacher-epochs") { Description = "Maximum epochs of the teacher (default: the student's)" };
-    private readonly Option<double> _validation = new("--validation-fraction") { DefaultValueFactory = _ => Defaults.ValidationFraction, Description = "Fraction of the training rows held out to choose the kept epoch, in [0, 0.5)" };
+    private readonly Option<double?> _validation = new("--validation-fraction") { Description = $"Fraction of the training rows held out to choose the kept epoch and stop early, in [0, 0.5); 0 keeps the last epoch (default: 0.1 below {QatOptions.LargeDataRows:N0} rows, 0 from there on)" };
     private readonly Option<string> _selection = new("--epoch-selection") { DefaultValueFactory = _ => Selections.First(s => s.Value == Defaults.EpochSelection).Name, Description = "Which epoch is kept: " + string.Join(", ", Selections.Select(s => s.Name)) };
     private readonly Option<int> _seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed" };
 

@@ -26,7 +26,7 @@ public sealed class BadInputMatrixTests
         ["weight bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--weight-bits", "12", "--out", "{model}" }, 2, "--weight-bits: WeightBits must be 1, 2..8 or 32.", []),
         ["activation bits out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--activation-bits", "1", "--out", "{model}" }, 2, "--activation-bits: ActivationBits must be 2..16 or 32.", []),
         ["zero epochs"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "0", "--out", "{model}" }, 2, "--epochs: MaxEpoch must be positive.", []),
-        ["zero batch size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive (leave it unset for the automatic size).", []),
+        ["zero batch size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--batch-size", "0", "--out", "{model}" }, 2, "--batch-size: BatchSize must be positive.", []),
         ["non-positive learning rate"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
         ["zero hidden size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
         ["test fraction out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),

@@ -91,4 +91,18 @@ public sealed class TrainEvaluatePredictTests
         CollectionAssert.AreEqual(new[] { 2, 8, 4 }, network.Layers.Select(l => l.WeightBits).ToArray());
         Assert.AreEqual(network.ParameterBytes, json.RootElement.GetProperty("model_bytes").GetInt64());
     }
+
+    [TestMethod]
+    public void WithoutValidationRows_TheLastEpochIsKept_AndReported()
+    {
+        // --validation-fraction 0 (what the automatic fraction is from 10,000 rows on): no epoch to choose, the last is kept.
+        using var temp = new TempFolder();
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--hidden", "16", "--epochs", "4", "--validation-fraction", "0", "--out", Path.Combine(temp.Path, "model.zip"), "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual(4, json.RootElement.GetProperty("epochs").GetInt32());
+        Assert.AreEqual(4, json.RootElement.GetProperty("best_epoch").GetInt32());
+        StringAssert.Contains(stdout, "epochs: 4, kept: 4");
+        Assert.IsFalse(stderr.Contains("validation", StringComparison.Ordinal), "no validation score without validation rows: " + stderr);
+    }
 }

@@ -8,7 +8,8 @@ namespace MlRounding.Trainers.Tests.MlNet;
 public sealed class StreamingTests
 {
     /// <summary>Delegates to a data view and counts the cursors opened on it.</summary>
-    private sealed class CountingView(IDataView inner) : IDataView
+    /// <summary>Counts the cursors opened on <paramref name="inner"/>; with <paramref name="knowsCount"/> false it hides the row count, as a streamed source may.</summary>
+    private sealed class CountingView(IDataView inner, bool knowsCount = true) : IDataView
     {
         public int Cursors;
 
@@ -16,7 +17,7 @@ public sealed class StreamingTests
 
         public DataViewSchema Schema => inner.Schema;
 
-        public long? GetRowCount() => inner.GetRowCount();
+        public long? GetRowCount() => knowsCount ? inner.GetRowCount() : null;
 
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
         {
@@ -78,6 +79,25 @@ public sealed class StreamingTests
         var options = new QatOptions { HiddenLayers = new[] { 16 }, MaxEpoch = 50, StreamRows = true, NumberOfThreads = 2, CancellationToken = cancel.Token };
         options.Progress = new CancelAfterFirst(cancel);
         Assert.ThrowsExactly<OperationCanceledException>(() => ml.Regression.Trainers.QuantizationAware(options).Fit(data));
+    }
+
+    [TestMethod]
+    [DataRow(QatOptions.LargeDataRows - 1)]
+    [DataRow(QatOptions.LargeDataRows)]
+    public void Streamed_AutomaticValidationFraction_FollowsTheRowCount(int count)
+    {
+        // A streamed view need not know its row count: the trainer counts the rows once when the automatic fraction needs
+        // them. Below LargeDataRows a tenth is held out (validation scores reported), from there on none.
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, count).Select(i => new { Features = new[] { i % 7 / 7f, i % 11 / 11f }, Label = i % 3 == 0 }).ToList();
+        var schema = SchemaDefinition.Create(rows[0].GetType());
+        schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 2);
+        var unknownCount = new CountingView(ml.Data.LoadFromEnumerable(rows, schema), knowsCount: false);
+        var progress = new List<QatProgress>();
+        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 2, BatchSize = 256, StreamRows = true, NumberOfThreads = 2, Progress = new Collect(progress) };
+        ml.BinaryClassification.Trainers.QuantizationAware(options).Fit(unknownCount);
+        Assert.AreEqual(count >= QatOptions.LargeDataRows, double.IsNaN(progress[^1].ValidationMetric), $"{count} rows: validation scores {progress[^1].ValidationMetric}");
+        Assert.AreEqual(2, progress[^1].BestEpoch);
     }
 
     [TestMethod]

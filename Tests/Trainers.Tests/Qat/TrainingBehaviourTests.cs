@@ -186,6 +186,40 @@ public sealed class TrainingBehaviourTests
         Assert.AreNotEqual(lossBest.Epoch, accuracyBest.Epoch, "the two rules disagree on this run, so the test tells them apart");
     }
 
+    [TestMethod]
+    [DataRow(QatOptions.LargeDataRows - 1)]
+    [DataRow(QatOptions.LargeDataRows)]
+    public void AutomaticValidationFraction_ATenthBelowLargeDataRows_NoneFromThere_WhereTheLastEpochIsKept(int rows)
+    {
+        // Labels unrelated to the features, so the validation accuracy is far from 0 and 1: below LargeDataRows it is a
+        // count over exactly a tenth of the rows (999); from there on no row is held out and every epoch after the
+        // float warm-up is the kept one.
+        var features = new float[rows * 2];
+        var labels = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            features[2 * i] = i % 97 / 97f;
+            features[(2 * i) + 1] = i % 89 / 89f;
+            labels[i] = i * 7919 % 10 < 3 ? 1 : 0;
+        }
+
+        var seen = new List<QatProgress>();
+        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 3, WarmupEpochs = 1, BatchSize = 256, NumberOfThreads = 2 };
+        QatTraining.Train(new QatData(features, labels, 2), 2, options, progress: new Collect(seen));
+        Assert.HasCount(3, seen);
+        if (rows < QatOptions.LargeDataRows)
+        {
+            double correct = seen[^1].ValidationMetric * (rows / 10);
+            Assert.IsTrue(correct > 100 && correct < rows / 10 - 100, $"a real accuracy ({seen[^1].ValidationMetric})");
+            Assert.AreEqual(Math.Round(correct), correct, 1e-6, "the accuracy counts rows out of a tenth of them");
+        }
+        else
+        {
+            Assert.IsTrue(seen.All(p => double.IsNaN(p.ValidationMetric) && double.IsNaN(p.ValidationLoss)), "no validation rows");
+            CollectionAssert.AreEqual(new[] { 0, 2, 3 }, seen.Select(p => p.BestEpoch).ToArray(), "the latest epoch after the warm-up is kept");
+        }
+    }
+
     private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
     {
         public void Report(QatProgress value) => list.Add(value);

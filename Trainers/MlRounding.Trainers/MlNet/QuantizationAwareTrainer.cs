@@ -69,9 +69,11 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         {
             // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory.
             IDataView rows = input;
-            if (validation is null && Options.ValidationFraction > 0)
+            // The automatic fraction depends on the row count: counted only when it is needed and the view does not know it.
+            double fraction = validation is not null ? 0 : Options.ValidationFraction ?? Options.ValidationFractionFor(input.GetRowCount() ?? TrainingRows.Count(input));
+            if (fraction > 0)
             {
-                var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, Options.ValidationFraction, seed: Options.Seed);
+                var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, fraction, seed: Options.Seed);
                 rows = split.TrainSet;
                 validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
             }

@@ -156,7 +156,7 @@ internal sealed class StreamingBatches : IBatchSource
     public IEnumerable<(Tensor X, Tensor Y, int Rows)> Epoch(int epoch, Generator shuffle)
     {
         IDataView shuffled = _ml.Data.ShuffleRows(_data, seed: unchecked(_options.Seed * 7919 + epoch), shufflePoolSize: _options.ShufflePoolSize);
-        int batchSize = _options.BatchSizeFor(Count);
+        int batchSize = _options.BatchSize;
         var features = new float[batchSize * FeatureCount];
         var labels = new float[batchSize];
         using var reader = new TrainingRows.RowReader(shuffled, _options, FeatureCount);

@@ -9,8 +9,8 @@ namespace MlRounding.Trainers;
 /// with <see cref="ValidationMetric"/>, what <see cref="QatOptions.EpochSelection"/> judges the epochs by.
 /// </param>
 /// <param name="BestEpoch">
-/// The best epoch so far by <see cref="QatOptions.EpochSelection"/> (the one training keeps), or 0 when there is none yet
-/// (no validation rows, or only float warm-up epochs so far).
+/// The epoch training keeps so far: the best by <see cref="QatOptions.EpochSelection"/> on the validation rows, or the
+/// latest without validation rows; 0 while only float warm-up epochs have run.
 /// </param>
 /// <param name="MaxEpoch">The most epochs this training runs (<see cref="QatOptions.MaxEpoch"/>, or its automatic value for the rows), or 0 when not known.</param>
 public readonly record struct QatProgress(int Epoch, double TrainingLoss, double ValidationMetric, double ValidationLoss = double.NaN, int BestEpoch = 0, int MaxEpoch = 0);

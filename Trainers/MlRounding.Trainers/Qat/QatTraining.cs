@@ -36,16 +36,17 @@ internal static class QatTraining
     {
         options.Validate(); // before the options shape the split; the training loop checks the rest
         QatData train = data;
-        if (validation is null && options.ValidationFraction > 0 && data.Count >= 10)
+        double fraction = options.ValidationFractionFor(data.Count);
+        if (validation is null && fraction > 0 && data.Count >= 10)
         {
             var random = new Random(options.Seed);
             int[] order = Enumerable.Range(0, data.Count).OrderBy(_ => random.Next()).ToArray();
-            int held = Math.Max(1, (int)(data.Count * options.ValidationFraction));
+            int held = Math.Max(1, (int)(data.Count * fraction));
             validation = data.Subset(order[..held]);
             train = data.Subset(order[held..]);
         }
 
-        using var source = new InMemoryBatches(train, options.Task, options.BatchSizeFor(train.Count), options.Mode == QatMode.Float ? null : inputGrid);
+        using var source = new InMemoryBatches(train, options.Task, options.BatchSize, options.Mode == QatMode.Float ? null : inputGrid);
         return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
     }
 
@@ -108,7 +109,7 @@ internal static class QatTraining
 
         using var optimizer = new HeldScalarAdamW(network.parameters(), options.LearningRate!.Value, options.WeightDecay);
         using var shuffle = new Generator((ulong)options.Seed);
-        int batchSize = options.BatchSizeFor(source.Count);
+        int batchSize = options.BatchSize;
         long batches = (source.Count + batchSize - 1) / batchSize;
         var decay = options.LearningRateSchedule == LearningRateSchedule.Cosine
             ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, Math.Max(1, maxEpoch * batches)))
@@ -201,6 +202,10 @@ internal static class QatTraining
                 {
                     stop = true;
                 }
+            }
+            else if (validation is null && epoch > warmup)
+            {
+                bestEpoch = epoch; // without validation rows the last epoch is kept
             }
 
             progress?.Report(new QatProgress(epoch, lossSum / seen, metric, validationLoss, bestEpoch, maxEpoch));
