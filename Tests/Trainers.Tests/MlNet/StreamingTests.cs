@@ -86,8 +86,8 @@ public sealed class StreamingTests
     [DataRow(QatOptions.LargeDataRows)]
     public void Streamed_AutomaticValidationFraction_FollowsTheRowCount(int count)
     {
-        // A streamed view need not know its row count: the trainer counts the rows once when the automatic fraction needs
-        // them. Below LargeDataRows a tenth is held out (validation scores reported), from there on none.
+        // A streamed view need not know its row count: the automatic fraction follows the usable rows that the batches'
+        // first pass counts. Below LargeDataRows a tenth is held out (validation scores reported), from there on none.
         var ml = new MLContext(seed: 1);
         var rows = Enumerable.Range(0, count).Select(i => new { Features = new[] { i % 7 / 7f, i % 11 / 11f }, Label = i % 3 == 0 }).ToList();
         var schema = SchemaDefinition.Create(rows[0].GetType());

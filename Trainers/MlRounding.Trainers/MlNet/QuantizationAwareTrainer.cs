@@ -67,18 +67,18 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         long skipped;
         if (Options.StreamRows)
         {
-            // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory.
-            IDataView rows = input;
-            // The automatic fraction depends on the row count: counted only when it is needed and the view does not know it.
-            double fraction = validation is not null ? 0 : Options.ValidationFraction ?? Options.ValidationFractionFor(input.GetRowCount() ?? TrainingRows.Count(input));
+            // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory. The
+            // automatic fraction follows the usable rows, which the batches' first pass counts: that pass is reused
+            // unless a fraction is then split off.
+            double fraction = validation is not null ? 0 : Options.ValidationFractionFor(() => (stream = new StreamingBatches(input, Options, featureCount)).Count);
             if (fraction > 0)
             {
                 var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, fraction, seed: Options.Seed);
-                rows = split.TrainSet;
                 validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
+                stream = new StreamingBatches(split.TrainSet, Options, featureCount);
             }
 
-            stream = new StreamingBatches(rows, Options, featureCount);
+            stream ??= new StreamingBatches(input, Options, featureCount);
             skipped = stream.Skipped;
         }
         else

@@ -49,19 +49,6 @@ internal static class TrainingRows
         return (vector.Size, classes);
     }
 
-    /// <summary>The rows of <paramref name="data"/>, counted with a cursor that reads no column (for views that do not know their count).</summary>
-    public static long Count(IDataView data)
-    {
-        using DataViewRowCursor cursor = data.GetRowCursor(Enumerable.Empty<DataViewSchema.Column>());
-        long rows = 0;
-        while (cursor.MoveNext())
-        {
-            rows++;
-        }
-
-        return rows;
-    }
-
     /// <summary>
     /// Reads every row whose features and label are finite (and whose key label is not missing); rows with NaN or
     /// infinite values are skipped and counted, as ML.NET's trainers skip rows with missing values.

@@ -73,7 +73,7 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     /// where x &lt;= 0); with <paramref name="binary"/>, those of the binary quantizer (sign for round, |v| &lt;= 1 for inside:
     /// the clipped straight-through estimator of <see cref="Quantizer"/>). With <paramref name="belowMax"/> (binary weights
     /// whose step is the largest |x| of their row, or of all rows for one step) the gradient passes only where |x| is below
-    /// that largest value: the largest weight is the step, and a straight-through gradient for it would ignore that it
+    /// that largest value, instead of the |v| &lt;= 1 window: the largest weight is the step, and a straight-through gradient for it would ignore that it
     /// scales every code of the row.
     /// </summary>
     internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false, bool belowMax = false)
@@ -86,12 +86,13 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
         Span<float> dst = MemoryMarshal.Cast<byte, float>(dx.bytes);
         int columns = (int)x.shape[1];
         float all = belowMax && steps.Length == 1 ? MathF.Abs(TensorPrimitives.MaxMagnitude(src)) : float.PositiveInfinity;
+        (float lo, float hi) = belowMax ? (float.NegativeInfinity, float.PositiveInfinity) : (qmin, qmax); // the window is below the largest |x| instead
         for (int row = 0, at = 0; at < src.Length; row++, at += columns)
         {
             int k = steps.Length == 1 ? 0 : row;
             ReadOnlySpan<float> values = src.Slice(at, columns);
             float limit = !belowMax ? float.PositiveInfinity : steps.Length == 1 ? all : MathF.Abs(TensorPrimitives.MaxMagnitude(values));
-            dLog[k] += Backward(values, dy.Slice(at, columns), dst.Slice(at, columns), steps[k], qmin, qmax, relu, binary, limit);
+            dLog[k] += Backward(values, dy.Slice(at, columns), dst.Slice(at, columns), steps[k], lo, hi, relu, binary, limit);
         }
 
         for (int k = 0; k < dLog.Length; k++)

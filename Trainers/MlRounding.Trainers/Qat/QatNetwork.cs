@@ -164,7 +164,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             wq?.Observe(w);
             layers[i] = (w, layer.bias!);
             settings[i] = new QatMlpFunction.Layer(
-                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.FusedBounds.Min ?? 0, wq?.FusedBounds.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
+                wq?.Slice.Offset ?? -1, wq?.Slice.Count ?? 0, wq?.Range.Min ?? 0, wq?.Range.Max ?? 0, wq?.GradientScaleFor(w) ?? 0,
                 aq?.Slice.Offset ?? -1, aq?.Range.Max ?? 0, aq?.GradientScale(rows * layer.out_features) ?? 0, wq?.Bits == 1, wq?.BinaryMaxStep == true);
         }
 

@@ -141,8 +141,8 @@ public sealed class QatOptions
     /// </summary>
     public double? ValidationFraction { get; set; }
 
-    /// <summary>The validation fraction for <paramref name="rows"/> rows (<see cref="ValidationFraction"/>, or its automatic value).</summary>
-    internal double ValidationFractionFor(long rows) => ValidationFraction ?? (rows < LargeDataRows ? 0.1 : 0);
+    /// <summary>The validation fraction (<see cref="ValidationFraction"/>, or its automatic value for the rows, counted only then).</summary>
+    internal double ValidationFractionFor(Func<long> rows) => ValidationFraction ?? (rows() < LargeDataRows ? 0.1 : 0);
 
     /// <summary>Gets or sets the epochs without a better kept epoch (see <see cref="EpochSelection"/>) before stopping; 0 disables early stopping. Default 15.</summary>
     public int EarlyStoppingPatience { get; set; } = 15;

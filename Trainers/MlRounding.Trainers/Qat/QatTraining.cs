@@ -36,7 +36,7 @@ internal static class QatTraining
     {
         options.Validate(); // before the options shape the split; the training loop checks the rest
         QatData train = data;
-        double fraction = options.ValidationFractionFor(data.Count);
+        double fraction = options.ValidationFractionFor(() => data.Count);
         if (validation is null && fraction > 0 && data.Count >= 10)
         {
             var random = new Random(options.Seed);

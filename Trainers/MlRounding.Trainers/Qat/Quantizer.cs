@@ -84,12 +84,6 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// </summary>
     internal bool BinaryMaxStep => Bits == 1 && !Learned;
 
-    /// <summary>
-    /// The bounds <see cref="QatMlpFunction"/> clamps codes to and takes the straight-through window from: the grid, or
-    /// none for <see cref="BinaryMaxStep"/> weights, whose window is below the largest |w| instead.
-    /// </summary>
-    internal (float Min, float Max) FusedBounds => BinaryMaxStep ? (float.NegativeInfinity, float.PositiveInfinity) : (Range.Min, Range.Max);
-
     /// <summary>The LSQ gradient scale 1/√(N·Qp) for <paramref name="x"/>, N the elements per step.</summary>
     internal double GradientScaleFor(Tensor x) => GradientScale(_perChannel ? x.shape[1] : x.numel());
 
