@@ -64,4 +64,39 @@ public sealed class LsqQuantizeFunctionTests
         CollectionAssert.AreEqual(new[] { a, -a, a, b, -b, b }, y.data<float>().ToArray(), "sign(w) times the step");
         CollectionAssert.AreEqual(expected, dx.data<float>().ToArray());
     }
+
+    [TestMethod]
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    public void GivenBuffers_HoldTheSameBits_AsNewTensors(bool binary, bool relu)
+    {
+        // 3 rows of 13 columns: one 8-lane block and a 5-element tail per row, ties (x / s = k + 0.5) and values beyond
+        // the grid included; writing into a caller's buffer (filled with NaN first), and the gradient over dy's own
+        // memory, must not change a bit.
+        using var scope = NewDisposeScope();
+        float[] values = Enumerable.Range(0, 39).Select(k => ((k * 7) % 23 - 11) * 0.25f).ToArray();
+        Tensor x = tensor(values).reshape(3, 13);
+        Tensor dy = tensor(Enumerable.Range(0, 39).Select(k => (k % 5) - 1.5f).ToArray()).reshape(3, 13);
+        float[] steps = { 0.5f, 0.75f, 1f };
+        var (qmin, qmax) = binary ? (-1f, 1f) : relu ? (0f, 3f) : (-2f, 1f);
+
+        Tensor fresh = LsqQuantizeFunction.Quantize(x, steps, qmin, qmax, relu, binary);
+        Tensor buffer = full_like(x, float.NaN);
+        Tensor written = LsqQuantizeFunction.Quantize(x, steps, qmin, qmax, relu, binary, into: buffer);
+        var (dx, dLog) = LsqQuantizeFunction.Gradients(x, dy, steps, 0.1, qmin, qmax, relu, binary);
+        Tensor mine = dy.clone();
+        var (dxOver, dLogOver) = LsqQuantizeFunction.Gradients(x, mine, steps, 0.1, qmin, qmax, relu, binary, overwrite: true);
+
+        CollectionAssert.AreEqual(fresh.data<float>().ToArray(), buffer.data<float>().ToArray(), "the buffer holds the quantized values");
+        Assert.IsTrue(SameMemory(buffer, written), "and is what Quantize returns");
+        Assert.IsTrue(fresh.ne(fresh[0, 0]).any().item<bool>(), "values that differ, so a misplaced one shows");
+        CollectionAssert.AreEqual(dx.data<float>().ToArray(), mine.data<float>().ToArray(), "dx over dy's memory: the same bits");
+        Assert.IsTrue(SameMemory(mine, dxOver), "dx is dy's memory");
+        CollectionAssert.AreEqual(dLog, dLogOver, "the step gradient reads every dy before it is overwritten");
+        Assert.IsTrue(dx.ne(0).any().item<bool>() && dx.eq(0).any().item<bool>(), "a mask with both sides, so a wrong one shows");
+    }
+
+    private static bool SameMemory(Tensor a, Tensor b) =>
+        System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a.bytes), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b.bytes));
 }

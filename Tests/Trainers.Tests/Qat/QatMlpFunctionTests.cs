@@ -74,6 +74,152 @@ public sealed class QatMlpFunctionTests
     }
 
     [TestMethod]
+    [DataRow(4)]
+    [DataRow(1)]
+    public void RepeatedPasses_ThroughTheReusedWeightBuffers_EqualThePerLayerPass(int bits)
+    {
+        // Three steps with plain SGD between them: each one-call pass overwrites the quantized weights the previous pass
+        // left in the network's buffers, and must still give the per-layer pass's outputs and gradients.
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Digits.Train.Features.AsSpan(0, 32 * 64).ToArray()).reshape(32, 64);
+        Tensor seed = randn(new long[] { 32, 10 }, generator: new Generator(5));
+        QatNetwork Network(bool fused)
+        {
+            manual_seed(9);
+            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = bits, HiddenLayers = new[] { 24 } }) { FuseTrainingPass = false };
+            network.train();
+            network.call(x).Dispose();
+            network.FuseTrainingPass = fused;
+            return network;
+        }
+
+        using QatNetwork perLayer = Network(false), oneCall = Network(true);
+        for (int step = 0; step < 3; step++)
+        {
+            var (expected, expectedGrads) = Step(perLayer, x, seed, fused: false);
+            var (actual, actualGrads) = Step(oneCall, x, seed, fused: true);
+            Assert.IsTrue(actual.allclose(expected, rtol: 1e-5, atol: 1e-5), $"step {step}: outputs");
+            foreach (var (name, g) in expectedGrads)
+            {
+                double worst = (actualGrads[name] - g).abs().max().item<float>() / Math.Max(1e-3, g.abs().max().item<float>());
+                Assert.IsLessThan(1e-4, worst, $"step {step}: gradient of {name}");
+            }
+
+            using (no_grad())
+            {
+                foreach (QatNetwork n in new[] { perLayer, oneCall })
+                {
+                    foreach (var p in n.parameters().Where(p => p.grad is not null))
+                    {
+                        p.sub_(p.grad!.mul(0.05));
+                    }
+                }
+            }
+        }
+
+        Assert.AreEqual(3, oneCall.FusedPasses);
+    }
+
+    [TestMethod]
+    public void WeightGradients_LeftInPlace_AfterAStartWithoutGradients_AreNotDoubled()
+    {
+        // The weight gradient passes through a buffer the network reuses. Gradients that start out undefined (a module's
+        // zero_grad) and are then zeroed in place (an optimizer's zero_grad) must still equal the per-layer path's:
+        // a .grad that shared the buffer would be overwritten by the next backward and then doubled.
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Digits.Train.Features.AsSpan(0, 16 * 64).ToArray()).reshape(16, 64);
+        QatNetwork Network(bool fused)
+        {
+            manual_seed(4);
+            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = 2 }) { FuseTrainingPass = false };
+            network.train();
+            network.call(x).Dispose();
+            network.FuseTrainingPass = fused;
+            network.zero_grad(); // undefined gradients
+            return network;
+        }
+
+        Tensor[] Gradients(QatNetwork network)
+        {
+            network.call(x).square().sum().backward();
+            Tensor first = network.Layers[0].weight!.grad!.clone();
+            foreach (var p in network.parameters())
+            {
+                p.grad?.zero_();
+            }
+
+            network.call(x * 0.5f).square().sum().backward();
+            return new[] { first, network.Layers[0].weight!.grad!.clone() };
+        }
+
+        using QatNetwork perLayer = Network(false), oneCall = Network(true);
+        Tensor[] expected = Gradients(perLayer), actual = Gradients(oneCall);
+        Assert.AreEqual(2, oneCall.FusedPasses);
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.IsTrue(actual[k].allclose(expected[k], rtol: 1e-4, atol: 1e-6), $"step {k}: largest difference {(actual[k] - expected[k]).abs().max().item<float>()}");
+        }
+    }
+
+    [TestMethod]
+    public void TwoPassesBeforeTheirBackwards_EachGetTheGradientOfItsOwnWeights()
+    {
+        // The first pass holds the weight buffers until its backward; the second, run before that, must write its own
+        // tensors, so both backwards give the gradients of their own pass. The steps grow between the passes (the one-call
+        // pass keeps its steps as numbers, so that in-place change is allowed there), so the passes' quantized weights
+        // differ and reading the other pass's would show. The per-layer reference runs each backward before the change.
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Digits.Train.Features.AsSpan(0, 16 * 64).ToArray()).reshape(16, 64);
+        QatNetwork Network(bool fused)
+        {
+            manual_seed(3);
+            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = 4 }) { FuseTrainingPass = false };
+            network.train();
+            network.call(x).Dispose();
+            network.FuseTrainingPass = fused;
+            return network;
+        }
+
+        static Tensor Weight(QatNetwork n) => n.Layers[0].weight!;
+        static void GrowSteps(QatNetwork n)
+        {
+            using var noGrad = no_grad();
+            n.named_parameters().Single(p => p.name == "log_steps").parameter.add_(0.3f);
+        }
+
+        static Tensor TakeGradient(QatNetwork n)
+        {
+            Tensor g = Weight(n).grad!.clone();
+            Weight(n).grad!.zero_();
+            return g;
+        }
+
+        using QatNetwork perLayer = Network(false), oneCall = Network(true);
+        perLayer.call(x).square().sum().backward();
+        Tensor expectedA = TakeGradient(perLayer);
+        GrowSteps(perLayer);
+        perLayer.call(x).square().sum().backward();
+        Tensor expectedB = TakeGradient(perLayer);
+
+        Tensor a = oneCall.call(x);
+        GrowSteps(oneCall);
+        Tensor b = oneCall.call(x);
+        b.square().sum().backward();
+        Tensor actualB = TakeGradient(oneCall);
+        a.square().sum().backward();
+        Tensor actualA = TakeGradient(oneCall);
+
+        Assert.AreEqual(2, oneCall.FusedPasses);
+        Assert.IsFalse(expectedA.allclose(expectedB, rtol: 1e-3, atol: 1e-6), "the two passes' gradients differ, so a mix-up shows");
+        Assert.IsTrue(actualA.allclose(expectedA, rtol: 1e-4, atol: 1e-6), "the first pass: its own weights' gradient");
+        Assert.IsTrue(actualB.allclose(expectedB, rtol: 1e-4, atol: 1e-6), "the second pass: its own weights' gradient");
+
+        Tensor again = oneCall.call(x); // both backwards ran: the buffers are free again, and a new pass still agrees
+        again.sum().backward();
+        Assert.AreEqual(3, oneCall.FusedPasses);
+    }
+
+    [TestMethod]
     public void OneCallPass_PassesTheGradientToTheInput_WhenTheInputNeedsIt()
     {
         using var scope = NewDisposeScope();

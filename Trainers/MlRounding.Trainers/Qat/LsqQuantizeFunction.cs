@@ -52,10 +52,11 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     /// <summary>
     /// y = clamp(round(x / s), qmin, qmax) s, one step per row (or one for all); with <paramref name="relu"/>, x is
     /// max(x, 0) first; with <paramref name="binary"/>, y = sign(x / s) s (0 counts as +1; qmin and qmax are -1 and 1).
+    /// Written into <paramref name="into"/> (a contiguous float32 tensor shaped like x) when given, else into a new tensor.
     /// </summary>
-    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax, bool relu = false, bool binary = false)
+    internal static Tensor Quantize(Tensor x, float[] steps, float qmin, float qmax, bool relu = false, bool binary = false, Tensor? into = null)
     {
-        Tensor y = empty_like(x);
+        Tensor y = into ?? empty_like(x);
         ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
         Span<float> dst = MemoryMarshal.Cast<byte, float>(y.bytes);
         int columns = (int)x.shape[1];
@@ -74,12 +75,13 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
     /// the clipped straight-through estimator of <see cref="Quantizer"/>). With <paramref name="belowMax"/> (binary weights
     /// whose step is the largest |x| of their row, or of all rows for one step) the gradient passes only where |x| is below
     /// that largest value, instead of the |v| &lt;= 1 window: the largest weight is the step, and a straight-through gradient for it would ignore that it
-    /// scales every code of the row.
+    /// scales every code of the row. With <paramref name="overwrite"/>, dx is written over the incoming gradient's memory
+    /// (a buffer the caller owns and no longer needs) instead of a new tensor.
     /// </summary>
-    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false, bool belowMax = false)
+    internal static (Tensor Dx, double[] DLogStep) Gradients(Tensor x, Tensor gradOutput, float[] steps, double gradScale, float qmin, float qmax, bool relu = false, bool binary = false, bool belowMax = false, bool overwrite = false)
     {
         Tensor g = gradOutput.contiguous();
-        Tensor dx = empty_like(x);
+        Tensor dx = overwrite ? g.alias() : empty_like(x);
         var dLog = new double[steps.Length];
         ReadOnlySpan<float> src = MemoryMarshal.Cast<byte, float>(x.bytes);
         ReadOnlySpan<float> dy = MemoryMarshal.Cast<byte, float>(g.bytes);
@@ -129,7 +131,8 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
 
     // dx = dy inside the grid, 0 outside (and where x <= 0 with relu); returns Σ dy (round(v) - v inside, the clamped
     // code outside), v = x / s (max(x, 0) / s with relu). Inside means qmin <= round(v) <= qmax, or with binary (the code
-    // sign(v)) qmin <= v <= qmax, the clipped straight-through window; and |x| < limit.
+    // sign(v)) qmin <= v <= qmax, the clipped straight-through window; and |x| < limit. dx may be dy's own memory: each
+    // element of dy is read before dx is written there.
     internal static double Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float s, float qmin, float qmax, bool relu = false, bool binary = false, float limit = float.PositiveInfinity)
     {
         double sum = 0;
@@ -169,8 +172,9 @@ internal sealed class LsqQuantizeFunction : autograd.SingleTensorFunction<LsqQua
             float r = Code(v, binary);
             float window = binary ? v : r;
             bool inside = window >= qmin && window <= qmax && MathF.Abs(x[i]) < limit;
-            dx[i] = inside && (!relu || x[i] > 0) ? dy[i] : 0f;
-            sum += dy[i] * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
+            float g = dy[i];
+            dx[i] = inside && (!relu || x[i] > 0) ? g : 0f;
+            sum += g * (double)(inside ? r - v : Math.Clamp(r, qmin, qmax));
         }
 
         return sum;

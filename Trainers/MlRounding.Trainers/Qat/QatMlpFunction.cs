@@ -14,7 +14,7 @@ namespace MlRounding.Trainers;
 /// With straight-through quantizers (data-driven steps, no step gradient) the same pass applies: their gradient with
 /// respect to x is LSQ's, and an observer updates each activation step from the batch's ReLU output before it is used.
 /// Arguments: x; for each layer W and b; the network's log-step parameter (or null); the <see cref="Layer"/>[] settings;
-/// the activation observer (or null).
+/// the activation observer (or null); the network's <see cref="QuantizedWeightBuffers"/> (or null: new tensors per pass).
 /// </summary>
 internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunction>
 {
@@ -28,16 +28,18 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
     /// <param name="logSteps">The network's log-step parameter, null when nothing is quantized.</param>
     /// <param name="settings">Each layer's quantizer settings.</param>
     /// <param name="observe">Told (layer, ReLU output) before a data-driven activation step is read; null for LSQ.</param>
-    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias)> layers, Tensor? logSteps, Layer[] settings, Action<int, Tensor>? observe)
+    /// <param name="buffers">Where the quantized weights are written (unless another pass holds them), or null for new tensors.</param>
+    public static Tensor Apply(Tensor x, IReadOnlyList<(Tensor Weight, Tensor Bias)> layers, Tensor? logSteps, Layer[] settings, Action<int, Tensor>? observe, QuantizedWeightBuffers? buffers)
     {
-        var args = new object?[1 + (2 * layers.Count) + 3];
+        var args = new object?[1 + (2 * layers.Count) + 4];
         args[0] = x;
         for (int i = 0; i < layers.Count; i++)
         {
             (args[1 + (2 * i)], args[2 + (2 * i)]) = layers[i];
         }
 
-        (args[^3], args[^2], args[^1]) = (logSteps, settings, observe);
+        bool backwardFollows = is_grad_enabled() && (x.requires_grad || layers.Any(l => l.Weight.requires_grad || l.Bias.requires_grad) || logSteps?.requires_grad == true);
+        (args[^4], args[^3], args[^2], args[^1]) = (logSteps, settings, observe, buffers?.TryHold(backwardFollows) == true ? buffers : null);
         return apply(args!);
     }
 
@@ -46,9 +48,10 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         return GradientScope.Run(() =>
         {
             var x = (Tensor)vars[0];
-            var settings = (Layer[])vars[^2];
-            var logSteps = vars[^3] as Tensor;
-            var observe = vars[^1] as Action<int, Tensor>;
+            var logSteps = vars[^4] as Tensor;
+            var settings = (Layer[])vars[^3];
+            var observe = vars[^2] as Action<int, Tensor>;
+            var buffers = vars[^1] as QuantizedWeightBuffers; // null when another pass holds them
             float[] steps = logSteps is null ? Array.Empty<float>() : LsqQuantizeFunction.Steps(logSteps);
             var saved = new List<Tensor?> { x };
             var created = new List<Tensor>();
@@ -60,8 +63,11 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 Tensor wq = w;
                 if (layer.WeightSteps > 0)
                 {
-                    wq = LsqQuantizeFunction.Quantize(w, layer.WeightStepsOf(steps), layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights);
-                    created.Add(wq);
+                    wq = LsqQuantizeFunction.Quantize(w, layer.WeightStepsOf(steps), layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights, into: buffers?.Weights(i, w));
+                    if (buffers is null)
+                    {
+                        created.Add(wq);
+                    }
                 }
 
                 z = b.addmm(h, wq.t());
@@ -95,6 +101,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
 
             GradientScope.Save(ctx, saved, created);
             ctx.save_data("state", (settings, steps, x.requires_grad, logSteps?.requires_grad ?? false));
+            ctx.save_data("buffers", buffers);
             return z;
         });
     }
@@ -105,7 +112,8 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
         {
             List<Tensor> saved = ctx.get_saved_variables();
             var (settings, steps, inputGrad, learnedSteps) = ((Layer[], float[], bool, bool))ctx.get_data("state");
-            var grads = new Tensor[1 + (2 * settings.Length) + 3];
+            var buffers = ctx.get_data("buffers") as QuantizedWeightBuffers; // held by this pass, or null
+            var grads = new Tensor[1 + (2 * settings.Length) + 4];
             var dLogSteps = new double[steps.Length];
             Tensor dz = grad_output.contiguous();
             for (int i = settings.Length - 1; i >= 0; i--)
@@ -115,11 +123,13 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                 var (w, wq) = (saved[1 + (Saved * i)], saved[2 + (Saved * i)]);
                 Tensor input = i == 0 ? saved[0] : saved[Saved * i];
                 grads[2 + (2 * i)] = dz.sum(new long[] { 0 }); // (an int 0 would select the ScalarType overload)
-                Tensor dwq = dz.t().mm(input);
+                Tensor dwq = layer.WeightSteps > 0 && buffers is not null
+                    ? buffers.Gradient(i, w).addmm_(dz.t(), input, beta: 0, alpha: 1) // the product alone (beta 0 ignores the old values)
+                    : dz.t().mm(input);
                 Tensor? dh = i > 0 || inputGrad ? dz.mm(wq) : null;
                 if (layer.WeightSteps > 0)
                 {
-                    (grads[1 + (2 * i)], double[] d) = LsqQuantizeFunction.Gradients(w, dwq, layer.WeightStepsOf(steps), layer.WeightGradientScale, layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights, belowMax: layer.BelowMax);
+                    (grads[1 + (2 * i)], double[] d) = LsqQuantizeFunction.Gradients(w, dwq, layer.WeightStepsOf(steps), layer.WeightGradientScale, layer.WeightMin, layer.WeightMax, binary: layer.BinaryWeights, belowMax: layer.BelowMax, overwrite: buffers is not null);
                     d.CopyTo(dLogSteps, (int)layer.WeightStep);
                 }
                 else
@@ -149,8 +159,10 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
 
             if (learnedSteps)
             {
-                grads[^3] = LsqQuantizeFunction.StepGradient(dLogSteps);
+                grads[^4] = LsqQuantizeFunction.StepGradient(dLogSteps);
             }
+
+            buffers?.Release(); // this pass's weights are read
 
             return grads.ToList();
         });

@@ -18,6 +18,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Quantizer> _activationQuantizers = new();
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _roundingModules = new();
     private readonly List<(int Position, RoundingGrid Grid)> _roundings = new();
+    private readonly QuantizedWeightBuffers _quantizedWeights;
 
     [ComponentName(Name = "log_steps")]
     private readonly Parameter? _logSteps;
@@ -43,6 +44,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             return new StepSlice(_logSteps!, offset - count, count);
         }
 
+        _quantizedWeights = new QuantizedWeightBuffers(sizes.Length - 1);
         var weightQuantizers = new Quantizer?[sizes.Length - 1];
         for (int i = 0; i + 1 < sizes.Length; i++)
         {
@@ -171,7 +173,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         Action<int, Tensor>? observe = _activationQuantizers.Count > 0 && !_activationQuantizers[0].Learned
             ? (layer, activation) => _activationQuantizers[layer].Observe(activation)
             : null;
-        return QatMlpFunction.Apply(x, layers, _logSteps, settings, observe);
+        return QatMlpFunction.Apply(x, layers, _logSteps, settings, observe, _quantizedWeights);
     }
 
     /// <summary>
@@ -211,6 +213,17 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Releases the quantized-weight buffers of the training pass with the module.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _quantizedWeights.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <summary>
