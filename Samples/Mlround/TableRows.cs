@@ -32,7 +32,7 @@ internal sealed class TableRow
 /// <summary>Turns a <see cref="CsvTable"/> into <see cref="TableRow"/>s by a <see cref="TableSchema"/>, and those into an IDataView.</summary>
 internal static class TableRows
 {
-    /// <summary>The rows of <paramref name="table"/> read by <paramref name="schema"/>.</summary>
+    /// <summary>The rows of <paramref name="table"/> read by <paramref name="schema"/>; the table's cells are released as they are read (<see cref="CsvTable.TakeRow"/>).</summary>
     /// <param name="table">The table.</param>
     /// <param name="schema">The column roles (from training).</param>
     /// <param name="labelRequired">Whether the label is read and must be present (train, evaluate), or not read at all (predict: every row gets a prediction).</param>
@@ -69,11 +69,11 @@ internal static class TableRows
         int[] gappy = schema.MissingIndicators.Select(n => Array.IndexOf(schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => c.Name).ToArray(), n)).ToArray();
         int[] categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
         int[] text = schema.TextFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
-        var rows = new List<TableRow>(table.Rows.Length);
+        var rows = new List<TableRow>(table.RowCount);
         int skipped = 0;
-        for (int r = 0; r < table.Rows.Length; r++)
+        for (int r = 0; r < table.RowCount; r++)
         {
-            string[] cells = table.Rows[r];
+            string[] cells = table.TakeRow(r);
             string Where(int c) => $"{table.Path} row {table.Lines[r]}, column '{table.Header[c]}'";
             var row = new TableRow { Numeric = new float[numeric.Length + (4 * dates.Length)] };
             for (int i = 0; i < numeric.Length; i++)

@@ -111,7 +111,7 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
 
             string name = table.Header[c];
-            var present = new List<string>(table.Rows.Length);
+            var present = new List<string>(table.RowCount);
             foreach (string[] row in table.Rows)
             {
                 if (!IsMissing(row[c]))
@@ -123,9 +123,9 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnKind.Ignored, "--ignore")
                 : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnKind.Categorical, "--categorical")
                 : overrides.Text.Contains(name) ? new TableColumn(name, ColumnKind.Text, "--text")
-                : Classify(name, present, table.Rows.Length);
+                : Classify(name, present, table.RowCount);
             columns.Add(column);
-            if (column.Kind == ColumnKind.Numeric && present.Count < table.Rows.Length)
+            if (column.Kind == ColumnKind.Numeric && present.Count < table.RowCount)
             {
                 gaps.Add(name);
             }

@@ -40,7 +40,7 @@ internal static class CompareCommand
             var (train, test) = Holdout.Split(TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine), 0.2, result.GetValue(seed));
             if (train.Count < 2)
             {
-                throw new FormatException($"data file '{path}' has too few rows ({table.Rows.Length}) to split.");
+                throw new FormatException($"data file '{path}' has too few rows ({table.RowCount}) to split.");
             }
 
             QatTask task = schema.InferTask(train);
@@ -54,7 +54,7 @@ internal static class CompareCommand
             }
 
             QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
-            stderr.WriteLine($"{Path.GetFileName(path)}: {table.Rows.Length} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (a seeded 20 %)");
+            stderr.WriteLine($"{Path.GetFileName(path)}: {table.RowCount} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (a seeded 20 %)");
             var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);
             if (result.GetValue(png) is { } file)

@@ -191,6 +191,28 @@ public sealed class RealWorldTableTests
         Assert.IsFalse(TaskPipeline.UsesBins("min-max", Schema(3)));
     }
 
+    [TestMethod]
+    public void ReadingRows_ReleasesTheTablesCells_AndASecondReadSaysSo()
+    {
+        // The cells are let go as the rows are converted (they dominate the command line's memory on a large CSV); what
+        // is left of the table is its header and row count, and asking for its rows again fails naming the file.
+        using var temp = new TempFolder();
+        string path = Path.Combine(temp.Path, "small.csv");
+        File.WriteAllLines(path, new[] { "a,b,Label", "1,x,0", "2,y,1", "NA,x,1" });
+        CsvTable table = CsvTable.Read(path);
+        TableSchema schema = TableSchema.Infer(table, "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
+
+        List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, _ => { });
+
+        CollectionAssert.AreEqual(new[] { 1f, 2f, float.NaN }, rows.Select(r => r.Numeric[0]).ToArray());
+        CollectionAssert.AreEqual(new[] { "x", "y", "x" }, rows.Select(r => r.Categorical[0]).ToArray());
+        Assert.AreEqual(3, table.RowCount);
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => table.Rows);
+        StringAssert.Contains(error.Message, $"the rows of '{path}' were already read into table rows.");
+        error = Assert.ThrowsExactly<InvalidOperationException>(() => TableRows.Read(table, schema, labelRequired: true, _ => { }));
+        StringAssert.Contains(error.Message, $"row 2 of '{path}' was already read.");
+    }
+
     /// <summary>ONNX Runtime's scores of the rows of <paramref name="csv"/> equal the C# model's (relative 1e-5).</summary>
     private static void AssertOnnxScoresMatch(string model, string onnx, string csv, float[] expected)
     {
