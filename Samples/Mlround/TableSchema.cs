@@ -101,6 +101,23 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
         }
 
+        // One pass over the rows, in their order, finds the numeric columns and counts each column's present cells
+        // (a pass per column over row-major cells cost 5.4 s on Fashion-MNIST's 785 columns, mostly cache misses); only
+        // the other columns are then read column by column to classify their values.
+        var (present, numbers) = (new int[table.Header.Length], new bool[table.Header.Length]);
+        Array.Fill(numbers, true);
+        foreach (string[] row in table.Rows)
+        {
+            for (int c = 0; c < row.Length; c++)
+            {
+                if (!IsMissing(row[c]))
+                {
+                    present[c]++;
+                    numbers[c] = numbers[c] && TryNumber(row[c], out _);
+                }
+            }
+        }
+
         var columns = new List<TableColumn>();
         var gaps = new List<string>();
         for (int c = 0; c < table.Header.Length; c++)
@@ -111,21 +128,14 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
 
             string name = table.Header[c];
-            var present = new List<string>(table.RowCount);
-            foreach (string[] row in table.Rows)
-            {
-                if (!IsMissing(row[c]))
-                {
-                    present.Add(row[c]);
-                }
-            }
-
             TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnKind.Ignored, "--ignore")
                 : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnKind.Categorical, "--categorical")
                 : overrides.Text.Contains(name) ? new TableColumn(name, ColumnKind.Text, "--text")
-                : Classify(name, present, table.RowCount);
+                : present[c] == 0 ? new TableColumn(name, ColumnKind.Ignored, "every cell missing")
+                : numbers[c] ? new TableColumn(name, ColumnKind.Numeric, "numbers")
+                : Classify(name, table.Rows.Select(row => row[c]).Where(cell => !IsMissing(cell)).ToList(), table.RowCount);
             columns.Add(column);
-            if (column.Kind == ColumnKind.Numeric && present.Count < table.RowCount)
+            if (column.Kind == ColumnKind.Numeric && present[c] < table.RowCount)
             {
                 gaps.Add(name);
             }
@@ -136,18 +146,9 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
         return new TableSchema(label, textLabel, null, columns.ToArray(), gaps.ToArray());
     }
 
+    // A column with present cells that are not all numbers: dates, an identifier, categories or free text.
     private static TableColumn Classify(string name, List<string> cells, int rows)
     {
-        if (cells.Count == 0)
-        {
-            return new TableColumn(name, ColumnKind.Ignored, "every cell missing");
-        }
-
-        if (cells.All(v => TryNumber(v, out _)))
-        {
-            return new TableColumn(name, ColumnKind.Numeric, "numbers");
-        }
-
         if (cells.All(v => TryDate(v, out _)))
         {
             return new TableColumn(name, ColumnKind.Date, "dates: year, month, day, day of week");

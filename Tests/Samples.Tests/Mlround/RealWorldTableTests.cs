@@ -192,6 +192,34 @@ public sealed class RealWorldTableTests
     }
 
     [TestMethod]
+    public void EveryRole_IsInferredFromTheCells()
+    {
+        // 12 rows, one column per role: numbers with a gap (and true/false), a column with every cell missing, dates,
+        // an identifier, categories, and numbers mixed with a word (then text: categories).
+        using var temp = new TempFolder();
+        string path = Path.Combine(temp.Path, "roles.csv");
+        var lines = new List<string> { "n,empty,when,id,colour,mixed,Label" };
+        for (int i = 0; i < 12; i++)
+        {
+            string n = i == 4 ? "NA" : i == 5 ? "true" : (i * 1.5).ToString(CultureInfo.InvariantCulture);
+            lines.Add($"{n},?,2024-01-{i + 1:00},row{i},{(i % 2 == 0 ? "red" : "blue")},{(i == 7 ? "many" : (i % 3).ToString(CultureInfo.InvariantCulture))},{i % 2}");
+        }
+
+        File.WriteAllLines(path, lines);
+        TableSchema schema = TableSchema.Infer(CsvTable.Read(path), "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
+
+        var roles = schema.Columns.ToDictionary(c => c.Name, c => (c.Kind, c.Why));
+        Assert.AreEqual((ColumnKind.Numeric, "numbers"), roles["n"]);
+        Assert.AreEqual((ColumnKind.Ignored, "every cell missing"), roles["empty"]);
+        Assert.AreEqual(ColumnKind.Date, roles["when"].Kind);
+        Assert.AreEqual((ColumnKind.Ignored, "identifier (12 distinct values, one per row)"), roles["id"]);
+        Assert.AreEqual((ColumnKind.Categorical, "text, 2 distinct values"), roles["colour"]);
+        Assert.AreEqual((ColumnKind.Categorical, "text, 4 distinct values"), roles["mixed"]);
+        CollectionAssert.AreEqual(new[] { "n" }, schema.MissingIndicators, "the numeric column with a missing cell gets an indicator");
+        Assert.IsFalse(schema.TextLabel);
+    }
+
+    [TestMethod]
     public void ReadingRows_ReleasesTheTablesCells_AndASecondReadSaysSo()
     {
         // The cells are let go as the rows are converted (they dominate the command line's memory on a large CSV); what
