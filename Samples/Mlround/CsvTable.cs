@@ -9,7 +9,7 @@ namespace MlRounding.Cli;
 /// </summary>
 internal sealed class CsvTable
 {
-    private readonly string[]?[] _rows;
+    private readonly string[][] _rows; // a taken row's entry is null
     private bool _taken;
 
     private CsvTable(string path, string[] header, string[][] rows, int[] lines)
@@ -30,7 +30,7 @@ internal sealed class CsvTable
     /// <exception cref="InvalidOperationException">Rows were taken (<see cref="TakeRow"/>): the table no longer holds them all.</exception>
     public string[][] Rows => _taken
         ? throw new InvalidOperationException($"the rows of '{Path}' were already read into table rows.")
-        : _rows!;
+        : _rows;
 
     /// <summary>Gets the number of data rows.</summary>
     public int RowCount => _rows.Length;
@@ -43,8 +43,13 @@ internal sealed class CsvTable
     public string[] TakeRow(int index)
     {
         _taken = true;
-        string[] cells = _rows[index] ?? throw new InvalidOperationException($"row {Lines[index]} of '{Path}' was already read.");
-        _rows[index] = null;
+        string[]? cells = _rows[index];
+        if (cells is null)
+        {
+            throw new InvalidOperationException($"row {Lines[index]} of '{Path}' was already read.");
+        }
+
+        _rows[index] = null!;
         return cells;
     }
 
