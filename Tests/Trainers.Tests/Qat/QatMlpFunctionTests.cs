@@ -61,13 +61,7 @@ public sealed class QatMlpFunctionTests
 
         Assert.IsTrue(oneCall.allclose(perLayer, rtol: 1e-5, atol: 1e-5), $"{name}: outputs, largest difference {(oneCall - perLayer).abs().max().item<float>()}");
         Assert.AreEqual(perLayerGrads.Count, oneCallGrads.Count, $"{name}: the same parameters receive gradients");
-        foreach (var (parameter, expected) in perLayerGrads)
-        {
-            Tensor actual = oneCallGrads[parameter];
-            double scale = Math.Max(1e-3, expected.abs().max().item<float>());
-            double worst = (actual - expected).abs().max().item<float>() / scale;
-            Assert.IsLessThan(1e-4, worst, $"{name}: gradient of {parameter}, worst difference {worst:G3} of its largest entry");
-        }
+        AssertGradientsMatch(perLayerGrads, oneCallGrads, name);
 
         bool learned = options.Gradient == QatGradient.LearnedStepSize;
         Assert.AreEqual(learned, perLayerGrads.ContainsKey("log_steps"), $"{name}: steps are learned with LSQ only ({string.Join(", ", perLayerGrads.Keys)})");
@@ -83,27 +77,14 @@ public sealed class QatMlpFunctionTests
         using var scope = NewDisposeScope();
         Tensor x = tensor(Digits.Train.Features.AsSpan(0, 32 * 64).ToArray()).reshape(32, 64);
         Tensor seed = randn(new long[] { 32, 10 }, generator: new Generator(5));
-        QatNetwork Network(bool fused)
-        {
-            manual_seed(9);
-            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = bits, HiddenLayers = new[] { 24 } }) { FuseTrainingPass = false };
-            network.train();
-            network.call(x).Dispose();
-            network.FuseTrainingPass = fused;
-            return network;
-        }
-
-        using QatNetwork perLayer = Network(false), oneCall = Network(true);
+        var options = new QatOptions { WeightBits = bits, HiddenLayers = new[] { 24 } };
+        using QatNetwork perLayer = Initialized(x, options, 9, fused: false), oneCall = Initialized(x, options, 9, fused: true);
         for (int step = 0; step < 3; step++)
         {
             var (expected, expectedGrads) = Step(perLayer, x, seed, fused: false);
             var (actual, actualGrads) = Step(oneCall, x, seed, fused: true);
             Assert.IsTrue(actual.allclose(expected, rtol: 1e-5, atol: 1e-5), $"step {step}: outputs");
-            foreach (var (name, g) in expectedGrads)
-            {
-                double worst = (actualGrads[name] - g).abs().max().item<float>() / Math.Max(1e-3, g.abs().max().item<float>());
-                Assert.IsLessThan(1e-4, worst, $"step {step}: gradient of {name}");
-            }
+            AssertGradientsMatch(expectedGrads, actualGrads, $"step {step}");
 
             using (no_grad())
             {
@@ -130,11 +111,7 @@ public sealed class QatMlpFunctionTests
         Tensor x = tensor(Digits.Train.Features.AsSpan(0, 16 * 64).ToArray()).reshape(16, 64);
         QatNetwork Network(bool fused)
         {
-            manual_seed(4);
-            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = 2 }) { FuseTrainingPass = false };
-            network.train();
-            network.call(x).Dispose();
-            network.FuseTrainingPass = fused;
+            QatNetwork network = Initialized(x, new QatOptions { WeightBits = 2 }, 4, fused);
             network.zero_grad(); // undefined gradients
             return network;
         }
@@ -170,16 +147,6 @@ public sealed class QatMlpFunctionTests
         // differ and reading the other pass's would show. The per-layer reference runs each backward before the change.
         using var scope = NewDisposeScope();
         Tensor x = tensor(Digits.Train.Features.AsSpan(0, 16 * 64).ToArray()).reshape(16, 64);
-        QatNetwork Network(bool fused)
-        {
-            manual_seed(3);
-            var network = new QatNetwork(64, 10, new QatOptions { WeightBits = 4 }) { FuseTrainingPass = false };
-            network.train();
-            network.call(x).Dispose();
-            network.FuseTrainingPass = fused;
-            return network;
-        }
-
         static Tensor Weight(QatNetwork n) => n.Layers[0].weight!;
         static void GrowSteps(QatNetwork n)
         {
@@ -194,7 +161,8 @@ public sealed class QatMlpFunctionTests
             return g;
         }
 
-        using QatNetwork perLayer = Network(false), oneCall = Network(true);
+        var options = new QatOptions { WeightBits = 4 };
+        using QatNetwork perLayer = Initialized(x, options, 3, fused: false), oneCall = Initialized(x, options, 3, fused: true);
         perLayer.call(x).square().sum().backward();
         Tensor expectedA = TakeGradient(perLayer);
         GrowSteps(perLayer);
@@ -254,6 +222,28 @@ public sealed class QatMlpFunctionTests
         network.call(x).sum().backward();
         network.call(x).sum().backward();
         Assert.AreEqual(0, network.FusedPasses, "the float peer and post-training quantization's float phase are plain TorchSharp");
+    }
+
+    /// <summary>A network seeded with <paramref name="seed"/> whose quantizers one per-layer pass on <paramref name="x"/> has initialised, in training mode, then set to take the one-call path or not.</summary>
+    private static QatNetwork Initialized(Tensor x, QatOptions options, int seed, bool fused)
+    {
+        manual_seed(seed);
+        var network = new QatNetwork(64, 10, options) { FuseTrainingPass = false };
+        network.train();
+        network.call(x).Dispose(); // the first step initialises the quantizers' steps
+        network.FuseTrainingPass = fused;
+        return network;
+    }
+
+    /// <summary>Each expected gradient equals the actual one within 1e-4 of its largest entry.</summary>
+    private static void AssertGradientsMatch(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string label)
+    {
+        foreach (var (parameter, gradient) in expected)
+        {
+            double scale = Math.Max(1e-3, gradient.abs().max().item<float>());
+            double worst = (actual[parameter] - gradient).abs().max().item<float>() / scale;
+            Assert.IsLessThan(1e-4, worst, $"{label}: gradient of {parameter}, worst difference {worst:G3} of its largest entry");
+        }
     }
 
     private static (Tensor Output, Dictionary<string, Tensor> Gradients) Step(QatNetwork network, Tensor x, Tensor seed, bool fused)

@@ -38,9 +38,15 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
             (args[1 + (2 * i)], args[2 + (2 * i)]) = layers[i];
         }
 
-        bool backwardFollows = is_grad_enabled() && (x.requires_grad || layers.Any(l => l.Weight.requires_grad || l.Bias.requires_grad) || logSteps?.requires_grad == true);
-        (args[^4], args[^3], args[^2], args[^1]) = (logSteps, settings, observe, buffers?.TryHold(backwardFollows) == true ? buffers : null);
-        return apply(args!);
+        bool held = buffers?.TryHold() == true;
+        (args[^4], args[^3], args[^2], args[^1]) = (logSteps, settings, observe, held ? buffers : null);
+        Tensor y = apply(args!);
+        if (held && !y.requires_grad)
+        {
+            buffers!.Release(); // no backward can follow (no gradient mode, or nothing requires one)
+        }
+
+        return y;
     }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)

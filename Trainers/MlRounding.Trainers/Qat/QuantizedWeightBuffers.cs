@@ -20,22 +20,19 @@ internal sealed class QuantizedWeightBuffers : IDisposable
     /// <param name="layers">The network's number of layers.</param>
     public QuantizedWeightBuffers(int layers) => _buffers = new Tensor?[2 * layers];
 
-    /// <summary>
-    /// Starts a forward pass: true when it may write the buffers (none is held), which it then holds until
-    /// <see cref="Release"/> when <paramref name="backwardFollows"/>.
-    /// </summary>
-    public bool TryHold(bool backwardFollows)
+    /// <summary>Starts a forward pass: true when it may write the buffers (none is held), which it then holds until <see cref="Release"/>.</summary>
+    public bool TryHold()
     {
         if (_held)
         {
             return false;
         }
 
-        _held = backwardFollows;
+        _held = true;
         return true;
     }
 
-    /// <summary>Ends the hold of the pass whose backward has run.</summary>
+    /// <summary>Ends the hold: the pass's backward has run, or its output needs no gradient, so none will.</summary>
     public void Release() => _held = false;
 
     /// <summary>Layer <paramref name="layer"/>'s quantized weights, shaped like <paramref name="weight"/>.</summary>
