@@ -6,7 +6,12 @@ using MlRounding;
 using MlRounding.Tests.Shared;
 using MlRounding.Trainers;
 
-string repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
+string repo = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(repo, "MlRounding.sln")))
+{
+    repo = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(repo)) ?? throw new InvalidOperationException("MlRounding.sln not found above " + AppContext.BaseDirectory);
+}
+
 bool all = args.Contains("--all");
 string[] folders = args.Where(a => a != "--all").ToArray();
 string output = folders.Length > 0 ? folders[0] : Path.Combine(repo, "Tests", "Golden");

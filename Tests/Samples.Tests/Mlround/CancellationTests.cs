@@ -38,6 +38,7 @@ public sealed class CancellationTests
         Assert.IsEmpty(Directory.GetFileSystemEntries(dir), "no model and no temporary file");
     }
 
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     public void SigTerm_OnTheRealProgram_Exit130_NoFile()
     {

@@ -11,6 +11,7 @@ namespace MlRounding.Samples.Tests.Mlround;
 /// MLROUND_CLI_FUZZ_ITER asks for more.
 /// </summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class CorruptedModelTests
 {
     private static readonly Lazy<(string Folder, byte[] Zip, string[] Entries)> Trained = new(() =>

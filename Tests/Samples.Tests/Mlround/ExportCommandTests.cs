@@ -6,6 +6,7 @@ namespace MlRounding.Samples.Tests.Mlround;
 
 /// <summary><c>mlround export</c>: ONNX Runtime on the exported file predicts what <c>mlround predict</c> writes.</summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class ExportCommandTests
 {
     [TestMethod]

@@ -16,6 +16,7 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class RealWorldTableTests
 {
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     public void Cars_Regression_RolesInferred_PredictsGappyRows_OnnxMatches()
     {
@@ -66,6 +67,7 @@ public sealed class RealWorldTableTests
         AssertOnnxScoresMatch(model, onnx, CliRunner.Data("cars.csv"), carScores);
     }
 
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     public void SeattleWeather_TextLabels_EndToEnd_OnnxGivesTheLabelValues()
     {

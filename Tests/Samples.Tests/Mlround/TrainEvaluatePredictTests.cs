@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace MlRounding.Samples.Tests.Mlround;
 
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class TrainEvaluatePredictTests
 {
     [TestMethod]

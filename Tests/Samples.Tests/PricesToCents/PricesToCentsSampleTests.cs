@@ -9,6 +9,7 @@ namespace MlRounding.Samples.Tests.PricesToCents;
 /// rounding beats rounding after training.
 /// </summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class PricesToCentsSampleTests
 {
     private static readonly Lazy<IReadOnlyList<PricesToCentsSample.Result>> Results = new(() => PricesToCentsSample.Run());

@@ -4,6 +4,7 @@ namespace MlRounding.Samples.Tests.TorchSharpOp;
 
 /// <summary>The TorchSharp sample: torch.round blocks learning, MlRounding's rounding layers learn, outputs stay whole.</summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class TorchSharpOpSampleTests
 {
     [TestMethod]

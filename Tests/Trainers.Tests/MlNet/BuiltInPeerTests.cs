@@ -5,6 +5,7 @@ namespace MlRounding.Trainers.Tests.MlNet;
 
 /// <summary>The float MLP against ML.NET's built-in multiclass trainers on the same digits split.</summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class BuiltInPeerTests
 {
     [TestMethod]

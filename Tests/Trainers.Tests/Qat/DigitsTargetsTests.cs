@@ -8,6 +8,7 @@ namespace MlRounding.Trainers.Tests.Qat;
 /// this split, <c>BuiltInPeerTests</c>). Each measured value is printed; README quotes them.
 /// </summary>
 [TestClass]
+[TestCategory(TestLanes.Slow)]
 public sealed class DigitsTargetsTests
 {
     /// <summary>SdcaMaximumEntropy on the same rows and features (pixel counts / 16), seeded.</summary>

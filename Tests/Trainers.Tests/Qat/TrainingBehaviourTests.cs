@@ -7,6 +7,7 @@ public sealed class TrainingBehaviourTests
 {
     private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 2 };
 
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     public void Validation_ScoresTheDeployedModel_BitForBit()
     {
@@ -27,6 +28,7 @@ public sealed class TrainingBehaviourTests
         }
     }
 
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     public void FakeQuantizedPass_TracksTheDeployedScorer()
     {
@@ -124,6 +126,7 @@ public sealed class TrainingBehaviourTests
         }
     }
 
+    [TestCategory(TestLanes.Slow)]
     [TestMethod]
     [DataRow(QatMode.QuantizationAware, 4)]
     [DataRow(QatMode.Float, 32)]

@@ -92,8 +92,11 @@ namespace MlRounding.Native
 
             string temp = path + ".mlrounding.tmp";
             File.WriteAllBytes(temp, image);
-            File.Copy(temp, path, true);
-            File.Delete(temp);
+            // A rename, not a copy over the original: the build may have hard-linked the output's file to the NuGet
+            // cache (Directory.Build.props), and a copy would write through the link into the cache.
+            // File.Replace (a rename on Unix) because this file is also compiled as an MSBuild task against netstandard2.0,
+            // which has no File.Move overwrite overload.
+            File.Replace(temp, path, null);
             return true;
         }
 
