@@ -31,57 +31,18 @@ internal static class Predictions
 
     public static void Write(IDataView scored, CliModelInfo info, TextWriter writer)
     {
-        var score = scored.Schema["Score"];
         using var cursor = scored.GetRowCursor(scored.Schema);
         switch (info.QatTask)
         {
             case QatTask.MulticlassClassification:
-            {
-                string[] classes = ClassNames(scored.Schema[TaskPipeline.LabelKey]);
-                writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => Cell("score_" + c))));
-                var getScore = cursor.GetGetter<VBuffer<float>>(score);
-                VBuffer<float> s = default;
-                var values = new float[classes.Length]; // reused for every row
-                while (cursor.MoveNext())
-                {
-                    getScore(ref s);
-                    s.CopyTo(values);
-                    writer.Write(Cell(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
-                    foreach (float v in values)
-                    {
-                        writer.Write(',');
-                        writer.Write(R(v));
-                    }
-
-                    writer.WriteLine();
-                }
-
+                WriteClasses(scored, cursor, writer);
                 break;
-            }
-
             case QatTask.BinaryClassification:
-            {
-                writer.WriteLine("predicted_label,probability,score");
-                var getScore = cursor.GetGetter<float>(score);
-                var getProbability = cursor.GetGetter<float>(scored.Schema["Probability"]);
-                var getLabel = cursor.GetGetter<bool>(scored.Schema["PredictedLabel"]);
-                float sc = 0, p = 0;
-                bool l = false;
-                while (cursor.MoveNext())
-                {
-                    getScore(ref sc);
-                    getProbability(ref p);
-                    getLabel(ref l);
-                    writer.WriteLine($"{(info.Schema?.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
-                }
-
+                WriteBinary(scored, cursor, info, writer);
                 break;
-            }
-
             default:
-            {
                 writer.WriteLine("score");
-                var getScore = cursor.GetGetter<float>(score);
+                var getScore = cursor.GetGetter<float>(scored.Schema["Score"]);
                 float sc = 0;
                 while (cursor.MoveNext())
                 {
@@ -90,7 +51,47 @@ internal static class Predictions
                 }
 
                 break;
+        }
+    }
+
+    // The predicted class's name, then one score column per class.
+    private static void WriteClasses(IDataView scored, DataViewRowCursor cursor, TextWriter writer)
+    {
+        string[] classes = ClassNames(scored.Schema[TaskPipeline.LabelKey]);
+        writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => Cell("score_" + c))));
+        var getScore = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        VBuffer<float> s = default;
+        var values = new float[classes.Length]; // reused for every row
+        while (cursor.MoveNext())
+        {
+            getScore(ref s);
+            s.CopyTo(values);
+            writer.Write(Cell(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
+            foreach (float v in values)
+            {
+                writer.Write(',');
+                writer.Write(R(v));
             }
+
+            writer.WriteLine();
+        }
+    }
+
+    // The predicted label (the class's text for a text label), the probability and the score.
+    private static void WriteBinary(IDataView scored, DataViewRowCursor cursor, CliModelInfo info, TextWriter writer)
+    {
+        writer.WriteLine("predicted_label,probability,score");
+        var getScore = cursor.GetGetter<float>(scored.Schema["Score"]);
+        var getProbability = cursor.GetGetter<float>(scored.Schema["Probability"]);
+        var getLabel = cursor.GetGetter<bool>(scored.Schema["PredictedLabel"]);
+        float sc = 0, p = 0;
+        bool l = false;
+        while (cursor.MoveNext())
+        {
+            getScore(ref sc);
+            getProbability(ref p);
+            getLabel(ref l);
+            writer.WriteLine($"{(info.Schema?.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
         }
     }
 }

@@ -41,89 +41,19 @@ internal static class TableRows
     /// <exception cref="FormatException">A column the model needs is absent, or a cell does not fit its column's role.</exception>
     public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath = null)
     {
-        string[] used = schema.Columns.Where(c => c.Kind != ColumnKind.Ignored).Select(c => c.Name).ToArray();
-        string[] absent = used.Where(n => Array.IndexOf(table.Header, n) < 0).ToArray();
-        if (absent.Length > 0)
-        {
-            string columns = $"{(absent.Length == 1 ? "the column" : "the columns")} {string.Join(", ", absent.Select(a => $"'{a}'"))}";
-            throw new FormatException(modelPath is null
-                ? $"data file '{table.Path}' lacks {columns} of the training data."
-                : $"{modelPath}: needs {columns}, which data file '{table.Path}' does not have; its columns are: {string.Join(", ", table.Header)}.");
-        }
-
-        int labelIndex = Array.IndexOf(table.Header, schema.Label);
-        if (labelIndex < 0 && labelRequired)
-        {
-            table.ColumnIndex(schema.Label); // throws naming the file and its columns
-        }
-
-        string[] known = schema.Columns.Select(c => c.Name).Append(schema.Label).ToArray();
-        string[] extra = table.Header.Where(h => !known.Contains(h)).ToArray();
-        if (extra.Length > 0 && modelPath is not null)
-        {
-            notes($"note: ignoring {(extra.Length == 1 ? "column" : "columns")} {string.Join(", ", extra.Select(e => $"'{e}'"))} of '{table.Path}', which the model does not use.");
-        }
-
-        int[] numeric = schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
-        int[] dates = schema.Columns.Where(c => c.Kind == ColumnKind.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
-        int[] gappy = schema.MissingIndicators.Select(n => Array.IndexOf(schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => c.Name).ToArray(), n)).ToArray();
-        int[] categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
-        int[] text = schema.TextFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
+        CheckColumns(table, schema, labelRequired, notes, modelPath);
+        var layout = new Layout(table, schema, modelPath);
+        int labelIndex = labelRequired ? Array.IndexOf(table.Header, schema.Label) : -1;
         var rows = new List<TableRow>(table.RowCount);
         int skipped = 0;
         for (int r = 0; r < table.RowCount; r++)
         {
             string[] cells = table.TakeRow(r);
-            string Where(int c) => $"{table.Path} row {table.Lines[r]}, column '{table.Header[c]}'";
-            var row = new TableRow { Numeric = new float[numeric.Length + (4 * dates.Length)] };
-            for (int i = 0; i < numeric.Length; i++)
+            TableRow row = layout.Features(cells, r);
+            if (labelIndex >= 0 && !layout.TryLabel(row, cells, r, labelIndex))
             {
-                string cell = cells[numeric[i]];
-                row.Numeric[i] = TableSchema.IsMissing(cell) ? float.NaN
-                    : TableSchema.TryNumber(cell, out float v) ? v
-                    : throw new FormatException($"{Where(numeric[i])}: '{cell}' is not a number (the column {(modelPath is null ? "is numeric" : "was numeric in training")}).");
-            }
-
-            for (int d = 0; d < dates.Length; d++)
-            {
-                string cell = cells[dates[d]];
-                int at = numeric.Length + (4 * d);
-                if (TableSchema.IsMissing(cell))
-                {
-                    row.Numeric.AsSpan(at, 4).Fill(float.NaN);
-                }
-                else if (TableSchema.TryDate(cell, out DateTime date))
-                {
-                    (row.Numeric[at], row.Numeric[at + 1], row.Numeric[at + 2], row.Numeric[at + 3]) = (date.Year, date.Month, date.Day, (float)date.DayOfWeek);
-                }
-                else
-                {
-                    throw new FormatException($"{Where(dates[d])}: '{cell}' is not a date (yyyy-MM-dd or yyyy/MM/dd, optionally with a time).");
-                }
-            }
-
-            row.Gappy = gappy.Select(i => row.Numeric[i]).ToArray();
-            row.Categorical = categorical.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]).ToArray();
-            row.Text = string.Join(' ', text.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]));
-            if (labelIndex >= 0 && labelRequired)
-            {
-                string cell = cells[labelIndex];
-                if (TableSchema.IsMissing(cell))
-                {
-                    skipped++;
-                    continue;
-                }
-
-                if (schema.TextLabel)
-                {
-                    row.LabelText = cell;
-                    row.BinaryLabel = schema.Classes is [_, var positive] && cell == positive;
-                }
-                else
-                {
-                    row.Label = TableSchema.TryNumber(cell, out float v) ? v : throw new FormatException($"{Where(labelIndex)}: '{cell}' is not a number (the label {(modelPath is null ? "is numeric" : "was numeric in training")}).");
-                    row.BinaryLabel = row.Label != 0;
-                }
+                skipped++;
+                continue;
             }
 
             rows.Add(row);
@@ -140,6 +70,118 @@ internal static class TableRows
         }
 
         return rows;
+    }
+
+    /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>
+    private static void CheckColumns(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath)
+    {
+        string[] used = schema.Columns.Where(c => c.Kind != ColumnKind.Ignored).Select(c => c.Name).ToArray();
+        string[] absent = used.Where(n => Array.IndexOf(table.Header, n) < 0).ToArray();
+        if (absent.Length > 0)
+        {
+            string columns = $"{(absent.Length == 1 ? "the column" : "the columns")} {string.Join(", ", absent.Select(a => $"'{a}'"))}";
+            throw new FormatException(modelPath is null
+                ? $"data file '{table.Path}' lacks {columns} of the training data."
+                : $"{modelPath}: needs {columns}, which data file '{table.Path}' does not have; its columns are: {string.Join(", ", table.Header)}.");
+        }
+
+        if (labelRequired && Array.IndexOf(table.Header, schema.Label) < 0)
+        {
+            table.ColumnIndex(schema.Label); // throws naming the file and its columns
+        }
+
+        string[] known = schema.Columns.Select(c => c.Name).Append(schema.Label).ToArray();
+        string[] extra = table.Header.Where(h => !known.Contains(h)).ToArray();
+        if (extra.Length > 0 && modelPath is not null)
+        {
+            notes($"note: ignoring {(extra.Length == 1 ? "column" : "columns")} {string.Join(", ", extra.Select(e => $"'{e}'"))} of '{table.Path}', which the model does not use.");
+        }
+    }
+
+    /// <summary>Where each role's columns are in the table, and how a row's cells become a <see cref="TableRow"/>.</summary>
+    private sealed class Layout
+    {
+        private readonly CsvTable _table;
+        private readonly TableSchema _schema;
+        private readonly string _trained; // "is" while training, "was ... in training" for a model's data
+        private readonly int[] _numeric, _dates, _gappy, _categorical, _text;
+
+        public Layout(CsvTable table, TableSchema schema, string? modelPath)
+        {
+            _table = table;
+            _schema = schema;
+            _trained = modelPath is null ? "is numeric" : "was numeric in training";
+            _numeric = schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            _dates = schema.Columns.Where(c => c.Kind == ColumnKind.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            string[] numericNames = schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => c.Name).ToArray();
+            _gappy = schema.MissingIndicators.Select(n => Array.IndexOf(numericNames, n)).ToArray();
+            _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
+            _text = schema.TextFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
+        }
+
+        private string Where(int r, int c) => $"{_table.Path} row {_table.Lines[r]}, column '{_table.Header[c]}'";
+
+        /// <summary>The features of row <paramref name="r"/>: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
+        public TableRow Features(string[] cells, int r)
+        {
+            var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
+            for (int i = 0; i < _numeric.Length; i++)
+            {
+                string cell = cells[_numeric[i]];
+                row.Numeric[i] = TableSchema.IsMissing(cell) ? float.NaN
+                    : TableSchema.TryNumber(cell, out float v) ? v
+                    : throw new FormatException($"{Where(r, _numeric[i])}: '{cell}' is not a number (the column {_trained}).");
+            }
+
+            for (int d = 0; d < _dates.Length; d++)
+            {
+                Date(cells[_dates[d]], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), r, _dates[d]);
+            }
+
+            row.Gappy = _gappy.Select(i => row.Numeric[i]).ToArray();
+            row.Categorical = _categorical.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]).ToArray();
+            row.Text = string.Join(' ', _text.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]));
+            return row;
+        }
+
+        private void Date(string cell, Span<float> parts, int r, int column)
+        {
+            if (TableSchema.IsMissing(cell))
+            {
+                parts.Fill(float.NaN);
+            }
+            else if (TableSchema.TryDate(cell, out DateTime date))
+            {
+                (parts[0], parts[1], parts[2], parts[3]) = (date.Year, date.Month, date.Day, (float)date.DayOfWeek);
+            }
+            else
+            {
+                throw new FormatException($"{Where(r, column)}: '{cell}' is not a date (yyyy-MM-dd or yyyy/MM/dd, optionally with a time).");
+            }
+        }
+
+        /// <summary>Reads the label of row <paramref name="r"/> into <paramref name="row"/>; false when it is missing.</summary>
+        public bool TryLabel(TableRow row, string[] cells, int r, int labelIndex)
+        {
+            string cell = cells[labelIndex];
+            if (TableSchema.IsMissing(cell))
+            {
+                return false;
+            }
+
+            if (_schema.TextLabel)
+            {
+                row.LabelText = cell;
+                row.BinaryLabel = _schema.Classes is [_, var positive] && cell == positive;
+            }
+            else
+            {
+                row.Label = TableSchema.TryNumber(cell, out float v) ? v : throw new FormatException($"{Where(r, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
+                row.BinaryLabel = row.Label != 0;
+            }
+
+            return true;
+        }
     }
 
     /// <summary>The rows as an IDataView whose vector columns have the table's sizes (empty ones are left out).</summary>

@@ -85,22 +85,7 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     public static TableSchema Infer(CsvTable table, string label, Overrides overrides)
     {
         int labelIndex = table.ColumnIndex(label);
-        foreach (var (flag, names) in new[] { ("--categorical", overrides.Categorical), ("--text", overrides.Text), ("--ignore", overrides.Ignore) })
-        {
-            foreach (string name in names)
-            {
-                if (Array.IndexOf(table.Header, name) < 0)
-                {
-                    throw new ArgumentException($"{flag}: data file '{table.Path}' has no column '{name}'; its columns are: {string.Join(", ", table.Header)}.", flag.TrimStart('-'));
-                }
-
-                if (name == label)
-                {
-                    throw new ArgumentException($"{flag}: '{name}' is the label column.", flag.TrimStart('-'));
-                }
-            }
-        }
-
+        CheckOverrides(table, label, overrides);
         // One pass over the rows, in their order, finds the numeric columns and counts each column's present cells
         // (a pass per column over row-major cells cost about 5 s on Fashion-MNIST's 785 columns, 3 s this way); only
         // the other columns are then read column by column to classify their values.
@@ -144,6 +129,26 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
         string[] labels = table.Rows.Select(r => r[labelIndex]).Where(v => !IsMissing(v)).ToArray();
         bool textLabel = labels.Any(v => !TryNumber(v, out _));
         return new TableSchema(label, textLabel, null, columns.ToArray(), gaps.ToArray());
+    }
+
+    /// <summary>Every column named by a flag exists and is not the label.</summary>
+    private static void CheckOverrides(CsvTable table, string label, Overrides overrides)
+    {
+        foreach (var (flag, names) in new[] { ("--categorical", overrides.Categorical), ("--text", overrides.Text), ("--ignore", overrides.Ignore) })
+        {
+            foreach (string name in names)
+            {
+                if (Array.IndexOf(table.Header, name) < 0)
+                {
+                    throw new ArgumentException($"{flag}: data file '{table.Path}' has no column '{name}'; its columns are: {string.Join(", ", table.Header)}.", flag.TrimStart('-'));
+                }
+
+                if (name == label)
+                {
+                    throw new ArgumentException($"{flag}: '{name}' is the label column.", flag.TrimStart('-'));
+                }
+            }
+        }
     }
 
     // A column with present cells that are not all numbers: dates, an identifier, categories or free text.

@@ -168,37 +168,48 @@ namespace MlRounding.Native
                     return -1;
                 }
 
-                long end = secOffset + secSize;
-                long need = secOffset;
-                for (long n = 0; n < count && need + 16 <= end; n++)
+                int found = FindInVerneed(elf, secOffset, secOffset + secSize, count, strOffset, strSize, wanted);
+                if (found >= 0)
                 {
-                    int auxCount = BitConverter.ToUInt16(elf, (int)need + 2);
-                    long aux = need + BitConverter.ToUInt32(elf, (int)need + 8);
-                    for (int a = 0; a < auxCount && aux + 16 <= end; a++)
+                    return found;
+                }
+            }
+
+            return -1;
+        }
+
+        // Walks the Elf64_Verneed chain of one section (bounded by end) and each entry's Elf64_Vernaux chain; returns the
+        // offset of the Vernaux whose name (in the string table at strOffset) is wanted, or -1.
+        private static int FindInVerneed(byte[] elf, long need, long end, long count, long strOffset, long strSize, byte[] wanted)
+        {
+            for (long n = 0; n < count && need + 16 <= end; n++)
+            {
+                int auxCount = BitConverter.ToUInt16(elf, (int)need + 2);
+                long aux = need + BitConverter.ToUInt32(elf, (int)need + 8);
+                for (int a = 0; a < auxCount && aux + 16 <= end; a++)
+                {
+                    long name = strOffset + BitConverter.ToUInt32(elf, (int)aux + 8);
+                    if (name + wanted.Length <= strOffset + strSize && Matches(elf, (int)name, wanted))
                     {
-                        long name = strOffset + BitConverter.ToUInt32(elf, (int)aux + 8);
-                        if (name + wanted.Length <= strOffset + strSize && Matches(elf, (int)name, wanted))
-                        {
-                            return (int)aux;
-                        }
-
-                        uint nextAux = BitConverter.ToUInt32(elf, (int)aux + 12);
-                        if (nextAux == 0)
-                        {
-                            break;
-                        }
-
-                        aux += nextAux;
+                        return (int)aux;
                     }
 
-                    uint nextNeed = BitConverter.ToUInt32(elf, (int)need + 12);
-                    if (nextNeed == 0)
+                    uint nextAux = BitConverter.ToUInt32(elf, (int)aux + 12);
+                    if (nextAux == 0)
                     {
                         break;
                     }
 
-                    need += nextNeed;
+                    aux += nextAux;
                 }
+
+                uint nextNeed = BitConverter.ToUInt32(elf, (int)need + 12);
+                if (nextNeed == 0)
+                {
+                    break;
+                }
+
+                need += nextNeed;
             }
 
             return -1;

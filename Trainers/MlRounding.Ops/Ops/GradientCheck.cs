@@ -53,9 +53,15 @@ public static class GradientCheck
         reference ??= op;
         using var scope = NewDisposeScope();
         Tensor x0 = input.detach().to_type(ScalarType.Float64).contiguous().flatten();
-        long n = x0.numel();
-        long[] shape = input.shape;
+        double[,] analytic = Analytic(op, x0, input.shape);
+        double[,] numeric = Numeric(reference, x0, input.shape, analytic.GetLength(0), epsilon);
+        return Compare(analytic, numeric);
+    }
 
+    /// <summary>The Jacobian from the op's backward pass, one output element at a time (rows: outputs, columns: inputs).</summary>
+    private static double[,] Analytic(Func<Tensor, Tensor> op, Tensor x0, long[] shape)
+    {
+        long n = x0.numel();
         Tensor x = x0.clone().requires_grad_(true);
         Tensor y = op(x.reshape(shape)).flatten();
         long m = y.numel();
@@ -75,29 +81,43 @@ public static class GradientCheck
             }
         }
 
+        return analytic;
+    }
+
+    /// <summary>The Jacobian by central differences of <paramref name="reference"/>, one input element at a time.</summary>
+    private static double[,] Numeric(Func<Tensor, Tensor> reference, Tensor x0, long[] shape, long m, double epsilon)
+    {
+        long n = x0.numel();
         var numeric = new double[m, n];
-        using (no_grad())
+        using var noGrad = no_grad();
+        for (long i = 0; i < n; i++)
         {
-            for (long i = 0; i < n; i++)
+            Tensor plus = x0.clone();
+            Tensor minus = x0.clone();
+            plus[i] = x0[i].item<double>() + epsilon;
+            minus[i] = x0[i].item<double>() - epsilon;
+            double[] fp = reference(plus.reshape(shape)).flatten().data<double>().ToArray();
+            double[] fm = reference(minus.reshape(shape)).flatten().data<double>().ToArray();
+            for (long j = 0; j < m; j++)
             {
-                Tensor plus = x0.clone();
-                Tensor minus = x0.clone();
-                plus[i] = x0[i].item<double>() + epsilon;
-                minus[i] = x0[i].item<double>() - epsilon;
-                double[] fp = reference(plus.reshape(shape)).flatten().data<double>().ToArray();
-                double[] fm = reference(minus.reshape(shape)).flatten().data<double>().ToArray();
-                for (long j = 0; j < m; j++)
-                {
-                    numeric[j, i] = (fp[j] - fm[j]) / (2 * epsilon);
-                }
+                numeric[j, i] = (fp[j] - fm[j]) / (2 * epsilon);
             }
         }
 
+        return numeric;
+    }
+
+    /// <summary>The worst absolute and relative differences (NaN counts as infinitely wrong) and every pair.</summary>
+    private static GradientCheckResult Compare(double[,] analytic, double[,] numeric)
+    {
+        long m = analytic.GetLength(0), n = analytic.GetLength(1);
         double maxAbs = 0, maxRel = 0;
+        var pairs = new (double, double)[m * n];
         for (long j = 0; j < m; j++)
         {
             for (long i = 0; i < n; i++)
             {
+                pairs[j * n + i] = (analytic[j, i], numeric[j, i]);
                 double diff = Math.Abs(analytic[j, i] - numeric[j, i]);
                 if (double.IsNaN(diff))
                 {
@@ -109,15 +129,6 @@ public static class GradientCheck
                 {
                     maxRel = Math.Max(maxRel, diff / Math.Max(Math.Abs(numeric[j, i]), 1e-12));
                 }
-            }
-        }
-
-        var pairs = new (double, double)[m * n];
-        for (long j = 0; j < m; j++)
-        {
-            for (long i = 0; i < n; i++)
-            {
-                pairs[j * n + i] = (analytic[j, i], numeric[j, i]);
             }
         }
 

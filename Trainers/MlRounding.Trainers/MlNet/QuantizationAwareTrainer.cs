@@ -50,35 +50,13 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         ArgumentNullException.ThrowIfNull(input);
         var (featureCount, classes) = TrainingRows.Check(input.Schema, Options);
         using var channel = Environment.Start("QuantizationAware");
-        QatData? validation = null;
-        if (Options.ValidationSet is { } validationSet)
-        {
-            var (validationFeatures, _) = TrainingRows.Check(validationSet.Schema, Options);
-            if (validationFeatures != featureCount)
-            {
-                throw TrainingRows.Mismatch("feature", Options.FeatureColumnName, $"vector of Single of size {featureCount} in the validation set", validationSet.Schema[Options.FeatureColumnName].Type);
-            }
-
-            validation = TrainingRows.Read(validationSet, Options, featureCount).Data;
-        }
-
+        QatData? validation = ValidationRows(featureCount);
         QatData? train = null;
         StreamingBatches? stream = null;
         long skipped;
         if (Options.StreamRows)
         {
-            // Rows stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into memory. The
-            // automatic fraction follows the usable rows, which the batches' first pass counts: that pass is reused
-            // unless a fraction is then split off.
-            double fraction = validation is not null ? 0 : Options.ValidationFractionFor(() => (stream = new StreamingBatches(input, Options, featureCount)).Count);
-            if (fraction > 0)
-            {
-                var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, fraction, seed: Options.Seed);
-                validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
-                stream = new StreamingBatches(split.TrainSet, Options, featureCount);
-            }
-
-            stream ??= new StreamingBatches(input, Options, featureCount);
+            (stream, validation) = Streamed(input, featureCount, validation);
             skipped = stream.Skipped;
         }
         else
@@ -97,6 +75,58 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         }
 
         var progress = new Progress(channel, Options.Progress);
+        InputGrid? inputGrid = InputGridFor(input, featureCount, train, stream, channel);
+        if (stream is not null)
+        {
+            stream.InputGrid = inputGrid; // the batches hold what the first layer sees; validation rows stay raw for the scorer
+        }
+
+        QuantizedMlp network = stream is not null
+            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputGrid)
+            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputGrid);
+        Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
+        return MakeTransformer(network, input.Schema);
+    }
+
+    /// <summary>The rows of <see cref="QatOptions.ValidationSet"/> in memory, or null without one.</summary>
+    private QatData? ValidationRows(int featureCount)
+    {
+        if (Options.ValidationSet is not { } validationSet)
+        {
+            return null;
+        }
+
+        var (validationFeatures, _) = TrainingRows.Check(validationSet.Schema, Options);
+        if (validationFeatures != featureCount)
+        {
+            throw TrainingRows.Mismatch("feature", Options.FeatureColumnName, $"vector of Single of size {featureCount} in the validation set", validationSet.Schema[Options.FeatureColumnName].Type);
+        }
+
+        return TrainingRows.Read(validationSet, Options, featureCount).Data;
+    }
+
+    /// <summary>
+    /// Streamed rows: they stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into
+    /// memory. The automatic fraction follows the usable rows, which the batches' first pass counts: that pass is reused
+    /// unless a fraction is then split off.
+    /// </summary>
+    private (StreamingBatches Stream, QatData? Validation) Streamed(IDataView input, int featureCount, QatData? validation)
+    {
+        StreamingBatches? stream = null;
+        double fraction = validation is not null ? 0 : Options.ValidationFractionFor(() => (stream = new StreamingBatches(input, Options, featureCount)).Count);
+        if (fraction > 0)
+        {
+            var split = new MLContext(Options.Seed).Data.TrainTestSplit(input, fraction, seed: Options.Seed);
+            validation = TrainingRows.Read(split.TestSet, Options, featureCount).Data;
+            stream = new StreamingBatches(split.TrainSet, Options, featureCount);
+        }
+
+        return (stream ?? new StreamingBatches(input, Options, featureCount), validation);
+    }
+
+    /// <summary>The grid the first layer's inputs are quantized to: a Quantize transform's, one fitted over the training ranges (InputBits), or none.</summary>
+    private InputGrid? InputGridFor(IDataView input, int featureCount, QatData? train, StreamingBatches? stream, IChannel channel)
+    {
         InputGrid? inputGrid = Options.Mode == QatMode.Float ? null : InputGrid.Of(input.Schema[Options.FeatureColumnName]);
         if (inputGrid is not null)
         {
@@ -109,16 +139,7 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
             Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits each, over their training ranges: the whole path is integer.");
         }
 
-        if (stream is not null)
-        {
-            stream.InputGrid = inputGrid; // the batches hold what the first layer sees; validation rows stay raw for the scorer
-        }
-
-        QuantizedMlp network = stream is not null
-            ? QatTraining.Train(stream, classes, Options, validation, progress, Options.CancellationToken, inputGrid)
-            : QatTraining.Train(train!, classes, Options, validation, progress, Options.CancellationToken, inputGrid);
-        Log(channel, ChannelMessageKind.Info, $"Trained: {Options.Mode}, W{Options.WeightBits}A{Options.ActivationBits}, {network.ParameterBytes} parameter bytes (float: {network.FloatParameterBytes}).");
-        return MakeTransformer(network, input.Schema);
+        return inputGrid;
     }
 
     /// <summary>The output schema: the input columns and the score columns of the task.</summary>

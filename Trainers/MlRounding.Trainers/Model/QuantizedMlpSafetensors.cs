@@ -94,8 +94,36 @@ public static class QuantizedMlpSafetensors
     {
         SafetensorsHeader.Check(bytes, path); // before PyBridge parses anything
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> state = Safetensors.LoadStateDict(new MemoryStream(bytes, writable: false));
-        Tensor Get(string name, ScalarType type)
+        var state = new StateReader(Safetensors.LoadStateDict(new MemoryStream(bytes, writable: false)), path);
+        try
+        {
+            var layers = new List<QuantizedLayer>();
+            for (int i = 0; state.Has($"layers.{i}.bias"); i++)
+            {
+                layers.Add(state.Layer($"layers.{i}."));
+            }
+
+            if (layers.Count == 0)
+            {
+                throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
+            }
+
+            AffineGrid? inputGrid = state.InputGrid();
+            return new QuantizedMlp((QatTask)state.Long("task"), (int)state.Long("classes"), layers, null, inputGrid, state.Float("input_step"), state.Float("output_scale"), state.Float("output_shift"));
+        }
+        catch (ArgumentException e)
+        {
+            // A tensor holds a value the network rejects (a code outside its bit width, a step that is not positive...).
+            throw new ModelFormatException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Typed reads of a state dictionary, each failing with a <see cref="ModelFormatException"/> that names the file and the tensor.</summary>
+    private sealed class StateReader(Dictionary<string, Tensor> state, string path)
+    {
+        public bool Has(string name) => state.ContainsKey(name);
+
+        public Tensor Get(string name, ScalarType type)
         {
             if (!state.TryGetValue(name, out Tensor? t))
             {
@@ -105,65 +133,54 @@ public static class QuantizedMlpSafetensors
             return t.dtype == type ? t : throw new ModelFormatException($"'{path}': tensor '{name}' is {t.dtype}, expected {type}.");
         }
 
-        Tensor Scalar(string name, ScalarType type)
-        {
-            Tensor t = Get(name, type);
-            return t.numel() == 1 ? t : throw new ModelFormatException($"'{path}': tensor '{name}' has {t.numel()} values, expected 1.");
-        }
+        public long Long(string name) => Scalar(name, ScalarType.Int64).item<long>();
 
-        long Long(string name) => Scalar(name, ScalarType.Int64).item<long>();
-        float Float(string name) => Scalar(name, ScalarType.Float32).item<float>();
-        float[] Floats(string name, long count)
+        public float Float(string name) => Scalar(name, ScalarType.Float32).item<float>();
+
+        public float[] Floats(string name, long count)
         {
             Tensor t = Get(name, ScalarType.Float32);
             return t.numel() == count ? t.data<float>().ToArray() : throw new ModelFormatException($"'{path}': tensor '{name}' has {t.numel()} values, expected {count}.");
         }
 
-        try
+        private Tensor Scalar(string name, ScalarType type)
         {
-            var layers = new List<QuantizedLayer>();
-            for (int i = 0; state.ContainsKey($"layers.{i}.bias"); i++)
+            Tensor t = Get(name, type);
+            return t.numel() == 1 ? t : throw new ModelFormatException($"'{path}': tensor '{name}' has {t.numel()} values, expected 1.");
+        }
+
+        /// <summary>The layer whose tensors' names start with <paramref name="p"/> (float weights, or codes and steps).</summary>
+        public QuantizedLayer Layer(string p)
+        {
+            float[] bias = Get(p + "bias", ScalarType.Float32).data<float>().ToArray();
+            int bits = (int)Long(p + "weight_bits");
+            int activationBits = (int)Long(p + "activation_bits");
+            float activationStep = Float(p + "activation_scale");
+            int outputs = bias.Length;
+            if (bits == 32)
             {
-                string p = $"layers.{i}.";
-                float[] bias = Get(p + "bias", ScalarType.Float32).data<float>().ToArray();
-                int bits = (int)Long(p + "weight_bits");
-                int activationBits = (int)Long(p + "activation_bits");
-                float activationStep = Float(p + "activation_scale");
-                int outputs = bias.Length;
-                if (bits == 32)
-                {
-                    Tensor w = Get(p + "weight", ScalarType.Float32);
-                    int inputs = (int)(w.numel() / Math.Max(1, outputs));
-                    layers.Add(new QuantizedLayer(inputs, outputs, Floats(p + "weight", (long)inputs * outputs), bias, activationBits, activationStep));
-                    continue;
-                }
-
-                if (Long(p + "weight_code_min") != SmallestCode(bits))
-                {
-                    throw new ModelFormatException($"'{path}': tensor '{p}weight_code_min' is {Long(p + "weight_code_min")}, expected {SmallestCode(bits)} for {bits}-bit weights.");
-                }
-
-                Tensor codesTensor = Get(p + "weight_codes", ScalarType.Int8);
-                int[] codes = codesTensor.data<sbyte>().ToArray().Select(c => (int)c).ToArray();
-                float[] steps = Get(p + "weight_scale", ScalarType.Float32).data<float>().ToArray();
-                layers.Add(new QuantizedLayer(codes.Length / Math.Max(1, outputs), outputs, bits, codes, steps, bias, activationBits, activationStep));
+                Tensor w = Get(p + "weight", ScalarType.Float32);
+                int inputs = (int)(w.numel() / Math.Max(1, outputs));
+                return new QuantizedLayer(inputs, outputs, Floats(p + "weight", (long)inputs * outputs), bias, activationBits, activationStep);
             }
 
-            if (layers.Count == 0)
+            if (Long(p + "weight_code_min") != SmallestCode(bits))
             {
-                throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
+                throw new ModelFormatException($"'{path}': tensor '{p}weight_code_min' is {Long(p + "weight_code_min")}, expected {SmallestCode(bits)} for {bits}-bit weights.");
             }
 
+            int[] codes = Get(p + "weight_codes", ScalarType.Int8).data<sbyte>().ToArray().Select(c => (int)c).ToArray();
+            float[] steps = Get(p + "weight_scale", ScalarType.Float32).data<float>().ToArray();
+            return new QuantizedLayer(codes.Length / Math.Max(1, outputs), outputs, bits, codes, steps, bias, activationBits, activationStep);
+        }
+
+        /// <summary>The input grid, or null where the file stores a single scale 0 (float input).</summary>
+        public AffineGrid? InputGrid()
+        {
             float[] inputScales = Get("input_scale", ScalarType.Float32).data<float>().ToArray();
             long[] inputZeros = Get("input_zero_point", ScalarType.Int64).data<long>().ToArray();
-            AffineGrid? inputGrid = inputScales is [0] ? null
+            return inputScales is [0] ? null
                 : new AffineGrid((int)Long("input_bits"), new QuantizationRange(Long("input_code_min"), Long("input_code_max")), inputScales.Select(v => (double)v).ToArray(), inputZeros);
-            return new QuantizedMlp((QatTask)Long("task"), (int)Long("classes"), layers, null, inputGrid, Float("input_step"), Float("output_scale"), Float("output_shift"));
-        }
-        catch (ArgumentException e)
-        {
-            // A tensor holds a value the network rejects (a code outside its bit width, a step that is not positive...).
-            throw new ModelFormatException($"'{path}': {e.Message}", e);
         }
     }
 

@@ -39,10 +39,16 @@ internal static class SafetensorsHeader
         }
 
         long dataLength = bytes.Length - 8 - (long)headerLength;
+        CheckTiling(Tensors(bytes.Slice(8, (int)headerLength), dataLength, name), dataLength, name);
+    }
+
+    /// <summary>The tensors of the JSON header, each checked (<see cref="Tensor"/>); the metadata must be an object of strings.</summary>
+    private static List<(long Begin, long End, string Tensor)> Tensors(ReadOnlySpan<byte> json, long dataLength, string name)
+    {
         var tensors = new List<(long Begin, long End, string Tensor)>();
         try
         {
-            using JsonDocument header = JsonDocument.Parse(bytes.Slice(8, (int)headerLength).ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            using JsonDocument header = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
             if (header.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw Bad(name, "the header is not a JSON object");
@@ -72,6 +78,12 @@ internal static class SafetensorsHeader
             throw new ModelFormatException($"'{name}' is not a safetensors file: a header value has the wrong JSON type ({e.Message}).", e);
         }
 
+        return tensors;
+    }
+
+    /// <summary>The tensors, in the order of their offsets, must cover the data buffer without gaps or overlaps.</summary>
+    private static void CheckTiling(List<(long Begin, long End, string Tensor)> tensors, long dataLength, string name)
+    {
         long expected = 0;
         foreach (var (begin, end, tensor) in tensors.OrderBy(t => t.Begin).ThenBy(t => t.End))
         {

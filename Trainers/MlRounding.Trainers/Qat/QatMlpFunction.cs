@@ -86,19 +86,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                     break;
                 }
 
-                if (layer.ActivationStep >= 0 && observe is not null)
-                {
-                    using (Tensor activation = nn.functional.relu(z))
-                    {
-                        observe(i, activation);
-                    }
-
-                    steps[(int)layer.ActivationStep] = LsqQuantizeFunction.Steps(logSteps!)[(int)layer.ActivationStep]; // the updated step
-                }
-
-                h = layer.ActivationStep >= 0
-                    ? LsqQuantizeFunction.Quantize(z, new[] { steps[(int)layer.ActivationStep] }, 0, layer.ActivationMax, relu: true)
-                    : nn.functional.relu(z);
+                h = Activation(z, layer, i, steps, logSteps, observe);
                 created.Add(z);
                 created.Add(h);
                 saved.Add(z);
@@ -149,18 +137,7 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
                     break;
                 }
 
-                // Through the previous layer's activation quantizer and ReLU.
-                Layer previous = settings[i - 1];
-                Tensor z = saved[(Saved * i) - 1];
-                if (previous.ActivationStep >= 0)
-                {
-                    (dz, double[] d) = LsqQuantizeFunction.Gradients(z, dh!, new[] { steps[(int)previous.ActivationStep] }, previous.ActivationGradientScale, 0, previous.ActivationMax, relu: true);
-                    dLogSteps[(int)previous.ActivationStep] = d[0];
-                }
-                else
-                {
-                    dz = dh! * z.Above(0).to_type(ScalarType.Float32);
-                }
+                dz = ActivationGradient(saved[(Saved * i) - 1], dh!, settings[i - 1], steps, dLogSteps);
             }
 
             if (learnedSteps)
@@ -172,6 +149,46 @@ internal sealed class QatMlpFunction : autograd.SingleTensorFunction<QatMlpFunct
 
             return grads.ToList();
         });
+    }
+
+    /// <summary>
+    /// A hidden layer's activation, the next layer's input: the quantized ReLU (after the quantizer has observed the ReLU,
+    /// which initialises or updates a step that follows the data), or the plain ReLU without an activation quantizer.
+    /// </summary>
+    private static Tensor Activation(Tensor z, Layer layer, int i, float[] steps, Tensor? logSteps, Action<int, Tensor>? observe)
+    {
+        if (layer.ActivationStep < 0)
+        {
+            return nn.functional.relu(z);
+        }
+
+        if (observe is not null)
+        {
+            using (Tensor activation = nn.functional.relu(z))
+            {
+                observe(i, activation);
+            }
+
+            steps[(int)layer.ActivationStep] = LsqQuantizeFunction.Steps(logSteps!)[(int)layer.ActivationStep]; // the updated step
+        }
+
+        return LsqQuantizeFunction.Quantize(z, new[] { steps[(int)layer.ActivationStep] }, 0, layer.ActivationMax, relu: true);
+    }
+
+    /// <summary>
+    /// The gradient with respect to the pre-activation <paramref name="z"/> of the previous layer, through its activation
+    /// quantizer and ReLU (whose log-step gradient goes into <paramref name="dLogSteps"/>), or through the ReLU alone.
+    /// </summary>
+    private static Tensor ActivationGradient(Tensor z, Tensor dh, Layer previous, float[] steps, double[] dLogSteps)
+    {
+        if (previous.ActivationStep < 0)
+        {
+            return dh * z.Above(0).to_type(ScalarType.Float32);
+        }
+
+        (Tensor dz, double[] d) = LsqQuantizeFunction.Gradients(z, dh, new[] { steps[(int)previous.ActivationStep] }, previous.ActivationGradientScale, 0, previous.ActivationMax, relu: true);
+        dLogSteps[(int)previous.ActivationStep] = d[0];
+        return dz;
     }
 
     /// <summary>

@@ -46,37 +46,7 @@ internal static class QuantizedMlpFormat
             w.Write(model.Layers.Count);
             foreach (var l in model.Layers)
             {
-                w.Write(l.Inputs);
-                w.Write(l.Outputs);
-                w.Write(l.WeightBits);
-                w.Write(l.CodeMin);
-                if (l.HasFloatWeights)
-                {
-                    foreach (float v in l.Weights)
-                    {
-                        w.Write(v);
-                    }
-                }
-                else
-                {
-                    w.Write(l.PackedWeights.Length);
-                    w.Write(l.PackedWeights);
-                }
-
-                w.Write(l.WeightSteps.Length);
-                foreach (float v in l.Steps)
-                {
-                    w.Write(v);
-                }
-
-                foreach (float v in l.Biases)
-                {
-                    w.Write(v);
-                }
-
-                w.Write(l.ActivationBits);
-                w.Write(l.ActivationStep);
-                w.Write(l.ActivationMax);
+                WriteLayer(w, l);
             }
 
             w.Write(model.Roundings.Count);
@@ -86,21 +56,7 @@ internal static class QuantizedMlpFormat
                 grid.Write(w);
             }
 
-            if (model.InputGrid is null)
-            {
-                w.Write((byte)0);
-            }
-            else if (model.InputGrid.SlotCount == 0 && model.InputStep == (float)model.InputGrid.Scales[0])
-            {
-                w.Write((byte)1);
-                model.InputGrid.Write(w);
-            }
-            else
-            {
-                w.Write((byte)2);
-                model.InputGrid.Write(w);
-                w.Write(model.InputStep);
-            }
+            WriteInputGrid(w, model);
             w.Write(model.OutputScale);
             w.Write(model.OutputShift);
         }
@@ -118,17 +74,7 @@ internal static class QuantizedMlpFormat
         try
         {
             using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
-            int version = r.ReadInt32();
-            if (version > CurrentVersion)
-            {
-                throw new ModelFormatException($"The model was saved by a newer MlRounding (network format {version}); this version reads format {CurrentVersion} and older. Update MlRounding.");
-            }
-
-            if (version < 1)
-            {
-                throw new ModelFormatException($"Invalid network format version {version}.");
-            }
-
+            int version = ReadVersion(r);
             byte task = r.ReadByte();
             if (task > 2)
             {
@@ -140,75 +86,10 @@ internal static class QuantizedMlpFormat
             var layers = new List<QuantizedLayer>(count);
             for (int i = 0; i < count; i++)
             {
-                int inputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "inputs");
-                int outputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "outputs");
-                if ((long)inputs * outputs > QuantizedLayer.MaxWeights)
-                {
-                    throw new ModelFormatException($"Layer {i} has {(long)inputs * outputs} weights, more than 2^28.");
-                }
-
-                int bits = r.ReadInt32();
-                if (!(bits == 32 || bits is >= 1 and <= 8))
-                {
-                    throw new ModelFormatException($"Invalid weight bits {bits}.");
-                }
-
-                long codeMin = r.ReadInt64();
-                long expectedMin = bits is 1 or 32 ? 0 : -QuantizedLayer.CodeMax(bits);
-                if (codeMin != expectedMin)
-                {
-                    throw new ModelFormatException($"Layer {i}: smallest code {codeMin}, expected {expectedMin} for {bits}-bit weights.");
-                }
-
-                int weights = inputs * outputs;
-                float[]? floatWeights = null;
-                byte[] packed = Array.Empty<byte>();
-                if (bits == 32)
-                {
-                    floatWeights = Floats(r, weights);
-                }
-                else
-                {
-                    int length = r.ReadInt32();
-                    long expected = ((long)weights * bits + 7) / 8;
-                    if (length != expected)
-                    {
-                        throw new ModelFormatException($"Layer {i}: {length} bytes of codes, expected {expected}.");
-                    }
-
-                    Left(r, length);
-                    packed = r.ReadBytes(length);
-                }
-
-                int steps = r.ReadInt32();
-                if (steps != 1 && steps != outputs)
-                {
-                    throw new ModelFormatException($"Layer {i}: {steps} weight steps, expected 1 or {outputs}.");
-                }
-
-                float[] stepValues = Floats(r, steps);
-                float[] bias = Floats(r, outputs);
-                int activationBits = r.ReadInt32();
-                float activationStep = r.ReadSingle();
-                long activationMax = r.ReadInt64();
-                if (activationBits is >= 2 and <= 16 && activationMax != (1L << activationBits) - 1)
-                {
-                    throw new ModelFormatException($"Layer {i}: largest activation code {activationMax}, expected {(1L << activationBits) - 1} for {activationBits} bits.");
-                }
-
-                layers.Add(floatWeights is not null
-                    ? QuantizedLayer.FromFloat(inputs, outputs, floatWeights, bias, activationBits, activationStep)
-                    : QuantizedLayer.FromPacked(inputs, outputs, bits, packed, stepValues, bias, activationBits, activationStep));
+                layers.Add(ReadLayer(r, i));
             }
 
-            int roundingCount = Range(r.ReadInt32(), 0, QuantizedMlp.MaxRoundings, "rounding layer count");
-            var roundings = new List<(int, RoundingGrid)>(roundingCount);
-            for (int i = 0; i < roundingCount; i++)
-            {
-                int position = Range(r.ReadInt32(), 0, count, "rounding layer position");
-                roundings.Add((position, RoundingGrid.Read(r)));
-            }
-
+            var roundings = ReadRoundings(r, count);
             var (inputGrid, inputStep) = version == 1 ? (LegacyInputGrid(r.ReadSingle()), 0f) : ReadInputGrid(r);
             float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
             if (r.BaseStream.Position != r.BaseStream.Length)
@@ -226,6 +107,142 @@ internal static class QuantizedMlpFormat
         {
             throw new ModelFormatException("The network entry of the model holds an invalid value: " + e.Message, e);
         }
+    }
+
+    private static void WriteLayer(BinaryWriter w, QuantizedLayer l)
+    {
+        w.Write(l.Inputs);
+        w.Write(l.Outputs);
+        w.Write(l.WeightBits);
+        w.Write(l.CodeMin);
+        if (l.HasFloatWeights)
+        {
+            WriteFloats(w, l.Weights);
+        }
+        else
+        {
+            w.Write(l.PackedWeights.Length);
+            w.Write(l.PackedWeights);
+        }
+
+        w.Write(l.WeightSteps.Length);
+        WriteFloats(w, l.Steps);
+        WriteFloats(w, l.Biases);
+        w.Write(l.ActivationBits);
+        w.Write(l.ActivationStep);
+        w.Write(l.ActivationMax);
+    }
+
+    private static void WriteFloats(BinaryWriter w, IEnumerable<float> values)
+    {
+        foreach (float v in values)
+        {
+            w.Write(v);
+        }
+    }
+
+    // Flag 0: float input; 1: a single-scale grid whose scale is the step; 2: the grid, then the step.
+    private static void WriteInputGrid(BinaryWriter w, QuantizedMlp model)
+    {
+        if (model.InputGrid is null)
+        {
+            w.Write((byte)0);
+        }
+        else if (model.InputGrid.SlotCount == 0 && model.InputStep == (float)model.InputGrid.Scales[0])
+        {
+            w.Write((byte)1);
+            model.InputGrid.Write(w);
+        }
+        else
+        {
+            w.Write((byte)2);
+            model.InputGrid.Write(w);
+            w.Write(model.InputStep);
+        }
+    }
+
+    private static int ReadVersion(BinaryReader r)
+    {
+        int version = r.ReadInt32();
+        if (version > CurrentVersion)
+        {
+            throw new ModelFormatException($"The model was saved by a newer MlRounding (network format {version}); this version reads format {CurrentVersion} and older. Update MlRounding.");
+        }
+
+        return version >= 1 ? version : throw new ModelFormatException($"Invalid network format version {version}.");
+    }
+
+    private static QuantizedLayer ReadLayer(BinaryReader r, int i)
+    {
+        int inputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "inputs");
+        int outputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "outputs");
+        if ((long)inputs * outputs > QuantizedLayer.MaxWeights)
+        {
+            throw new ModelFormatException($"Layer {i} has {(long)inputs * outputs} weights, more than 2^28.");
+        }
+
+        int bits = ReadWeightBits(r, i);
+        float[]? floatWeights = bits == 32 ? Floats(r, inputs * outputs) : null;
+        byte[] packed = bits == 32 ? Array.Empty<byte>() : ReadPackedCodes(r, i, inputs * outputs, bits);
+        int steps = r.ReadInt32();
+        if (steps != 1 && steps != outputs)
+        {
+            throw new ModelFormatException($"Layer {i}: {steps} weight steps, expected 1 or {outputs}.");
+        }
+
+        float[] stepValues = Floats(r, steps);
+        float[] bias = Floats(r, outputs);
+        int activationBits = r.ReadInt32();
+        float activationStep = r.ReadSingle();
+        long activationMax = r.ReadInt64();
+        if (activationBits is >= 2 and <= 16 && activationMax != (1L << activationBits) - 1)
+        {
+            throw new ModelFormatException($"Layer {i}: largest activation code {activationMax}, expected {(1L << activationBits) - 1} for {activationBits} bits.");
+        }
+
+        return floatWeights is not null
+            ? QuantizedLayer.FromFloat(inputs, outputs, floatWeights, bias, activationBits, activationStep)
+            : QuantizedLayer.FromPacked(inputs, outputs, bits, packed, stepValues, bias, activationBits, activationStep);
+    }
+
+    // The weight bits and the smallest code that goes with them (0 for binary and float weights, -qmax otherwise).
+    private static int ReadWeightBits(BinaryReader r, int i)
+    {
+        int bits = r.ReadInt32();
+        if (!(bits == 32 || bits is >= 1 and <= 8))
+        {
+            throw new ModelFormatException($"Invalid weight bits {bits}.");
+        }
+
+        long codeMin = r.ReadInt64();
+        long expectedMin = bits is 1 or 32 ? 0 : -QuantizedLayer.CodeMax(bits);
+        return codeMin == expectedMin ? bits : throw new ModelFormatException($"Layer {i}: smallest code {codeMin}, expected {expectedMin} for {bits}-bit weights.");
+    }
+
+    private static byte[] ReadPackedCodes(BinaryReader r, int i, int weights, int bits)
+    {
+        int length = r.ReadInt32();
+        long expected = ((long)weights * bits + 7) / 8;
+        if (length != expected)
+        {
+            throw new ModelFormatException($"Layer {i}: {length} bytes of codes, expected {expected}.");
+        }
+
+        Left(r, length);
+        return r.ReadBytes(length);
+    }
+
+    private static List<(int, RoundingGrid)> ReadRoundings(BinaryReader r, int layers)
+    {
+        int count = Range(r.ReadInt32(), 0, QuantizedMlp.MaxRoundings, "rounding layer count");
+        var roundings = new List<(int, RoundingGrid)>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int position = Range(r.ReadInt32(), 0, layers, "rounding layer position");
+            roundings.Add((position, RoundingGrid.Read(r)));
+        }
+
+        return roundings;
     }
 
     private static (AffineGrid? Grid, float Step) ReadInputGrid(BinaryReader r)

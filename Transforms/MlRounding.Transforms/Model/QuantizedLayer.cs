@@ -53,6 +53,43 @@ public sealed class QuantizedLayer
 
     private QuantizedLayer(int inputs, int outputs, int weightBits, int[] codes, float[] floatWeights, float[] steps, float[] bias, int activationBits, float activationStep)
     {
+        long weights = CheckShape(inputs, outputs, weightBits);
+        CheckActivation(activationBits, activationStep);
+        if (bias.Length != outputs)
+        {
+            throw new ArgumentException($"bias has {bias.Length} values, expected {outputs} (one per output).", nameof(bias));
+        }
+
+        if (!AllFinite(bias))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bias), "every bias must be finite.");
+        }
+
+        if (weightBits == 32)
+        {
+            CheckFloatWeights(floatWeights, weights);
+        }
+        else
+        {
+            CheckCodes(codes, weights, weightBits);
+            CheckSteps(steps, outputs);
+        }
+
+        Inputs = inputs;
+        Outputs = outputs;
+        WeightBits = weightBits;
+        _codes = codes;
+        _floatWeights = floatWeights;
+        _steps = steps;
+        _bias = bias;
+        ActivationBits = activationBits;
+        ActivationStep = activationBits == 32 ? 1 : activationStep;
+        ActivationMax = activationBits == 32 ? 0 : (1L << activationBits) - 1;
+    }
+
+    /// <summary>Checks the sizes and the weight bits; returns the number of weights.</summary>
+    private static long CheckShape(int inputs, int outputs, int weightBits)
+    {
         if (inputs < 1 || inputs > MaxUnits)
         {
             throw new ArgumentOutOfRangeException(nameof(inputs), inputs, $"inputs must be in [1, {MaxUnits}].");
@@ -74,6 +111,11 @@ public sealed class QuantizedLayer
             throw new ArgumentOutOfRangeException(nameof(weightBits), weightBits, "weightBits must be 1, 2..8 or 32.");
         }
 
+        return weights;
+    }
+
+    private static void CheckActivation(int activationBits, float activationStep)
+    {
         if (!(activationBits == 32 || activationBits is >= 2 and <= 16))
         {
             throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits, "activationBits must be 2..16 or 32.");
@@ -83,69 +125,52 @@ public sealed class QuantizedLayer
         {
             throw new ArgumentOutOfRangeException(nameof(activationStep), activationStep, "activationStep must be positive and finite.");
         }
+    }
 
-        if (bias.Length != outputs)
+    private static void CheckFloatWeights(float[] floatWeights, long weights)
+    {
+        if (floatWeights.Length != weights)
         {
-            throw new ArgumentException($"bias has {bias.Length} values, expected {outputs} (one per output).", nameof(bias));
+            throw new ArgumentException($"weights has {floatWeights.Length} values, expected {weights} (inputs · outputs).", "weights");
         }
 
-        if (!AllFinite(bias))
+        if (!AllFinite(floatWeights))
         {
-            throw new ArgumentOutOfRangeException(nameof(bias), "every bias must be finite.");
+            throw new ArgumentOutOfRangeException("weights", "every weight must be finite.");
+        }
+    }
+
+    private static void CheckCodes(int[] codes, long weights, int weightBits)
+    {
+        if (codes.Length != weights)
+        {
+            throw new ArgumentException($"weightCodes has {codes.Length} values, expected {weights} (inputs · outputs).", "weightCodes");
         }
 
-        if (weightBits == 32)
+        long max = CodeMax(weightBits);
+        foreach (int c in codes)
         {
-            if (floatWeights.Length != weights)
+            if (c < -max || c > max || (weightBits == 1 && c == 0))
             {
-                throw new ArgumentException($"weights has {floatWeights.Length} values, expected {weights} (inputs · outputs).", "weights");
-            }
-
-            if (!AllFinite(floatWeights))
-            {
-                throw new ArgumentOutOfRangeException("weights", "every weight must be finite.");
+                throw new ArgumentOutOfRangeException("weightCodes", c, weightBits == 1 ? "1-bit codes must be -1 or +1." : $"{weightBits}-bit codes must be in [{-max}, {max}].");
             }
         }
-        else
+    }
+
+    private static void CheckSteps(float[] steps, int outputs)
+    {
+        if (steps.Length != 1 && steps.Length != outputs)
         {
-            if (codes.Length != weights)
-            {
-                throw new ArgumentException($"weightCodes has {codes.Length} values, expected {weights} (inputs · outputs).", "weightCodes");
-            }
-
-            long max = CodeMax(weightBits);
-            foreach (int c in codes)
-            {
-                if (c < -max || c > max || (weightBits == 1 && c == 0))
-                {
-                    throw new ArgumentOutOfRangeException("weightCodes", c, weightBits == 1 ? "1-bit codes must be -1 or +1." : $"{weightBits}-bit codes must be in [{-max}, {max}].");
-                }
-            }
-
-            if (steps.Length != 1 && steps.Length != outputs)
-            {
-                throw new ArgumentException($"weightSteps has {steps.Length} values, expected 1 or {outputs} (one per output).", "weightSteps");
-            }
-
-            foreach (float s in steps)
-            {
-                if (!(s > 0 && float.IsFinite(s)))
-                {
-                    throw new ArgumentOutOfRangeException("weightSteps", s, "every weight step must be positive and finite.");
-                }
-            }
+            throw new ArgumentException($"weightSteps has {steps.Length} values, expected 1 or {outputs} (one per output).", "weightSteps");
         }
 
-        Inputs = inputs;
-        Outputs = outputs;
-        WeightBits = weightBits;
-        _codes = codes;
-        _floatWeights = floatWeights;
-        _steps = steps;
-        _bias = bias;
-        ActivationBits = activationBits;
-        ActivationStep = activationBits == 32 ? 1 : activationStep;
-        ActivationMax = activationBits == 32 ? 0 : (1L << activationBits) - 1;
+        foreach (float s in steps)
+        {
+            if (!(s > 0 && float.IsFinite(s)))
+            {
+                throw new ArgumentOutOfRangeException("weightSteps", s, "every weight step must be positive and finite.");
+            }
+        }
     }
 
     internal const int MaxUnits = 1 << 20;

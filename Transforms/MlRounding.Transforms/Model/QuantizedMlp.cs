@@ -28,6 +28,23 @@ public sealed class QuantizedMlp
     /// <exception cref="ArgumentOutOfRangeException">A count, position, step, scale or shift is out of its range.</exception>
     public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, AffineGrid? inputGrid = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
     {
+        CheckLayers(task, classes, layers);
+        var extra = roundings?.ToArray() ?? Array.Empty<(int, RoundingGrid)>();
+        CheckRoundings(extra, layers);
+        CheckInputAndOutput(layers[0].Inputs, inputGrid, inputStep, outputScale, outputShift);
+        Task = task;
+        Classes = classes;
+        Layers = layers.ToArray();
+        Roundings = extra;
+        InputGrid = inputGrid;
+        InputStep = inputGrid is null ? 0 : inputStep > 0 ? inputStep : (float)inputGrid.Scales[0];
+        OutputScale = outputScale;
+        OutputShift = outputShift;
+    }
+
+    /// <summary>Checks the task, that the layers chain, and that the last layer has no activation grid and fits the classes.</summary>
+    private static void CheckLayers(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers)
+    {
         ArgumentNullException.ThrowIfNull(layers);
         if (!Enum.IsDefined(task))
         {
@@ -59,31 +76,37 @@ public sealed class QuantizedMlp
         {
             throw new ArgumentOutOfRangeException(nameof(classes), classes, $"A {task} network has {(task == QatTask.MulticlassClassification ? $"2 to {MaxClasses} classes, one output each" : $"{expectedClasses} class(es) and one output")}; the last layer has {layers[^1].Outputs} outputs.");
         }
+    }
 
-        var extra = roundings?.ToArray() ?? Array.Empty<(int, RoundingGrid)>();
+    /// <summary>Checks the extra rounding layers: their number, positions and slot counts.</summary>
+    private static void CheckRoundings((int Position, RoundingGrid Grid)[] extra, IReadOnlyList<QuantizedLayer> layers)
+    {
         if (extra.Length > MaxRoundings)
         {
-            throw new ArgumentOutOfRangeException(nameof(roundings), extra.Length, $"At most {MaxRoundings} extra rounding layers.");
+            throw new ArgumentOutOfRangeException("roundings", extra.Length, $"At most {MaxRoundings} extra rounding layers.");
         }
 
         foreach (var (position, grid) in extra)
         {
-            ArgumentNullException.ThrowIfNull(grid, nameof(roundings));
+            ArgumentNullException.ThrowIfNull(grid, "roundings");
             if (position < 0 || position > layers.Count)
             {
-                throw new ArgumentOutOfRangeException(nameof(roundings), position, $"A rounding layer's position is a layer boundary in [0, {layers.Count}].");
+                throw new ArgumentOutOfRangeException("roundings", position, $"A rounding layer's position is a layer boundary in [0, {layers.Count}].");
             }
 
             int width = position == 0 ? layers[0].Inputs : layers[position - 1].Outputs;
             if (grid.SlotCount > 0 && grid.SlotCount != width)
             {
-                throw new ArgumentException($"The rounding layer at position {position} has {grid.SlotCount} slots; the boundary has {width} values.", nameof(roundings));
+                throw new ArgumentException($"The rounding layer at position {position} has {grid.SlotCount} slots; the boundary has {width} values.", "roundings");
             }
         }
+    }
 
-        if (inputGrid is not null && inputGrid.Scales.Count != 1 && inputGrid.Scales.Count != layers[0].Inputs)
+    private static void CheckInputAndOutput(int inputs, AffineGrid? inputGrid, float inputStep, float outputScale, float outputShift)
+    {
+        if (inputGrid is not null && inputGrid.Scales.Count != 1 && inputGrid.Scales.Count != inputs)
         {
-            throw new ArgumentException($"The input grid must have one scale, or one per feature ({layers[0].Inputs}), not {inputGrid.Scales.Count}.", nameof(inputGrid));
+            throw new ArgumentException($"The input grid must have one scale, or one per feature ({inputs}), not {inputGrid.Scales.Count}.", nameof(inputGrid));
         }
 
         if (!(inputStep >= 0 && float.IsFinite(inputStep)) || (inputStep == 0 && inputGrid is { SlotCount: > 0 }))
@@ -100,15 +123,6 @@ public sealed class QuantizedMlp
         {
             throw new ArgumentOutOfRangeException(nameof(outputShift), outputShift, "outputShift must be finite.");
         }
-
-        Task = task;
-        Classes = classes;
-        Layers = layers.ToArray();
-        Roundings = extra;
-        InputGrid = inputGrid;
-        InputStep = inputGrid is null ? 0 : inputStep > 0 ? inputStep : (float)inputGrid.Scales[0];
-        OutputScale = outputScale;
-        OutputShift = outputShift;
     }
 
     internal const int MaxLayers = 64;

@@ -88,75 +88,22 @@ internal sealed class ScoringPlan
     {
         Scratch s = Scratch.For(_width);
         var layers = _model.Layers;
+        if (!Input(features, s))
+        {
+            output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
+            return;
+        }
+
         Span<float> h = s.H.AsSpan(0, features.Length);
-        Step first = _steps[0];
-        if (first.Input == Codes.Bytes)
-        {
-            AffineGrid grid = _model.InputGrid!;
-            if (!CodeKernels.Quantize(features, s.Bytes, first.Inverse, first.ZeroFloats, grid.Range.Min, grid.Range.Max))
-            {
-                output.Fill(float.NaN); // integer codes cannot carry a NaN: a row with a missing value scores NaN, as the float path does
-                return;
-            }
-
-            s.Bytes.AsSpan(features.Length).Clear(); // the kernels read whole padded rows
-        }
-        else
-        {
-            features.CopyTo(h);
-            if (first.RoundingBefore)
-            {
-                RoundAt(0, h);
-            }
-            else if (first.Input == Codes.Ints)
-            {
-                if (HasNaN(h))
-                {
-                    output.Fill(float.NaN);
-                    return;
-                }
-
-                _model.InputGrid!.Codes(h, h);
-                ToInts(h, s.Ints);
-            }
-        }
-
         for (int l = 0; l < layers.Count; l++)
         {
             QuantizedLayer layer = layers[l];
             Step step = _steps[l];
             Span<float> y = (l % 2 == 0 ? s.Y : s.H).AsSpan(0, layer.Outputs);
-            if (step.Kernel)
-            {
-                Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
-                IntegerKernels.Dot(s.Bytes, step.Packed!, acc);
-                CodeKernels.ScaleBias(acc, step.Correction, step.Scale, layer.Biases, y);
-            }
-            else if (step.Input != Codes.None && !layer.HasFloatWeights)
-            {
-                WideDot(layer, step, s, y);
-            }
-            else
-            {
-                ReadOnlySpan<double> x = Doubles(h, step, s);
-                double[] weights = layer.WeightsAsDouble;
-                int n = layer.Inputs;
-                for (int j = 0; j < layer.Outputs; j++)
-                {
-                    double dot = ScoringKernels.Dot(weights.AsSpan(j * n, n), x);
-                    y[j] = (layer.HasFloatWeights ? (float)dot : (float)(dot * WeightStep(layer, j))) + layer.Biases[j];
-                }
-            }
-
+            Dense(layer, step, h, s, y);
             if (l + 1 == layers.Count)
             {
-                if (_model.OutputScale != 1 || _model.OutputShift != 0)
-                {
-                    for (int j = 0; j < y.Length; j++)
-                    {
-                        y[j] = y[j] * _model.OutputScale + _model.OutputShift;
-                    }
-                }
+                ScaleOutput(y);
             }
             else
             {
@@ -172,6 +119,84 @@ internal sealed class ScoringPlan
         }
 
         h.CopyTo(output);
+    }
+
+    /// <summary>
+    /// Puts the features where the first layer reads them: their input codes in bytes or ints, or their float values
+    /// (rounded first by an extra rounding layer at the input) in <see cref="Scratch.H"/>. False when a row quantized to
+    /// codes has a NaN.
+    /// </summary>
+    private bool Input(ReadOnlySpan<float> features, Scratch s)
+    {
+        Step first = _steps[0];
+        if (first.Input == Codes.Bytes)
+        {
+            AffineGrid grid = _model.InputGrid!;
+            if (!CodeKernels.Quantize(features, s.Bytes, first.Inverse, first.ZeroFloats, grid.Range.Min, grid.Range.Max))
+            {
+                return false;
+            }
+
+            s.Bytes.AsSpan(features.Length).Clear(); // the kernels read whole padded rows
+            return true;
+        }
+
+        Span<float> h = s.H.AsSpan(0, features.Length);
+        features.CopyTo(h);
+        if (first.RoundingBefore)
+        {
+            RoundAt(0, h);
+        }
+        else if (first.Input == Codes.Ints)
+        {
+            if (HasNaN(h))
+            {
+                return false;
+            }
+
+            _model.InputGrid!.Codes(h, h);
+            ToInts(h, s.Ints);
+        }
+
+        return true;
+    }
+
+    /// <summary>A layer's outputs before its activation: the byte kernel, the wide integer dot product, or float64 dot products.</summary>
+    private void Dense(QuantizedLayer layer, Step step, Span<float> h, Scratch s, Span<float> y)
+    {
+        if (step.Kernel)
+        {
+            Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
+            IntegerKernels.Dot(s.Bytes, step.Packed!, acc);
+            CodeKernels.ScaleBias(acc, step.Correction, step.Scale, layer.Biases, y);
+        }
+        else if (step.Input != Codes.None && !layer.HasFloatWeights)
+        {
+            WideDot(layer, step, s, y);
+        }
+        else
+        {
+            ReadOnlySpan<double> x = Doubles(h, step, s);
+            double[] weights = layer.WeightsAsDouble;
+            int n = layer.Inputs;
+            for (int j = 0; j < layer.Outputs; j++)
+            {
+                double dot = ScoringKernels.Dot(weights.AsSpan(j * n, n), x);
+                y[j] = (layer.HasFloatWeights ? (float)dot : (float)(dot * WeightStep(layer, j))) + layer.Biases[j];
+            }
+        }
+    }
+
+    /// <summary>The last layer's output times the output scale plus the shift (regression's standardised targets).</summary>
+    private void ScaleOutput(Span<float> y)
+    {
+        if (_model.OutputScale != 1 || _model.OutputShift != 0)
+        {
+            for (int j = 0; j < y.Length; j++)
+            {
+                y[j] = y[j] * _model.OutputScale + _model.OutputShift;
+            }
+        }
     }
 
     /// <summary>ReLU, and the activation codes into the buffer the next layer reads (or their values, before an extra rounding layer).</summary>

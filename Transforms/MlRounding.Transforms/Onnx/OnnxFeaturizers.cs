@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using Onnx;
 using static MlRounding.Onnx.OnnxGraph;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -190,5 +191,28 @@ internal static class OnnxFeaturizers
         }
 
         return g.Node("Where", new[] { g.Node("IsNaN", new[] { x }), x, value });
+    }
+
+    /// <summary>
+    /// ML.NET's affine normalizer, (x - offset) * scale per slot (offset may be absent), or its binning normalizer,
+    /// (the number of the slot's bin upper bounds below x) / density - offset, NaN kept.
+    /// </summary>
+    public static string Normalize(OnnxGraph g, string x, object parameters, string column, int width)
+    {
+        switch (parameters)
+        {
+            case NormalizingTransformer.AffineNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>> affine:
+            {
+                long[] dims = affine.Scale.Length == 1 ? Array.Empty<long>() : new long[] { width };
+                string centred = affine.Offset.IsDefaultOrEmpty ? x : g.Node("Sub", new[] { x, g.Floats("offset", affine.Offset.ToArray(), affine.Offset.Length == 1 ? Array.Empty<long>() : new long[] { width }) });
+                return g.Node("Mul", new[] { centred, g.Floats("scale", affine.Scale.ToArray(), dims) });
+            }
+
+            case NormalizingTransformer.BinNormalizerModelParameters<System.Collections.Immutable.ImmutableArray<float>> bins when bins.UpperBounds.Length == width:
+                return OnnxFeaturizers.Bins(g, x, bins.UpperBounds.Select(b => b.ToArray()).ToArray(), bins.Density.ToArray(), bins.Offset.IsDefaultOrEmpty ? null : bins.Offset.ToArray());
+
+            default:
+                throw new NotSupportedException($"The normalizer of column '{column}' ({parameters.GetType().Name}) cannot be exported to ONNX by MlRounding; it exports affine normalizers (min-max, mean-variance, ...) and binning of vector columns.");
+        }
     }
 }

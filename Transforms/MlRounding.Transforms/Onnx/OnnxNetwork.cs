@@ -45,30 +45,7 @@ internal static class OnnxNetwork
         {
             QuantizedLayer layer = network.Layers[l];
             string bias = g.Floats("bias", layer.Biases, layer.Outputs);
-            string y;
-            if (layer.HasFloatWeights)
-            {
-                string input = codes is null ? h : g.Node("Mul", new[] { codes, g.Scalar("code_step", codeStep) });
-                string weights = g.Doubles("weight", layer.Weights.Select(v => (double)v).ToArray(), layer.Outputs, layer.Inputs);
-                y = Float(g, g.Node("Gemm", new[] { Double(g, input), weights }, Int("transB", 1)));
-            }
-            else
-            {
-                string integerWeights = g.Node("DequantizeLinear", new[] { WeightCodes(g, layer, options.WeightStorage), one, g.Codes("weight_zero_point", new long[] { 0 }, signed: true, sixteen: false) });
-                float[] steps = Enumerable.Range(0, layer.Outputs).Select(j => layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j]).ToArray();
-                if (codes is not null)
-                {
-                    // Exact: integer codes times integer weights, then (weight step * code step) in float32.
-                    string acc = g.Node("Gemm", new[] { codes, integerWeights }, Int("transB", 1));
-                    y = g.Node("Mul", new[] { acc, g.Floats("weight_scale", steps.Select(st => st * codeStep).ToArray(), layer.Outputs) });
-                }
-                else
-                {
-                    string acc = g.Node("Gemm", new[] { Double(g, h), Double(g, integerWeights) }, Int("transB", 1));
-                    y = Float(g, g.Node("Mul", new[] { acc, g.Doubles("weight_scale", steps.Select(st => (double)st).ToArray(), layer.Outputs) }));
-                }
-            }
-
+            string y = Product(g, layer, h, codes, codeStep, one, options.WeightStorage);
             y = g.Node("Add", new[] { y, bias });
             codes = null;
             if (l + 1 == network.Layers.Count)
@@ -96,6 +73,32 @@ internal static class OnnxNetwork
         }
 
         Outputs(g, network, h);
+    }
+
+    /// <summary>
+    /// The layer's input times its weights, before the bias: float weights in float64; integer codes times integer
+    /// weights, then (weight step * code step) in float32, exactly; float inputs times integer weights in float64, then
+    /// the weight steps.
+    /// </summary>
+    private static string Product(OnnxGraph g, QuantizedLayer layer, string h, string? codes, float codeStep, string one, OnnxWeightStorage storage)
+    {
+        if (layer.HasFloatWeights)
+        {
+            string input = codes is null ? h : g.Node("Mul", new[] { codes, g.Scalar("code_step", codeStep) });
+            string weights = g.Doubles("weight", layer.Weights.Select(v => (double)v).ToArray(), layer.Outputs, layer.Inputs);
+            return Float(g, g.Node("Gemm", new[] { Double(g, input), weights }, Int("transB", 1)));
+        }
+
+        string integerWeights = g.Node("DequantizeLinear", new[] { WeightCodes(g, layer, storage), one, g.Codes("weight_zero_point", new long[] { 0 }, signed: true, sixteen: false) });
+        float[] steps = Enumerable.Range(0, layer.Outputs).Select(j => layer.WeightSteps.Length == 1 ? layer.WeightSteps[0] : layer.WeightSteps[j]).ToArray();
+        if (codes is not null)
+        {
+            string acc = g.Node("Gemm", new[] { codes, integerWeights }, Int("transB", 1));
+            return g.Node("Mul", new[] { acc, g.Floats("weight_scale", steps.Select(st => st * codeStep).ToArray(), layer.Outputs) });
+        }
+
+        string product = g.Node("Gemm", new[] { Double(g, h), Double(g, integerWeights) }, Int("transB", 1));
+        return Float(g, g.Node("Mul", new[] { product, g.Doubles("weight_scale", steps.Select(st => (double)st).ToArray(), layer.Outputs) }));
     }
 
     /// <summary>The textbook QDQ layout (<see cref="OnnxNetworkLayout.PerChannelQdq"/>).</summary>

@@ -1,0 +1,125 @@
+using MlRounding.Ops;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// The optimisation steps of one training run: AdamW with the cosine decay of the learning rate, the hardness
+/// schedule of the annealed estimators, the seeded shuffle of each epoch, one dispose scope per step, a cancellation
+/// check before each step, and the distillation objective when a teacher is given.
+/// </summary>
+internal sealed class TrainingSteps : IDisposable
+{
+    private readonly QatNetwork _network;
+    private readonly QatNetwork? _teacher;
+    private readonly IBatchSource _source;
+    private readonly QatOptions _options;
+    private readonly double _lossScale;
+    private readonly HeldScalarAdamW _optimizer;
+    private readonly Generator _shuffle;
+    private readonly optim.lr_scheduler.LRScheduler? _decay;
+    private readonly Ops.HardnessSchedule _hardness;
+    private long _step;
+
+    public TrainingSteps(QatNetwork network, QatNetwork? teacher, IBatchSource source, QatOptions options)
+    {
+        _network = network;
+        _teacher = teacher;
+        _source = source;
+        _options = options;
+
+        // Regression trains on standardised targets (QatNetwork.OutputScale): the loss is scaled back to label units.
+        _lossScale = options.Task == QatTask.Regression ? 1.0 / (network.OutputScale * (double)network.OutputScale) : 1;
+        _optimizer = new HeldScalarAdamW(network.parameters(), options.LearningRate!.Value, options.WeightDecay);
+        _shuffle = new Generator((ulong)options.Seed);
+        long batches = (source.Count + options.BatchSize - 1) / options.BatchSize;
+        long total = Math.Max(1, options.MaxEpoch!.Value * batches);
+        _decay = options.LearningRateSchedule == LearningRateSchedule.Cosine
+            ? optim.lr_scheduler.CosineAnnealingLR(_optimizer, (int)Math.Min(int.MaxValue, total))
+            : null;
+        _hardness = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, total);
+    }
+
+    /// <summary>Trains one epoch over the source's batches; returns the mean training loss per row (NaN without rows).</summary>
+    public double Epoch(int epoch, CancellationToken cancellation)
+    {
+        _network.train();
+        double lossSum = 0;
+        long seen = 0;
+        using var batch = _source.Epoch(epoch, _shuffle).GetEnumerator();
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            if (!batch.MoveNext())
+            {
+                break;
+            }
+
+            var (x, y, rows) = batch.Current;
+            lossSum += Step(x, y) * rows;
+            seen += rows;
+        }
+
+        return seen > 0 ? lossSum / seen : double.NaN;
+    }
+
+    /// <summary>One optimisation step on a batch; returns its training loss in label units.</summary>
+    private double Step(Tensor x, Tensor y)
+    {
+        double hardness = _hardness.ValueAt(_step);
+        foreach (var q in _network.Quantizers)
+        {
+            q.Hardness = hardness;
+        }
+
+        _optimizer.zero_grad();
+        Tensor output = _network.call(x);
+        Tensor loss = Loss(output, y, _options.Task).Times(_lossScale);
+        Tensor objective = _teacher is null ? loss : Distilled(loss, output, x);
+        objective.backward();
+        _optimizer.step();
+        _decay?.step();
+        _step++;
+        return loss.item<float>() / _lossScale;
+    }
+
+    private static Tensor Loss(Tensor output, Tensor target, QatTask task) => task switch
+    {
+        QatTask.MulticlassClassification => nn.functional.cross_entropy(output, target),
+        QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), target),
+        _ => nn.functional.mse_loss(output.squeeze(1), target),
+    };
+
+    /// <summary>
+    /// (1 - α) · loss + α · the distillation loss against the teacher's outputs on the batch, softened by the temperature T
+    /// and scaled by T² (Hinton et al. 2015): multiclass, the cross-entropy of the network's softened log-probabilities
+    /// against the teacher's softened probabilities (KL divergence up to the teacher's entropy, a constant); binary, the
+    /// logistic loss against the teacher's softened probability; regression, the squared difference to the teacher's
+    /// prediction (in the units of the training loss).
+    /// </summary>
+    private Tensor Distilled(Tensor loss, Tensor output, Tensor x)
+    {
+        double alpha = _options.DistillationWeight, t = _options.DistillationTemperature;
+        Tensor target;
+        using (no_grad())
+        {
+            target = _teacher!.call(x).detach();
+        }
+
+        Tensor distill = _options.Task switch
+        {
+            QatTask.MulticlassClassification => (-(nn.functional.softmax(target.Over(t), 1) * nn.functional.log_softmax(output.Over(t), 1)).sum(1).mean()).Times(t * t),
+            QatTask.BinaryClassification => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1).Over(t), nn.functional.sigmoid(target.squeeze(1).Over(t))).Times(t * t),
+            _ => nn.functional.mse_loss(output, target).Times(_lossScale),
+        };
+        return loss.Times(1 - alpha).Plus(distill.Times(alpha));
+    }
+
+    public void Dispose()
+    {
+        _shuffle.Dispose();
+        _optimizer.Dispose();
+    }
+}
