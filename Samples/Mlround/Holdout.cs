@@ -12,9 +12,8 @@ internal static class Holdout
             throw new ArgumentOutOfRangeException("test-fraction", "--test-fraction must be in (0, 1).");
         }
 
-        var random = new Random(seed);
-        int[] order = Enumerable.Range(0, rows.Count).OrderBy(_ => random.Next()).ToArray();
-        int held = Math.Max(1, (int)Math.Round(rows.Count * fraction));
+        int[] order = RoundingRules.ShuffledRows(rows.Count, seed); // the trainer's validation split follows the same rule
+        int held = RoundingRules.HeldOutRows(rows.Count, fraction);
         return (order[held..].Select(i => rows[i]).ToList(), order[..held].Select(i => rows[i]).ToList());
     }
 }

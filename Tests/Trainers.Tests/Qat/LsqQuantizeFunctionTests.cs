@@ -31,7 +31,7 @@ public sealed class LsqQuantizeFunctionTests
         const double g = 0.05;
 
         Tensor x1 = x0.clone().requires_grad_(true), l1 = log0.clone().requires_grad_(true);
-        Tensor y1 = LsqQuantizeFunction.apply(x1, l1, g, -7L, 7L);
+        Tensor y1 = LsqQuantizeFunction.apply(x1, l1, g, -7L, 7L, false);
         y1.backward(new[] { seed });
         Tensor x2 = x0.clone().requires_grad_(true), l2 = log0.clone().requires_grad_(true);
         Tensor y2 = Composite(x2, l2, g, -7, 7);

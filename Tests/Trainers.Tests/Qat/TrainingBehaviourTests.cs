@@ -195,7 +195,7 @@ public sealed class TrainingBehaviourTests
     public void AutomaticValidationFraction_ATenthBelowLargeDataRows_NoneFromThere_WhereTheLastEpochIsKept(int rows)
     {
         // Labels unrelated to the features, so the validation accuracy is far from 0 and 1: below LargeDataRows it is a
-        // count over exactly a tenth of the rows (999); from there on no row is held out and every epoch after the
+        // count over exactly a tenth of the rows (999 of 9999); from there on no row is held out and every epoch after the
         // float warm-up is the kept one.
         var features = new float[rows * 2];
         var labels = new float[rows];
@@ -212,8 +212,9 @@ public sealed class TrainingBehaviourTests
         Assert.HasCount(3, seen);
         if (rows < QatOptions.LargeDataRows)
         {
-            double correct = seen[^1].ValidationMetric * (rows / 10);
-            Assert.IsTrue(correct > 100 && correct < rows / 10 - 100, $"a real accuracy ({seen[^1].ValidationMetric})");
+            int held = rows / 10; // a tenth, rounded down (999.9 -> 999)
+            double correct = seen[^1].ValidationMetric * held;
+            Assert.IsTrue(correct > 100 && correct < held - 100, $"a real accuracy ({seen[^1].ValidationMetric})");
             Assert.AreEqual(Math.Round(correct), correct, 1e-6, "the accuracy counts rows out of a tenth of them");
         }
         else

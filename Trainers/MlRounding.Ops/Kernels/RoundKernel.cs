@@ -1,41 +1,32 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace MlRounding.Kernels;
 
-/// <summary>Round half to even over contiguous memory, vectorized (the IEEE 754 default rounding mode).</summary>
+/// <summary>
+/// The two midpoint rules over contiguous memory, vectorized: half to even (the IEEE 754 default rounding mode) and
+/// half away from zero (<see cref="RoundingRules.RoundHalfAwayFromZero{T}(T)"/>, whose vector form the lanes use).
+/// float32 and float64 share the code; the tails are the scalar rules.
+/// </summary>
 internal static unsafe class RoundKernel
 {
-    public static void Round(float* src, float* dst, long count)
+    public static void Round<T>(T* src, T* dst, long count, MidpointRounding midpoint = MidpointRounding.ToEven)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        bool even = midpoint == MidpointRounding.ToEven;
         long i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
             {
-                Vector256.Store(Vector256.Round(Vector256.Load(src + i)), dst + i);
+                var u = Vector256.Load(src + i);
+                Vector256.Store(even ? RoundingRules.RoundHalfToEven(u) : RoundingRules.RoundHalfAwayFromZero(u), dst + i);
             }
         }
 
         for (; i < count; i++)
         {
-            dst[i] = MathF.Round(src[i]);
-        }
-    }
-
-    public static void Round(double* src, double* dst, long count)
-    {
-        long i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= count - Vector256<double>.Count; i += Vector256<double>.Count)
-            {
-                Vector256.Store(Vector256.Round(Vector256.Load(src + i)), dst + i);
-            }
-        }
-
-        for (; i < count; i++)
-        {
-            dst[i] = Math.Round(src[i]);
+            dst[i] = RoundingRules.Round(src[i], midpoint);
         }
     }
 }

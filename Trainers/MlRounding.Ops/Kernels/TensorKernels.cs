@@ -5,12 +5,15 @@ namespace MlRounding.Kernels;
 /// <summary>Tensor-level entry points of the CPU kernels, with the composite LibTorch path as a fallback.</summary>
 internal static unsafe class TensorKernels
 {
-    /// <summary>Round half to even; a new tensor, never a view of <paramref name="x"/>.</summary>
-    public static Tensor Round(Tensor x)
+    /// <summary>Rounds with the midpoint rule (half to even by default); a new tensor, never a view of <paramref name="x"/>.</summary>
+    public static Tensor Round(Tensor x, MidpointRounding midpoint = MidpointRounding.ToEven)
     {
         if (!ElementwiseKernel.CanUseFastPath(x))
         {
-            return x.detach().round();
+            using Tensor contiguous = x.detach().contiguous();
+            return ElementwiseKernel.CanUseFastPath(contiguous) ? Round(contiguous, midpoint) // a view, a copy of a view
+                : x.numel() == 0 ? x.detach().clone()
+                : throw new ArgumentException($"Rounding needs a float32 or float64 CPU tensor, got {x.dtype} on {x.device_type}.", nameof(x));
         }
 
         Tensor y = HugePages.EmptyLike(x);
@@ -18,11 +21,11 @@ internal static unsafe class TensorKernels
         var dst = (IntPtr)ElementwiseKernel.Pointer(y);
         if (x.dtype == ScalarType.Float32)
         {
-            ElementwiseKernel.For(x.numel(), (s, c) => RoundKernel.Round((float*)src + s, (float*)dst + s, c));
+            ElementwiseKernel.For(x.numel(), (s, c) => RoundKernel.Round((float*)src + s, (float*)dst + s, c, midpoint));
         }
         else
         {
-            ElementwiseKernel.For(x.numel(), (s, c) => RoundKernel.Round((double*)src + s, (double*)dst + s, c));
+            ElementwiseKernel.For(x.numel(), (s, c) => RoundKernel.Round((double*)src + s, (double*)dst + s, c, midpoint));
         }
 
         return y;

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using MlRounding.Kernels;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 
@@ -93,6 +96,11 @@ public static partial class Rounding
     }
 }
 
+/// <summary>
+/// The op's autograd function: the library's one LSQ (<see cref="LsqGrid{T}"/> in its affine form, run by
+/// <see cref="LsqKernel"/>, as the quantization-aware trainer runs it in its divided form) over each channel's values,
+/// which are contiguous once the channel axis is moved first.
+/// </summary>
 internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<LearnedStepSizeFunction>
 {
     public override string Name => nameof(LearnedStepSizeFunction);
@@ -106,11 +114,20 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
             var zero = (Tensor)vars[2];
             long qmin = (long)vars[3], qmax = (long)vars[4];
             long dim = (long)vars[6];
-            var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
-            var (output, _) = Rounding.FakeQuantizeComposite(x, s, z, qmin, qmax);
             ctx.save_for_backward(new() { x, scale, zero });
             ctx.save_data("args", (qmin, qmax, (double)vars[5], dim));
-            return output;
+            Tensor values = ChannelsFirst(x, dim);
+            Tensor y = empty_like(values);
+            if (x.dtype == ScalarType.Float32)
+            {
+                Forward<float>(values, y, scale, zero, qmin, qmax);
+            }
+            else
+            {
+                Forward<double>(values, y, scale, zero, qmin, qmax);
+            }
+
+            return Restore(y, dim);
         });
     }
 
@@ -122,38 +139,66 @@ internal sealed class LearnedStepSizeFunction : autograd.SingleTensorFunction<Le
             Tensor x = saved[0], scale = saved[1], zero = saved[2];
             var (qmin, qmax, factor, dim) = ((long, long, double, long))ctx.get_data("args");
             using var noGrad = no_grad();
-            var (s, z) = Broadcast(x, scale, zero, dim, qmin, qmax);
-            Tensor scaled = x * s.reciprocal();
-            Tensor v = scaled.Plus(z).round();
-            Tensor below = v.Below(qmin), above = v.Above(qmax);
-            Tensor inside = below.logical_or(above).logical_not();
-            Tensor dx = grad_output * inside.to_type(grad_output.dtype);
-            Tensor insideScale = (v.ClampTo(qmin, qmax) - z) * s;
-            Tensor sGrad = where(inside, (insideScale - x) / s, where(below, z.SubtractedFrom(qmin), z.SubtractedFrom(qmax)));
-            Tensor zGrad = where(inside, zeros_like(x), -s.expand_as(x));
-            Tensor ds = Reduce((sGrad * grad_output).Times(factor), dim).reshape(scale.shape).to(scale.dtype);
-            Tensor dz = Reduce((zGrad * grad_output).Times(factor), dim).reshape(zero.shape).to(zero.dtype);
-            return new() { dx, ds, dz, null!, null!, null!, null! };
+            Tensor values = ChannelsFirst(x, dim);
+            Tensor dy = ChannelsFirst(grad_output.to(x.dtype), dim);
+            Tensor dx = empty_like(values);
+            var (ds, dz) = x.dtype == ScalarType.Float32
+                ? Backward<float>(values, dy, dx, scale, zero, qmin, qmax)
+                : Backward<double>(values, dy, dx, scale, zero, qmin, qmax);
+            Tensor dScale = tensor(ds.Select(d => d * factor).ToArray()).to(scale.dtype).reshape(scale.shape);
+            Tensor dZero = tensor(dz.Select(d => d * factor).ToArray()).to(zero.dtype).reshape(zero.shape);
+            return new() { Restore(dx, dim), dScale, dZero, null!, null!, null!, null! };
         });
     }
 
-    private static (Tensor Scale, Tensor Zero) Broadcast(Tensor x, Tensor scale, Tensor zero, long dim, long qmin, long qmax)
+    /// <summary>The values with the channel axis first, contiguous (one channel's values are then one slice); all of them for per-tensor steps.</summary>
+    private static Tensor ChannelsFirst(Tensor x, long dim) => (dim >= 0 ? x.movedim(new[] { dim }, new[] { 0L }) : x).contiguous();
+
+    private static Tensor Restore(Tensor values, long dim) => dim >= 0 ? values.movedim(new[] { 0L }, new[] { dim }) : values;
+
+    /// <summary>
+    /// Each channel's grid: the step clamped up to <see cref="RoundingLimits.MinScale"/> (a training step that drives it to
+    /// zero or below cannot produce infinities) and the zero point rounded and clamped into [qmin, qmax], both in T.
+    /// </summary>
+    private static LsqGrid<T>[] Grids<T>(Tensor scale, Tensor zero, long qmin, long qmax)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long[] shape = dim >= 0 ? Rounding.ChannelShape(x, dim) : Array.Empty<long>();
-        Tensor s = scale.detach().to(x.dtype).ClampMin(RoundingLimits.MinScale).reshape(shape);
-        Tensor z = zero.detach().to(x.dtype).round().ClampTo(qmin, qmax).reshape(shape);
-        return (s, z);
+        double[] s = scale.detach().to_type(ScalarType.Float64).data<double>().ToArray();
+        double[] z = zero.detach().to_type(ScalarType.Float64).data<double>().ToArray();
+        T min = T.CreateTruncating(qmin), max = T.CreateTruncating(qmax), floor = T.CreateTruncating(RoundingLimits.MinScale);
+        return s.Select((step, k) => LsqGrid<T>.AffineWith(T.Max(T.CreateTruncating(step), floor), T.Clamp(T.Round(T.CreateTruncating(z[k])), min, max), min, max)).ToArray();
     }
 
-    private static Tensor Reduce(Tensor t, long dim)
+    private static void Forward<T>(Tensor x, Tensor y, Tensor scale, Tensor zero, long qmin, long qmax)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (dim < 0)
+        LsqGrid<T>[] grids = Grids<T>(scale, zero, qmin, qmax);
+        ReadOnlySpan<T> src = MemoryMarshal.Cast<byte, T>(x.bytes);
+        Span<T> dst = MemoryMarshal.Cast<byte, T>(y.bytes);
+        int n = src.Length / grids.Length;
+        for (int k = 0; k < grids.Length; k++)
         {
-            return t.sum();
+            LsqKernel.Forward(src.Slice(k * n, n), dst.Slice(k * n, n), grids[k]);
+        }
+    }
+
+    // Per channel: Σ dy (step term), and the zero point's -s Σ dy over the values outside the grid.
+    private static (double[] Step, double[] Zero) Backward<T>(Tensor x, Tensor dy, Tensor dx, Tensor scale, Tensor zero, long qmin, long qmax)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        LsqGrid<T>[] grids = Grids<T>(scale, zero, qmin, qmax);
+        ReadOnlySpan<T> src = MemoryMarshal.Cast<byte, T>(x.bytes);
+        ReadOnlySpan<T> g = MemoryMarshal.Cast<byte, T>(dy.bytes);
+        Span<T> dst = MemoryMarshal.Cast<byte, T>(dx.bytes);
+        int n = src.Length / grids.Length;
+        var (ds, dz) = (new double[grids.Length], new double[grids.Length]);
+        for (int k = 0; k < grids.Length; k++)
+        {
+            var (step, outside) = LsqKernel.Backward(src.Slice(k * n, n), g.Slice(k * n, n), dst.Slice(k * n, n), grids[k]);
+            (ds[k], dz[k]) = (step, -double.CreateTruncating(grids[k].Step) * outside);
         }
 
-        long[] others = Enumerable.Range(0, (int)t.dim()).Where(d => d != dim).Select(d => (long)d).ToArray();
-        return others.Length == 0 ? t : t.sum(others);
+        return (ds, dz);
     }
 }
 

@@ -24,18 +24,13 @@ public static partial class Rounding
         return RoundToStepFunction.apply(x, step, offset, midpoint, gradient ?? RoundingGradient.StraightThrough);
     }
 
-    /// <summary>Rounds with the given midpoint rule, no autograd.</summary>
-    internal static Tensor RoundWith(Tensor u, MidpointRounding midpoint)
-    {
-        if (midpoint == MidpointRounding.ToEven)
-        {
-            return u.round();
-        }
-
-        using var scope = NewDisposeScope();
-        Tensor t = u.trunc();
-        return t.Plus(where((u - t).abs().AtLeast(0.5), u.sign(), zeros_like(u))).MoveToOuterDisposeScope();
-    }
+    /// <summary>
+    /// Rounds with the given midpoint rule, no autograd: half to even is LibTorch's <c>round</c>; half away from zero is
+    /// the library's rule (<see cref="RoundingRules.RoundHalfAwayFromZero{T}(T)"/>, which the transforms' grids compute
+    /// too), run over the tensor's memory.
+    /// </summary>
+    internal static Tensor RoundWith(Tensor u, MidpointRounding midpoint) =>
+        midpoint == MidpointRounding.ToEven ? u.round() : Kernels.TensorKernels.Round(u, midpoint);
 
     internal static (double Step, double Offset) TypedStep(Tensor x, double step, double offset) =>
         x.dtype == ScalarType.Float32 ? ((float)step, (float)offset) : (step, offset);

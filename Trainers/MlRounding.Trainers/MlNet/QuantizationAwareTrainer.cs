@@ -108,7 +108,9 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
     /// <summary>
     /// Streamed rows: they stay in the IDataView; a validation fraction is split off lazily by ML.NET and read into
     /// memory. The automatic fraction follows the usable rows, which the batches' first pass counts: that pass is reused
-    /// unless a fraction is then split off.
+    /// unless a fraction is then split off. This is the one split that does not follow RoundingRules.HeldOutRows and
+    /// ShuffledRows (rows in memory, the command line's test rows): a stream cannot be permuted, and TrainTestSplit
+    /// holds out each row by a seeded hash instead, about the fraction.
     /// </summary>
     private (StreamingBatches Stream, QatData? Validation) Streamed(IDataView input, int featureCount, QatData? validation)
     {

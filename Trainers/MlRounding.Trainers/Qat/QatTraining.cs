@@ -39,9 +39,10 @@ internal static class QatTraining
         double fraction = options.ValidationFractionFor(() => data.Count);
         if (validation is null && fraction > 0 && data.Count >= 10)
         {
-            var random = new Random(options.Seed);
-            int[] order = Enumerable.Range(0, data.Count).OrderBy(_ => random.Next()).ToArray();
-            int held = Math.Max(1, (int)(data.Count * fraction));
+            // The library's one split rule (RoundingRules), as the command line holds out its test rows. Streamed rows
+            // cannot be permuted: QuantizationAwareTrainer splits them with ML.NET's TrainTestSplit instead.
+            int[] order = RoundingRules.ShuffledRows(data.Count, options.Seed);
+            int held = RoundingRules.HeldOutRows(data.Count, fraction);
             validation = data.Subset(order[..held]);
             train = data.Subset(order[held..]);
         }

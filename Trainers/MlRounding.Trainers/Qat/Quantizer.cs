@@ -10,9 +10,9 @@ namespace MlRounding.Trainers;
 /// <summary>
 /// A fake quantizer for weights (signed, narrow range, per output channel or per tensor, zero point 0) or hidden
 /// activations (unsigned, after ReLU, zero point 0): y = clamp(R(x / s), qmin, qmax) s, where R is the chosen rounding
-/// estimator of the ops library. With <see cref="QatGradient.LearnedStepSize"/> the step s is a parameter, and
-/// autograd through x / s and · s gives exactly LSQ's step gradient (round(v) - v inside, qmin or qmax outside), scaled by
-/// 1 / sqrt(N qmax). The parameter is log s: Adam normalises gradient magnitudes, so a step stored directly would move by
+/// estimator of the ops library. With <see cref="QatGradient.LearnedStepSize"/> the step s is a parameter and the
+/// quantizer is <see cref="LsqQuantizeFunction"/>, the library's one LSQ (step gradient round(v) - v inside, qmin or qmax
+/// outside, scaled by 1 / sqrt(N qmax)). The parameter is log s: Adam normalises gradient magnitudes, so a step stored directly would move by
 /// about the learning rate per update, which is larger than an 8-bit step itself; in log space every update is a
 /// relative change, and s stays positive. Otherwise s follows the data: max |w| / qmax for weights, a running maximum
 /// for activations.
@@ -65,10 +65,6 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// <summary>A view of log s (one per channel, or one) in the network's log-step parameter; the caller disposes it.</summary>
     public Tensor LogStep() => _steps.View();
 
-    /// <summary>Whether <see cref="forward"/> takes the fused LSQ path for <paramref name="x"/> (learned steps, training, float32 2-D).</summary>
-    internal bool Fusable(Tensor x) =>
-        Enabled && Learned && training && Bits > 1 && LsqQuantizeFunction.Supports(x) && (!_perChannel || _steps.Count == x.shape[0]);
-
     /// <summary>
     /// Whether <see cref="QatMlpFunction"/> can stand in for this quantizer: enabled, LSQ or straight-through (the
     /// two whose backward pass it writes out, binary weights included, with the same gradient window as
@@ -102,18 +98,17 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         Observe(x);
-        if (Fusable(x))
-        {
-            return LsqQuantizeFunction.apply(x, LogStep(), GradientScaleFor(x), Range.Min, Range.Max).MoveToOuterDisposeScope();
-        }
-
-        Tensor s = LogStep().exp();
         if (Learned)
         {
-            double g = GradientScaleFor(x);
-            s = s.Times(g).Plus((s - s.Times(g)).detach());
+            // The library's one LSQ (LsqGrid, divided form), in training and evaluation alike; the network's weights and
+            // activations are float32 matrices.
+            Tensor input = x.is_contiguous() ? x : x.contiguous();
+            return LsqQuantizeFunction.apply(input, LogStep(), GradientScaleFor(x), Range.Min, Range.Max, Bits == 1).MoveToOuterDisposeScope();
         }
 
+        // The other estimators: the values of LsqGrid's divided form (clamp(round(x / s)) s), written with tensor ops
+        // because their gradients are the ops library's surrogates, through autograd; the step follows the data.
+        Tensor s = LogStep().exp();
         if (_perChannel)
         {
             s = s.unsqueeze(1);
@@ -124,24 +119,30 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
         return (codes * s).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The integer codes of <paramref name="x"/> (no gradient), as the scorer stores them.</summary>
+    /// <summary>The integer codes of <paramref name="x"/> (no gradient), as the scorer stores them, with the steps of <see cref="Steps"/>.</summary>
     public Tensor Codes(Tensor x)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor s = LogStep().exp();
+        Tensor s = tensor(Steps().Select(v => (float)v).ToArray());
         Tensor v = x / (_perChannel ? s.unsqueeze(1) : s);
         Tensor codes = Bits == 1 ? SignCode(v) : v.round().ClampTo(Range.Min, Range.Max);
         return codes.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The steps actually used (clamped), one per channel or one.</summary>
+    /// <summary>
+    /// The steps the forward pass uses, one per channel or one: a learned step as <see cref="LsqQuantizeFunction"/> computes
+    /// it (exp of log s in float64, rounded once), a step that follows the data as LibTorch's float32 exp gives it. The
+    /// exported model is built from these, so it scores exactly what the network computes.
+    /// </summary>
     public double[] Steps()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor s = LogStep().exp().to_type(ScalarType.Float64);
-        return s.data<double>().ToArray();
+        using Tensor log = LogStep();
+        return Learned
+            ? LsqQuantizeFunction.Steps(log).Select(v => (double)v).ToArray()
+            : log.exp().to_type(ScalarType.Float64).data<double>().ToArray();
     }
 
     /// <summary>

@@ -217,12 +217,9 @@ public sealed class AffineGrid : RoundingGrid
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private T Quantize(T x, T inverse, T scale, T zero)
-        {
-            T q = T.Round(x * inverse) + zero;
-            T c = T.Clamp(q, _min, _max);
-            return T.IsNaN(x) ? x : _codes ? c : (c - zero) * scale;
-        }
+        private T Quantize(T x, T inverse, T scale, T zero) => _codes
+            ? RoundingRules.AffineCode(x, inverse, zero, _min, _max)
+            : RoundingRules.FakeQuantize(x, inverse, scale, zero, _min, _max, out _);
     }
 
     internal override void Annotate(DataViewSchema.Annotations.Builder builder)

@@ -13,14 +13,7 @@ internal static class GridKernels
 
     private static Vector256<float> IsFinite(Vector256<float> v) => Vector256.Equals(v - v, Vector256<float>.Zero);
 
-    /// <summary>t + (|u - t| &gt;= 1/2 ? sign(u) : 0) with t = trunc(u): round half away from zero, as the tensor code does it.</summary>
-    private static Vector256<float> RoundAway(Vector256<float> u)
-    {
-        Vector256<float> t = Vector256.Truncate(u);
-        Vector256<float> far = Vector256.GreaterThanOrEqual(Vector256.Abs(u - t), Vector256.Create(0.5f));
-        Vector256<float> sign = Vector256.CopySign(Vector256<float>.One, u);
-        return t + Vector256.ConditionalSelect(far, sign, Vector256<float>.Zero);
-    }
+    private static Vector256<float> RoundAway(Vector256<float> u) => RoundingRules.RoundHalfAwayFromZero(u);
 
     /// <summary>Decimal grid: y = round(x * p) / p (or round(x / p) * p), x where the scaled value overflows.</summary>
     /// <returns>The number of leading elements done; the caller finishes the tail.</returns>

@@ -68,18 +68,8 @@ public abstract class RoundingGrid
     /// <summary>Writes the grid's fields (see <see cref="ModelPayload"/> for the format).</summary>
     internal abstract void WriteFields(BinaryWriter writer);
 
-    /// <summary>Round with the given midpoint rule exactly as the ops library's composite path does it.</summary>
-    internal static T RoundWith<T>(T u, MidpointRounding midpoint) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (midpoint == MidpointRounding.ToEven)
-        {
-            return T.Round(u);
-        }
-
-        T t = T.Truncate(u);
-        // t + (|u - t| >= 1/2 ? sign(u) : 0), written as the tensor code does it: -0 + 0 gives +0 there too.
-        return t + (T.Abs(u - t) >= T.CreateTruncating(0.5) ? T.CreateTruncating(T.Sign(u)) : T.Zero);
-    }
+    /// <summary>Round with the given midpoint rule (<see cref="RoundingRules.Round{T}(T, MidpointRounding)"/>), as the ops library does.</summary>
+    internal static T RoundWith<T>(T u, MidpointRounding midpoint) where T : unmanaged, IFloatingPointIeee754<T> => RoundingRules.Round(u, midpoint);
 
     internal static void AddScalar<T>(DataViewSchema.Annotations.Builder builder, string name, PrimitiveDataViewType type, T value) =>
         builder.Add(name, type, (ref T v) => v = value);

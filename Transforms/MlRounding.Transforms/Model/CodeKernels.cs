@@ -47,15 +47,17 @@ internal static class CodeKernels
         {
             float v = x[i];
             nan |= float.IsNaN(v);
-            q[i] = (byte)Math.Clamp(MathF.Round(v * inverse[i]) + zero[i], min, max);
+            q[i] = (byte)RoundingRules.AffineCode(v, inverse[i], zero[i], min, max);
         }
 
         return !nan;
     }
 
+    // The lanes of RoundingRules.AffineCode (a NaN lane gives some code; the caller reports the row as NaN).
     private static Vector256<int> InputCode(Vector256<float> v, Vector256<float> inverse, Vector256<float> zero, Vector256<float> min, Vector256<float> max) =>
         Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * inverse) + zero, min), max));
 
+    // The lanes of LsqGrid.ClampedCode with ReLU (the divided form, the trainer's activation quantizer).
     private static Vector256<int> ReluCode(Vector256<float> y, Vector256<float> step, Vector256<float> max) =>
         Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(Vector256.Max(y, Vector256<float>.Zero) / step), Vector256<float>.Zero), max));
 
@@ -114,9 +116,10 @@ internal static class CodeKernels
             }
         }
 
+        var grid = LsqGrid<float>.Divided(step, 0, max);
         for (; i < y.Length; i++)
         {
-            codes[i] = (byte)Math.Clamp(MathF.Round(Math.Max(y[i], 0) / step), 0, max);
+            codes[i] = (byte)grid.ClampedCode(y[i], relu: true);
         }
     }
 }

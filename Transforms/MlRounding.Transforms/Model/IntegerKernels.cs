@@ -31,7 +31,18 @@ internal static class IntegerKernels
         : Isa.Scalar;
 
     /// <summary>Gets or sets the instruction set in use (tests force each one the machine has; they all give the same sums).</summary>
-    internal static Isa Use { get; set; } = Best;
+    internal static Isa Use => _forced ?? Best;
+
+    [ThreadStatic]
+    private static Isa? _forced;
+
+    /// <summary>Makes <see cref="Dot"/> use <paramref name="isa"/> on the calling thread until the returned scope is disposed (tests compare every instruction set; other threads keep <see cref="Best"/>).</summary>
+    internal static IDisposable Force(Isa isa)
+    {
+        Isa? previous = _forced;
+        _forced = isa;
+        return new ForcedScope(() => _forced = previous);
+    }
 
     /// <summary>
     /// acc[j] = Σ_k x[k] · w[j, k] for every row j of <paramref name="layer"/>. <paramref name="x"/> holds

@@ -9,8 +9,19 @@ namespace MlRounding;
 /// </summary>
 internal static class ScoringKernels
 {
-    /// <summary>Gets or sets the widest vectors the float64 dot product may use: 256, 128 or 0 (scalar); tests force each. They all give the same bits.</summary>
-    internal static int VectorBits { get; set; } = 256;
+    /// <summary>Gets the widest vectors the float64 dot product may use on the calling thread: 256, 128 or 0 (scalar). They all give the same bits.</summary>
+    internal static int VectorBits => _forced ?? 256;
+
+    [ThreadStatic]
+    private static int? _forced;
+
+    /// <summary>Makes <see cref="Dot"/> use vectors of at most <paramref name="bits"/> on the calling thread until the returned scope is disposed (tests force each width).</summary>
+    internal static IDisposable ForceVectorBits(int bits)
+    {
+        int? previous = _forced;
+        _forced = bits;
+        return new ForcedScope(() => _forced = previous);
+    }
 
     /// <summary>
     /// Σ a[k] b[k] in float64, in one fixed order: four running sums, sum l taking k ≡ l (mod 4) for the first

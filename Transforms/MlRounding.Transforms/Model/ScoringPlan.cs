@@ -219,10 +219,10 @@ internal sealed class ScoringPlan
             return;
         }
 
-        float step = layer.ActivationStep;
+        var grid = LsqGrid<float>.Divided(layer.ActivationStep, 0, layer.ActivationMax); // the trainer's activation quantizer
         for (int j = 0; j < y.Length; j++)
         {
-            y[j] = Math.Clamp(MathF.Round(y[j] / step), 0, layer.ActivationMax);
+            y[j] = grid.ClampedCode(y[j], relu: true);
         }
 
         if (next.Input == Codes.Ints)
@@ -233,7 +233,7 @@ internal sealed class ScoringPlan
 
         for (int j = 0; j < y.Length; j++)
         {
-            y[j] *= step; // an extra rounding layer follows: it rounds the codes' values (zero point 0 after a ReLU)
+            y[j] *= layer.ActivationStep; // an extra rounding layer follows: it rounds the codes' values (zero point 0 after a ReLU)
         }
     }
 
