@@ -39,7 +39,8 @@ internal static class FashionMnist
         {
             var (pixels, labels) = Load(train);
             string path = Path.Combine(folder, train ? "fashion-mnist-train.csv" : "fashion-mnist-test.csv");
-            ModelFiles.WriteAtomically(path, (Stream stream) =>
+            string temporary = path + ".tmp"; // written whole, then moved into place
+            using (Stream stream = File.Create(temporary))
             {
                 using var writer = new StreamWriter(stream, new UTF8Encoding(false));
                 writer.WriteLine(string.Join(',', Enumerable.Range(0, 784).Select(i => "p" + i)) + ",Label");
@@ -54,7 +55,9 @@ internal static class FashionMnist
 
                     writer.WriteLine(line.Append(((int)labels[r]).ToString(CultureInfo.InvariantCulture)));
                 }
-            });
+            }
+
+            File.Move(temporary, path, overwrite: true);
             log.WriteLine($"{path}: {labels.Length} rows");
         }
     }

@@ -55,7 +55,7 @@ internal static class ExportCommand
                 throw new NotSupportedException($"{modelPath}: its network has extra rounding layers, which safetensors cannot hold; export it to ONNX alone.");
             }
 
-            ModelFiles.WriteAtomically(onnx, (Stream stream) => stream.Write(onnxBytes));
+            AtomicFile.Write(onnx, (Stream stream) => stream.Write(onnxBytes));
             stdout.WriteLine($"wrote {onnx} (inputs: {Inputs(table)})");
             if (network is not null)
             {

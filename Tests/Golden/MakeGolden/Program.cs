@@ -33,7 +33,7 @@ foreach (var golden in GoldenCases.All)
     // Expected outputs from the model as loaded back (what the test does), not the one in memory.
     ITransformer loaded = new MLContext().Model.LoadVerified(zip, out _);
     var lines = GoldenCases.Read(loaded.Transform(rows), golden.Columns);
-    ModelFiles.WriteAtomically(Path.Combine(output, golden.Name + ".scores.csv"), (Stream s) =>
+    AtomicFile.Write(Path.Combine(output, golden.Name + ".scores.csv"), (Stream s) =>
     {
         using var writer = new StreamWriter(s);
         lines.ForEach(writer.WriteLine);

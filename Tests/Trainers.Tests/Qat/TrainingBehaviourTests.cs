@@ -190,8 +190,8 @@ public sealed class TrainingBehaviourTests
     }
 
     [TestMethod]
-    [DataRow(QatOptions.LargeDataRows - 1)]
-    [DataRow(QatOptions.LargeDataRows)]
+    [DataRow(9_999)] // QatOptions.LargeDataRows - 1
+    [DataRow(10_000)] // QatOptions.LargeDataRows
     public void AutomaticValidationFraction_ATenthBelowLargeDataRows_NoneFromThere_WhereTheLastEpochIsKept(int rows)
     {
         // Labels unrelated to the features, so the validation accuracy is far from 0 and 1: below LargeDataRows it is a
@@ -206,6 +206,7 @@ public sealed class TrainingBehaviourTests
             labels[i] = i * 7919 % 10 < 3 ? 1 : 0;
         }
 
+        Assert.AreEqual(10_000, QatOptions.LargeDataRows, "the data rows straddle the threshold");
         var seen = new List<QatProgress>();
         var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 3, WarmupEpochs = 1, BatchSize = 256, NumberOfThreads = 2 };
         QatTraining.Train(new QatData(features, labels, 2), 2, options, progress: new Collect(seen));

@@ -104,19 +104,19 @@ public sealed class ModelFilesTests
     }
 
     [TestMethod]
-    public void WriteAtomically_WriterThrows_ExistingFileKept_NoTemporaryLeft()
+    public void AtomicWrite_WriterThrows_ExistingFileKept_NoTemporaryLeft()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         string path = Path.Combine(dir, "model.zip");
         File.WriteAllText(path, "old");
-        Assert.ThrowsExactly<InvalidOperationException>(() => ModelFiles.WriteAtomically(path, (Stream s) =>
+        Assert.ThrowsExactly<InvalidOperationException>(() => AtomicFile.Write(path, (Stream s) =>
         {
             s.Write(new byte[100]);
             throw new InvalidOperationException("failed half way");
         }));
         Assert.AreEqual("old", File.ReadAllText(path));
         CollectionAssert.AreEqual(new[] { "model.zip" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray());
-        Assert.ThrowsExactly<DirectoryNotFoundException>(() => ModelFiles.WriteAtomically(Path.Combine(dir, "no", "x.zip"), (Stream _) => { }));
+        Assert.ThrowsExactly<DirectoryNotFoundException>(() => AtomicFile.Write(Path.Combine(dir, "no", "x.zip"), (Stream _) => { }));
         Directory.Delete(dir, true);
     }
 

@@ -3,11 +3,25 @@ using static TorchSharp.torch;
 namespace MlRounding.Ops;
 
 /// <summary>The outcome of <see cref="GradientCheck.Run"/>.</summary>
-/// <param name="MaxAbsoluteError">Largest |analytic - numeric| over all Jacobian entries.</param>
-/// <param name="MaxRelativeError">Largest |analytic - numeric| / max(|numeric|, 1e-12) over entries where either is nonzero.</param>
-/// <param name="Entries">Number of Jacobian entries compared.</param>
-public sealed record GradientCheckResult(double MaxAbsoluteError, double MaxRelativeError, long Entries)
+public sealed class GradientCheckResult
 {
+    internal GradientCheckResult(double maxAbsoluteError, double maxRelativeError, long entries, IReadOnlyList<(double Analytic, double Numeric)> pairs)
+    {
+        MaxAbsoluteError = maxAbsoluteError;
+        MaxRelativeError = maxRelativeError;
+        Entries = entries;
+        Pairs = pairs;
+    }
+
+    /// <summary>Gets the largest |analytic - numeric| over all Jacobian entries.</summary>
+    public double MaxAbsoluteError { get; }
+
+    /// <summary>Gets the largest |analytic - numeric| / max(|numeric|, 1e-12) over entries where either is nonzero.</summary>
+    public double MaxRelativeError { get; }
+
+    /// <summary>Gets the number of Jacobian entries compared.</summary>
+    public long Entries { get; }
+
     /// <summary>True when every entry satisfies |analytic - numeric| &lt;= atol + rtol |numeric| (as torch.autograd.gradcheck).</summary>
     /// <param name="absoluteTolerance">atol.</param>
     /// <param name="relativeTolerance">rtol.</param>
@@ -15,8 +29,11 @@ public sealed record GradientCheckResult(double MaxAbsoluteError, double MaxRela
     public bool Passed(double absoluteTolerance, double relativeTolerance) =>
         Pairs.All(p => Math.Abs(p.Analytic - p.Numeric) <= absoluteTolerance + relativeTolerance * Math.Abs(p.Numeric));
 
-    /// <summary>Every compared Jacobian entry: autograd's value and the finite-difference value.</summary>
-    internal IReadOnlyList<(double Analytic, double Numeric)> Pairs { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>Gets every compared Jacobian entry: autograd's value and the finite-difference value.</summary>
+    internal IReadOnlyList<(double Analytic, double Numeric)> Pairs { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => FormattableString.Invariant($"{Entries} entries, largest error {MaxAbsoluteError:G6} absolute, {MaxRelativeError:G6} relative");
 }
 
 /// <summary>
@@ -132,6 +149,6 @@ public static class GradientCheck
             }
         }
 
-        return new GradientCheckResult(maxAbs, maxRel, m * n) { Pairs = pairs };
+        return new GradientCheckResult(maxAbs, maxRel, m * n, pairs);
     }
 }

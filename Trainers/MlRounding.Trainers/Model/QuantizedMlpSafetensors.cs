@@ -73,7 +73,7 @@ public static class QuantizedMlpSafetensors
         using var written = new MemoryStream();
         Safetensors.SaveStateDict(written, state, leaveOpen: true);
         byte[] file = SafetensorsHeader.Aligned(written.ToArray());
-        ModelFiles.WriteAtomically(path, (Stream stream) => stream.Write(file));
+        AtomicFile.Write(path, (Stream stream) => stream.Write(file));
     }
 
     /// <summary>Reads a network written by <see cref="SaveSafetensors"/> (or by PyTorch in the same layout).</summary>

@@ -106,7 +106,7 @@ public sealed class QatOptions
     /// out to choose the kept epoch and stop early; best on the 1,437 rows of digits) to their large-data values (30
     /// epochs at 0.001 on every row, the last epoch kept; best on the 60,000 rows of Fashion-MNIST).
     /// </summary>
-    public const int LargeDataRows = 10_000;
+    public static int LargeDataRows => 10_000; // a property, not a const: the value is not compiled into callers
 
     /// <summary>The epochs for <paramref name="rows"/> training rows (<see cref="MaxEpoch"/>, or its automatic value).</summary>
     internal int MaxEpochFor(long rows) => MaxEpoch ?? (rows < LargeDataRows ? 60 : 30);

@@ -21,9 +21,9 @@ internal sealed class BridgedTransformer : RowToRowTransformerBase
         _mapping = mapping;
     }
 
-    public override void SaveModel(ModelSaveContext ctx) => ModelPersistence.Save(ctx, _mapping);
+    protected override void SaveModel(ModelSaveContext ctx) => ModelPersistence.Save(ctx, _mapping);
 
-    public override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema, _mapping.Bind(schema));
+    protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema, _mapping.Bind(schema));
 
     private sealed class Mapper : MapperBase
     {
@@ -37,16 +37,16 @@ internal sealed class BridgedTransformer : RowToRowTransformerBase
             _columns = columns;
         }
 
-        public override DataViewSchema.DetachedColumn[] GetOutputColumnsCore() =>
+        protected override DataViewSchema.DetachedColumn[] GetOutputColumnsCore() =>
             _columns.Select(c => new DataViewSchema.DetachedColumn(c.Name, c.Type, c.Annotations)).ToArray();
 
-        public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer)
+        protected override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer)
         {
             disposer = null!;
             return _columns[iinfo].MakeGetter(input);
         }
 
-        public override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput)
+        protected override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput)
         {
             var needed = new HashSet<int>();
             for (int i = 0; i < _columns.Count; i++)
@@ -60,6 +60,6 @@ internal sealed class BridgedTransformer : RowToRowTransformerBase
             return needed.Contains;
         }
 
-        public override void SaveModel(ModelSaveContext ctx) => _owner.SaveModel(ctx);
+        protected override void SaveModel(ModelSaveContext ctx) => _owner.SaveModel(ctx);
     }
 }

@@ -1,5 +1,6 @@
 // Build-time only: compiled by MSBuild's RoslynCodeTaskFactory (see MlNetBridge.targets), never into the library.
-// Makes every type and member of the Microsoft.ML.* namespaces of an assembly public and writes the copy to a
+// Makes every type and member of the Microsoft.ML.* namespaces of an assembly public (protected virtual members
+// protected) and writes the copy to a
 // folder; the copies replace the real assemblies as compile-time references only (the real ones still ship and run,
 // and [IgnoresAccessChecksTo] makes the runtime accept our access).
 using System;
@@ -84,7 +85,16 @@ namespace MlRounding.Bridge.Build
 
             foreach (MethodDefinition method in type.Methods)
             {
-                method.IsPublic = true;
+                // A protected or private protected virtual member becomes protected, not public: our overrides of it
+                // (SaveCore, ...) are then protected too and stay out of our public API. Everything else becomes public.
+                if (method.IsVirtual && (method.IsFamily || method.IsFamilyAndAssembly || method.IsFamilyOrAssembly))
+                {
+                    method.IsFamily = true;
+                }
+                else
+                {
+                    method.IsPublic = true;
+                }
             }
 
             foreach (FieldDefinition field in type.Fields)

@@ -22,7 +22,7 @@ public abstract class ScalarScoringModelParameters : ModelParametersBase<float>,
     public abstract int FeatureCount { get; }
 
     /// <summary>Gets the kind of prediction (regression).</summary>
-    public override PredictionKind PredictionKind => PredictionKind.Regression;
+    protected override PredictionKind PredictionKind => PredictionKind.Regression;
 
     DataViewType IValueMapper.InputType => new VectorDataViewType(NumberDataViewType.Single, FeatureCount);
 
@@ -38,7 +38,7 @@ public abstract class ScalarScoringModelParameters : ModelParametersBase<float>,
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>
-    public override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.ScalarLoader, SavePayload());
+    protected override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.ScalarLoader, SavePayload());
 }
 
 /// <summary>
@@ -56,7 +56,7 @@ public abstract class BinaryScoringModelParameters : ModelParametersBase<float>,
     public abstract int FeatureCount { get; }
 
     /// <summary>Gets the kind of prediction (binary classification).</summary>
-    public override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
+    protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
 
     DataViewType IValueMapper.InputType => new VectorDataViewType(NumberDataViewType.Single, FeatureCount);
 
@@ -79,7 +79,7 @@ public abstract class BinaryScoringModelParameters : ModelParametersBase<float>,
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>
-    public override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.BinaryLoader, SavePayload());
+    protected override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.BinaryLoader, SavePayload());
 }
 
 /// <summary>Bridge base of a multiclass classifier: one score per class per row.</summary>
@@ -97,7 +97,7 @@ public abstract class VectorScoringModelParameters : ModelParametersBase<VBuffer
     public abstract int ClassCount { get; }
 
     /// <summary>Gets the kind of prediction (multiclass classification).</summary>
-    public override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
+    protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
     DataViewType IValueMapper.InputType => new VectorDataViewType(NumberDataViewType.Single, FeatureCount);
 
@@ -113,5 +113,5 @@ public abstract class VectorScoringModelParameters : ModelParametersBase<VBuffer
 
     /// <summary>Saves the model into an ML.NET model file.</summary>
     /// <param name="ctx">ML.NET's save context.</param>
-    public override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.VectorLoader, SavePayload());
+    protected override void SaveCore(ModelSaveContext ctx) => PredictorBridge.Save(ctx, PredictorBridge.VectorLoader, SavePayload());
 }

@@ -29,52 +29,7 @@ public static class ModelFiles
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrEmpty(filePath);
-        WriteAtomically(filePath, (Stream file) => catalog.SaveDeterministic(model, inputSchema, file));
-    }
-
-    /// <summary>
-    /// Writes a file whole or not at all: <paramref name="write"/> fills a temporary file in the same folder, which then
-    /// replaces <paramref name="filePath"/>; if <paramref name="write"/> throws, the temporary file is deleted and an
-    /// existing file at <paramref name="filePath"/> is left as it was.
-    /// </summary>
-    /// <param name="filePath">The file to write.</param>
-    /// <param name="write">Writes the content to the stream it is given.</param>
-    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="filePath"/> does not exist.</exception>
-    public static void WriteAtomically(string filePath, Action<Stream> write)
-    {
-        ArgumentNullException.ThrowIfNull(write);
-        WriteAtomically(filePath, (string temporary) =>
-        {
-            using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
-            write(file);
-        });
-    }
-
-    /// <summary>As <see cref="WriteAtomically(string, Action{Stream})"/>, for writers that need a path (e.g. <c>Model.Save</c> to a file).</summary>
-    /// <param name="filePath">The file to write.</param>
-    /// <param name="writeTemporary">Writes the content to the temporary path it is given.</param>
-    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="filePath"/> does not exist.</exception>
-    public static void WriteAtomically(string filePath, Action<string> writeTemporary)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(filePath);
-        ArgumentNullException.ThrowIfNull(writeTemporary);
-        string full = Path.GetFullPath(filePath);
-        string? folder = Path.GetDirectoryName(full);
-        if (folder is null || !Directory.Exists(folder))
-        {
-            throw new DirectoryNotFoundException($"the folder of '{filePath}' does not exist.");
-        }
-
-        string temporary = Path.Combine(folder, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            writeTemporary(temporary);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.Write(filePath, (Stream file) => catalog.SaveDeterministic(model, inputSchema, file));
     }
 
     /// <summary>Saves like <c>mlContext.Model.Save</c> into a stream, with every entry's timestamp set to <see cref="EntryTimestamp"/>.</summary>

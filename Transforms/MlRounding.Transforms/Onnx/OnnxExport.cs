@@ -68,7 +68,7 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrEmpty(filePath);
         ModelProto proto = Build(model, inputSchema, options); // fails before anything is written
-        ModelFiles.WriteAtomically(filePath, (Stream stream) => Google.Protobuf.MessageExtensions.WriteTo(proto, stream));
+        AtomicFile.Write(filePath, (Stream stream) => Google.Protobuf.MessageExtensions.WriteTo(proto, stream));
     }
 
     internal static ModelProto Build(ITransformer model, DataViewSchema inputSchema, OnnxExportOptions options)
