@@ -122,12 +122,12 @@ internal sealed record CliModelInfo(string Task, TableSchema? Schema = null, str
     }
 
     /// <summary>The column roles (a first-development-build record's numeric features as a schema).</summary>
-    public TableSchema Table => Schema ?? new TableSchema(Label!, false, null, Features!.Select(f => new TableColumn(f, ColumnKind.Numeric, "numbers")).ToArray(), Array.Empty<string>());
+    public TableSchema Table => Schema ?? new TableSchema(Label!, false, null, Features!.Select(f => new TableColumn(f, ColumnRole.Numeric, "numbers")).ToArray(), Array.Empty<string>());
 
     private static CliModelInfo Checked(CliModelInfo? info)
     {
-        bool schema = info?.Schema is { } s && !string.IsNullOrEmpty(s.Label) && s.Columns is { } columns && columns.All(c => c is not null && !string.IsNullOrEmpty(c.Name) && Enum.IsDefined(c.Kind))
-            && s.MissingIndicators is { } gaps && gaps.All(g => columns.Any(c => c.Name == g && c.Kind == ColumnKind.Numeric)) && (s.Classes is null || (s.TextLabel && s.Classes.Length == 2));
+        bool schema = info?.Schema is { } s && !string.IsNullOrEmpty(s.Label) && s.Columns is { } columns && columns.All(c => c is not null && !string.IsNullOrEmpty(c.Name) && Enum.IsDefined(c.Role))
+            && s.MissingIndicators is { } gaps && gaps.All(g => columns.Any(c => c.Name == g && c.Role == ColumnRole.Numeric)) && (s.Classes is null || (s.TextLabel && s.Classes.Length == 2));
         bool legacy = info is { Schema: null, Label.Length: > 0, Features: { Length: > 0 } f } && f.All(n => !string.IsNullOrEmpty(n));
         if (info is null || info.Task is not ("regression" or "binary" or "multiclass") || !(schema || legacy))
         {

@@ -75,7 +75,7 @@ internal static class TableRows
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>
     private static void CheckColumns(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath)
     {
-        string[] used = schema.Columns.Where(c => c.Kind != ColumnKind.Ignored).Select(c => c.Name).ToArray();
+        string[] used = schema.Columns.Where(c => c.Role != ColumnRole.Ignored).Select(c => c.Name).ToArray();
         string[] absent = used.Where(n => Array.IndexOf(table.Header, n) < 0).ToArray();
         if (absent.Length > 0)
         {
@@ -111,9 +111,9 @@ internal static class TableRows
             _table = table;
             _schema = schema;
             _trained = modelPath is null ? "is numeric" : "was numeric in training";
-            _numeric = schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
-            _dates = schema.Columns.Where(c => c.Kind == ColumnKind.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
-            string[] numericNames = schema.Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => c.Name).ToArray();
+            _numeric = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            _dates = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            string[] numericNames = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => c.Name).ToArray();
             _gappy = schema.MissingIndicators.Select(n => Array.IndexOf(numericNames, n)).ToArray();
             _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
             _text = schema.TextFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();

@@ -5,8 +5,8 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>What a column of a training table is used as.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ColumnKind>))]
-internal enum ColumnKind
+[JsonConverter(typeof(JsonStringEnumConverter<ColumnRole>))]
+internal enum ColumnRole
 {
     /// <summary>Numbers (and true/false); missing cells are replaced by the training mean, with an indicator where training had gaps.</summary>
     Numeric,
@@ -25,7 +25,7 @@ internal enum ColumnKind
 }
 
 /// <summary>One column of the training table and its role.</summary>
-internal sealed record TableColumn(string Name, ColumnKind Kind, string Why);
+internal sealed record TableColumn(string Name, ColumnRole Role, string Why);
 
 /// <summary>
 /// The roles of a training table's columns, inferred from the cells (and overridden by --categorical, --text,
@@ -38,17 +38,17 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
 
     /// <summary>The numeric features in order: numeric columns, then each date column's year, month, day and day of week.</summary>
     [JsonIgnore]
-    public string[] NumericFeatures => Columns.Where(c => c.Kind == ColumnKind.Numeric).Select(c => c.Name)
-        .Concat(Columns.Where(c => c.Kind == ColumnKind.Date).SelectMany(c => new[] { c.Name + ".year", c.Name + ".month", c.Name + ".day", c.Name + ".dayofweek" }))
+    public string[] NumericFeatures => Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => c.Name)
+        .Concat(Columns.Where(c => c.Role == ColumnRole.Date).SelectMany(c => new[] { c.Name + ".year", c.Name + ".month", c.Name + ".day", c.Name + ".dayofweek" }))
         .ToArray();
 
     /// <summary>The categorical columns in order.</summary>
     [JsonIgnore]
-    public string[] CategoricalFeatures => Columns.Where(c => c.Kind == ColumnKind.Categorical).Select(c => c.Name).ToArray();
+    public string[] CategoricalFeatures => Columns.Where(c => c.Role == ColumnRole.Categorical).Select(c => c.Name).ToArray();
 
     /// <summary>The free-text columns in order.</summary>
     [JsonIgnore]
-    public string[] TextFeatures => Columns.Where(c => c.Kind == ColumnKind.Text).Select(c => c.Name).ToArray();
+    public string[] TextFeatures => Columns.Where(c => c.Role == ColumnRole.Text).Select(c => c.Name).ToArray();
 
     /// <summary>Whether a cell is missing.</summary>
     public static bool IsMissing(string cell) => cell.Length switch
@@ -113,14 +113,14 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
 
             string name = table.Header[c];
-            TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnKind.Ignored, "--ignore")
-                : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnKind.Categorical, "--categorical")
-                : overrides.Text.Contains(name) ? new TableColumn(name, ColumnKind.Text, "--text")
-                : present[c] == 0 ? new TableColumn(name, ColumnKind.Ignored, "every cell missing")
-                : numbers[c] ? new TableColumn(name, ColumnKind.Numeric, "numbers")
+            TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnRole.Ignored, "--ignore")
+                : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnRole.Categorical, "--categorical")
+                : overrides.Text.Contains(name) ? new TableColumn(name, ColumnRole.Text, "--text")
+                : present[c] == 0 ? new TableColumn(name, ColumnRole.Ignored, "every cell missing")
+                : numbers[c] ? new TableColumn(name, ColumnRole.Numeric, "numbers")
                 : Classify(name, table.Rows.Select(row => row[c]).Where(cell => !IsMissing(cell)).ToList(), table.RowCount);
             columns.Add(column);
-            if (column.Kind == ColumnKind.Numeric && present[c] < table.RowCount)
+            if (column.Role == ColumnRole.Numeric && present[c] < table.RowCount)
             {
                 gaps.Add(name);
             }
@@ -156,18 +156,18 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     {
         if (cells.All(v => TryDate(v, out _)))
         {
-            return new TableColumn(name, ColumnKind.Date, "dates: year, month, day, day of week");
+            return new TableColumn(name, ColumnRole.Date, "dates: year, month, day, day of week");
         }
 
         int distinct = cells.Distinct(StringComparer.Ordinal).Count();
         if (distinct == cells.Count && rows > 10)
         {
-            return new TableColumn(name, ColumnKind.Ignored, $"identifier ({distinct} distinct values, one per row)");
+            return new TableColumn(name, ColumnRole.Ignored, $"identifier ({distinct} distinct values, one per row)");
         }
 
         return distinct <= 100 && (distinct <= 10 || distinct <= cells.Count / 2)
-            ? new TableColumn(name, ColumnKind.Categorical, $"text, {distinct} distinct values")
-            : new TableColumn(name, ColumnKind.Ignored, $"free text ({distinct} distinct values; --text to use it)");
+            ? new TableColumn(name, ColumnRole.Categorical, $"text, {distinct} distinct values")
+            : new TableColumn(name, ColumnRole.Ignored, $"free text ({distinct} distinct values; --text to use it)");
     }
 
     /// <summary>The task the label calls for: text or integers with 2 values binary, up to 50 values multiclass, else regression.</summary>
@@ -183,5 +183,5 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     /// <summary>A printable list of the roles (--show-columns).</summary>
     public IEnumerable<string> Describe() =>
         new[] { $"{Label}: label ({(TextLabel ? "text" : "numbers")})" }
-            .Concat(Columns.Select(c => $"{c.Name}: {c.Kind.ToString().ToLowerInvariant()} ({c.Why}{(MissingIndicators.Contains(c.Name) ? "; missing cells: mean and an indicator" : "")})"));
+            .Concat(Columns.Select(c => $"{c.Name}: {c.Role.ToString().ToLowerInvariant()} ({c.Why}{(MissingIndicators.Contains(c.Name) ? "; missing cells: mean and an indicator" : "")})"));
 }

@@ -13,10 +13,10 @@ internal sealed class TrainingFlags
 {
     private static readonly QatOptions Defaults = new();
 
-    private static readonly (string Name, QatGradient Value)[] Gradients =
+    private static readonly (string Name, QatQuantizer Value)[] Quantizers =
     {
-        ("lsq", QatGradient.LearnedStepSize), ("ste", QatGradient.StraightThrough), ("sigmoid", QatGradient.Sigmoid), ("softmax", QatGradient.Softmax),
-        ("finite-difference", QatGradient.FiniteDifference), ("soft-round", QatGradient.SoftRound), ("noise", QatGradient.Noise),
+        ("lsq", QatQuantizer.LearnedStepSize), ("ste", QatQuantizer.StraightThrough), ("sigmoid", QatQuantizer.Sigmoid), ("softmax", QatQuantizer.Softmax),
+        ("finite-difference", QatQuantizer.FiniteDifference), ("soft-round", QatQuantizer.SoftRound), ("noise", QatQuantizer.Noise),
     };
 
     private static readonly (string Name, EpochSelection Value)[] Selections =
@@ -28,7 +28,7 @@ internal sealed class TrainingFlags
     private readonly Option<string> _weightBits = new("--weight-bits") { DefaultValueFactory = _ => Text(Defaults.WeightBits), Description = "Bits per weight: one number for every weight matrix, or one per matrix, first to last (2,8,8); each 1, 2..8 or 32" };
     private readonly Option<int> _activationBits = new("--activation-bits") { DefaultValueFactory = _ => Defaults.ActivationBits, Description = "2..16 or 32" };
     private readonly Option<int> _inputBits = new("--input-bits") { DefaultValueFactory = _ => Defaults.InputBits, Description = "Bits of each feature's input grid, 2..16, or 32 for float input" };
-    private readonly Option<string> _gradient = new("--gradient") { DefaultValueFactory = _ => Gradients.First(g => g.Value == Defaults.Gradient).Name, Description = string.Join(", ", Gradients.Select(g => g.Name)) };
+    private readonly Option<string> _quantizer = new("--quantizer", "--gradient") { DefaultValueFactory = _ => Quantizers.First(g => g.Value == Defaults.Quantizer).Name, Description = "How the quantizers learn: " + string.Join(", ", Quantizers.Select(g => g.Name)) + " (--gradient is its 1.0 name)" };
     private readonly Option<string> _mode = new("--mode") { DefaultValueFactory = _ => "qat", Description = "qat, ptq or float" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = $"Maximum epochs, warm-up epochs included (default: 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on)" };
     private readonly Option<int> _batch = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Minibatch size" };
@@ -46,7 +46,7 @@ internal sealed class TrainingFlags
     /// <summary>The flags, to add to a command.</summary>
     public IEnumerable<Option> All => new Option[]
     {
-        _hidden, _weightBits, _activationBits, _inputBits, _gradient, _mode, _epochs, _batch, _rate, _schedule, _warmup,
+        _hidden, _weightBits, _activationBits, _inputBits, _quantizer, _mode, _epochs, _batch, _rate, _schedule, _warmup,
         _distillation, _temperature, _teacher, _teacherEpochs, _validation, _selection, _seed,
     };
 
@@ -60,7 +60,7 @@ internal sealed class TrainingFlags
         {
             ActivationBits = result.GetValue(_activationBits),
             InputBits = result.GetValue(_inputBits),
-            Gradient = Pick(Gradients, result.GetValue(_gradient)!, "--gradient"),
+            Quantizer = Pick(Quantizers, result.GetValue(_quantizer)!, "--quantizer"),
             Mode = Pick(new[] { ("qat", QatMode.QuantizationAware), ("ptq", QatMode.PostTraining), ("float", QatMode.Float) }, result.GetValue(_mode)!, "--mode"),
             MaxEpoch = result.GetValue(_epochs),
             BatchSize = result.GetValue(_batch),

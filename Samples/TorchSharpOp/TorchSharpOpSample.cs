@@ -32,8 +32,8 @@ public static class TorchSharpOpSample
             var variants = new (string Name, Func<nn.Module<Tensor, Tensor>> Round)[]
             {
                 ("torch.round (no MlRounding)", () => new PlainTorchRound()),
-                ("Rounding.Layers.StraightThrough()", () => Rounding.Layers.StraightThrough()),
-                ("Rounding.Layers.RoundToStep(1, SoftRound(4))", () => Rounding.Layers.RoundToStep(1, gradient: RoundingGradient.SoftRound(4))),
+                ("Rounding.Modules.StraightThrough()", () => Rounding.Modules.StraightThrough()),
+                ("Rounding.Modules.RoundToStep(1, SoftRound(4))", () => Rounding.Modules.RoundToStep(1, gradient: RoundingGradient.SoftRound(4))),
             };
             return variants.Select(v => Train(v.Name, v.Round(), mean, xTrain, yTrain, xTest, yTest, steps)).ToList();
         }

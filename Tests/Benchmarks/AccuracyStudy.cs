@@ -211,7 +211,7 @@ internal static class AccuracyStudy
                     break;
                 case "abits": o.ActivationBits = Ints()[0]; break;
                 case "inbits": o.InputBits = Ints()[0]; break;
-                case "gradient": o.Gradient = value == "ste" ? QatGradient.StraightThrough : QatGradient.LearnedStepSize; break;
+                case "gradient": o.Quantizer = value == "ste" ? QatQuantizer.StraightThrough : QatQuantizer.LearnedStepSize; break;
                 case "epochs": o.MaxEpoch = Ints()[0]; break;
                 case "lr": o.LearningRate = D(); break;
                 case "batch": o.BatchSize = Ints()[0]; break;

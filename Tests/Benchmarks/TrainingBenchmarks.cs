@@ -41,10 +41,10 @@ public class TrainingBenchmarks
         return new QatData(features.ToArray(), labels.ToArray(), 64);
     }
 
-    private QuantizedMlp Train(QatMode mode, int weightBits, int activationBits, QatGradient estimator = QatGradient.LearnedStepSize) =>
+    private QuantizedMlp Train(QatMode mode, int weightBits, int activationBits, QatQuantizer estimator = QatQuantizer.LearnedStepSize) =>
         QatTraining.Train(_train, 10, new QatOptions
         {
-            HiddenLayers = Hidden.Split('-').Select(int.Parse).ToArray(), Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Gradient = estimator, MaxEpoch = 20, ValidationFraction = 0, EarlyStoppingPatience = 0, NumberOfThreads = 2,
+            HiddenLayers = Hidden.Split('-').Select(int.Parse).ToArray(), Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Quantizer = estimator, MaxEpoch = 20, ValidationFraction = 0, EarlyStoppingPatience = 0, NumberOfThreads = 2,
         });
 
     [Benchmark(Baseline = true, Description = "float MLP (peer)")]
@@ -57,5 +57,5 @@ public class TrainingBenchmarks
     public QuantizedMlp W4A8() => Train(QatMode.QuantizationAware, 4, 8);
 
     [Benchmark(Description = "QAT W4A8 (straight-through)")]
-    public QuantizedMlp W4A8Ste() => Train(QatMode.QuantizationAware, 4, 8, QatGradient.StraightThrough);
+    public QuantizedMlp W4A8Ste() => Train(QatMode.QuantizationAware, 4, 8, QatQuantizer.StraightThrough);
 }

@@ -167,7 +167,7 @@ internal static class TrainCommand
         if (schema is not null)
         {
             payload["columns"] = new[] { new Dictionary<string, string> { ["name"] = schema.Label, ["role"] = "label" } }
-                .Concat(schema.Columns.Select(c => new Dictionary<string, string> { ["name"] = c.Name, ["role"] = c.Kind.ToString().ToLowerInvariant() })).ToArray();
+                .Concat(schema.Columns.Select(c => new Dictionary<string, string> { ["name"] = c.Name, ["role"] = c.Role.ToString().ToLowerInvariant() })).ToArray();
         }
 
         return System.Text.Json.JsonSerializer.Serialize(payload);

@@ -12,7 +12,7 @@ public sealed class BadInputMatrixTests
         ["FiniteDifference h = 0"] = (() => Rounding.FiniteDifference(X(), 0), typeof(ArgumentOutOfRangeException), "h"),
         ["FiniteDifference h < 0"] = (() => Rounding.FiniteDifference(X(), -0.25), typeof(ArgumentOutOfRangeException), "h"),
         ["FiniteDifference h NaN"] = (() => Rounding.FiniteDifference(X(), double.NaN), typeof(ArgumentOutOfRangeException), "h"),
-        ["FiniteDifference module h = 0"] = (() => Rounding.Layers.FiniteDifference(0), typeof(ArgumentOutOfRangeException), "h"),
+        ["FiniteDifference module h = 0"] = (() => Rounding.Modules.FiniteDifference(0), typeof(ArgumentOutOfRangeException), "h"),
         ["Sigmoid k < 0"] = (() => Rounding.Sigmoid(X(), -1), typeof(ArgumentOutOfRangeException), "k"),
         ["Sigmoid k infinite"] = (() => Rounding.Sigmoid(X(), double.PositiveInfinity), typeof(ArgumentOutOfRangeException), "k"),
         ["Softmax beta NaN"] = (() => Rounding.Softmax(X(), double.NaN), typeof(ArgumentOutOfRangeException), "beta"),

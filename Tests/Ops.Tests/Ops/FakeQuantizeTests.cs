@@ -213,12 +213,12 @@ public sealed class FakeQuantizeTests
         using var scope = NewDisposeScope();
         Tensor x = randn(new long[] { 4, 3 }, generator: new Generator(5));
         var range = QuantizationRange.FromBits(4, false);
-        TensorAssert.BitIdentical(Rounding.FakeQuantize(x, 0.2, 7, range), Rounding.Layers.FakeQuantize(0.2, 7, range).call(x));
+        TensorAssert.BitIdentical(Rounding.FakeQuantize(x, 0.2, 7, range), Rounding.Modules.FakeQuantize(0.2, 7, range).call(x));
         Tensor scales = tensor(new[] { 0.1f, 0.2f, 0.3f });
         Tensor zeros = tensor(new[] { 7, 8, 9 });
         TensorAssert.BitIdentical(
             Rounding.FakeQuantizePerChannel(x, scales, zeros, 1, range.Min, range.Max),
-            Rounding.Layers.FakeQuantizePerChannel(scales, zeros, 1, range).call(x));
+            Rounding.Modules.FakeQuantizePerChannel(scales, zeros, 1, range).call(x));
     }
 
     [TestMethod]

@@ -69,7 +69,7 @@ public sealed class FiniteDifferenceTests
     [TestMethod]
     public void Module_UsesItsHalfWidth()
     {
-        var module = Rounding.Layers.FiniteDifference(0.3);
+        var module = Rounding.Modules.FiniteDifference(0.3);
         var (_, gradient) = ValueAndGradient(module.call, Grid);
         AllClose(Grid.Select(v => Expected(v, 0.3)).ToArray(), gradient, 1e-15, "module");
     }

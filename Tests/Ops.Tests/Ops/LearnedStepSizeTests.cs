@@ -106,7 +106,7 @@ public sealed class LearnedStepSizeTests
     public void Module_InitialisesStepFromData_AndLearnsIt()
     {
         using var scope = NewDisposeScope();
-        var quantizer = Rounding.Layers.LearnedStepSize(QuantizationRange.FromBits(4, true));
+        var quantizer = Rounding.Modules.LearnedStepSize(QuantizationRange.FromBits(4, true));
         Tensor x = randn(4096, generator: new Generator(1));
         double meanAbs = x.abs().mean().item<float>();
         var optimizer = optim.Adam(quantizer.parameters(), 0.01);

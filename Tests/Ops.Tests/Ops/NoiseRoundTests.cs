@@ -36,8 +36,8 @@ public sealed class NoiseRoundTests
     {
         using var scope = NewDisposeScope();
         Tensor x = T(new[] { 0.2, 1.7, -0.6 });
-        using var first = Rounding.Layers.Noise(seed: 5);
-        using var second = Rounding.Layers.Noise(seed: 5);
+        using var first = Rounding.Modules.Noise(seed: 5);
+        using var second = Rounding.Modules.Noise(seed: 5);
         TensorAssert.BitIdentical(first.call(x), second.call(x));
         first.eval();
         CollectionAssert.AreEqual(new[] { 0.0, 2, -1 }, D(first.call(x)));

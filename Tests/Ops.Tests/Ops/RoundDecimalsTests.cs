@@ -72,6 +72,6 @@ public sealed class RoundDecimalsTests
         Assert.AreEqual("decimals", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.RoundDecimals(x, 9)).ParamName);
         Assert.AreEqual("decimals", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.RoundDecimals(x, -9)).ParamName);
         Assert.AreEqual("midpoint", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.RoundDecimals(x, 2, MidpointRounding.ToZero)).ParamName);
-        Assert.AreEqual("decimals", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Layers.RoundDecimals(12)).ParamName);
+        Assert.AreEqual("decimals", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Modules.RoundDecimals(12)).ParamName);
     }
 }

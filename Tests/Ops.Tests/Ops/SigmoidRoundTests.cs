@@ -108,6 +108,6 @@ public sealed class SigmoidRoundTests
     {
         using var x = zeros(2);
         Assert.AreEqual("k", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Sigmoid(x, -0.1)).ParamName);
-        Assert.AreEqual("k", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Layers.Sigmoid(double.NaN)).ParamName);
+        Assert.AreEqual("k", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Rounding.Modules.Sigmoid(double.NaN)).ParamName);
     }
 }

@@ -174,10 +174,10 @@ public sealed class SoftRoundTests
     public void Module_FollowsItsHardness()
     {
         using var scope = NewDisposeScope();
-        var module = Rounding.Layers.SoftRound(0);
+        var module = Rounding.Modules.SoftRound(0);
         Tensor x = T(new[] { 0.3, 1.2 });
         TensorAssert.BitIdentical(x, module.call(x));
-        new HardnessSchedule(ScheduleKind.Linear, 0, 10, 10).Apply(module, 5);
+        new HardnessSchedule(ScheduleCurve.Linear, 0, 10, 10).Apply(module, 5);
         Assert.AreEqual(5, module.Hardness);
         TensorAssert.BitIdentical(Rounding.SoftRound(x, 5), module.call(x));
     }

@@ -103,7 +103,7 @@ public sealed class StraightThroughTests
     {
         using var scope = NewDisposeScope();
         Tensor x = T(Grid);
-        TensorAssert.BitIdentical(Rounding.StraightThrough(x), Rounding.Layers.StraightThrough().call(x));
-        TensorAssert.BitIdentical(Rounding.StraightThroughClipped(x, -1, 1), Rounding.Layers.StraightThroughClipped(-1, 1).call(x));
+        TensorAssert.BitIdentical(Rounding.StraightThrough(x), Rounding.Modules.StraightThrough().call(x));
+        TensorAssert.BitIdentical(Rounding.StraightThroughClipped(x, -1, 1), Rounding.Modules.StraightThroughClipped(-1, 1).call(x));
     }
 }

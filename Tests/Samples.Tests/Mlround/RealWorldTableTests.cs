@@ -210,13 +210,13 @@ public sealed class RealWorldTableTests
         File.WriteAllLines(path, lines);
         TableSchema schema = TableSchema.Infer(CsvTable.Read(path), "Label", new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
 
-        var roles = schema.Columns.ToDictionary(c => c.Name, c => (c.Kind, c.Why));
-        Assert.AreEqual((ColumnKind.Numeric, "numbers"), roles["n"]);
-        Assert.AreEqual((ColumnKind.Ignored, "every cell missing"), roles["empty"]);
-        Assert.AreEqual(ColumnKind.Date, roles["when"].Kind);
-        Assert.AreEqual((ColumnKind.Ignored, "identifier (12 distinct values, one per row)"), roles["id"]);
-        Assert.AreEqual((ColumnKind.Categorical, "text, 2 distinct values"), roles["colour"]);
-        Assert.AreEqual((ColumnKind.Categorical, "text, 4 distinct values"), roles["mixed"]);
+        var roles = schema.Columns.ToDictionary(c => c.Name, c => (c.Role, c.Why));
+        Assert.AreEqual((ColumnRole.Numeric, "numbers"), roles["n"]);
+        Assert.AreEqual((ColumnRole.Ignored, "every cell missing"), roles["empty"]);
+        Assert.AreEqual(ColumnRole.Date, roles["when"].Role);
+        Assert.AreEqual((ColumnRole.Ignored, "identifier (12 distinct values, one per row)"), roles["id"]);
+        Assert.AreEqual((ColumnRole.Categorical, "text, 2 distinct values"), roles["colour"]);
+        Assert.AreEqual((ColumnRole.Categorical, "text, 4 distinct values"), roles["mixed"]);
         CollectionAssert.AreEqual(new[] { "n" }, schema.MissingIndicators, "the numeric column with a missing cell gets an indicator");
         Assert.IsFalse(schema.TextLabel);
     }

@@ -19,7 +19,7 @@ public sealed class TorchSharpOpSampleTests
 
         var plain = rows["torch.round (no MlRounding)"];
         Assert.AreEqual(plain.Before, plain.After, "torch.round has a zero gradient: the loss cannot move");
-        foreach (var name in new[] { "Rounding.Layers.StraightThrough()", "Rounding.Layers.RoundToStep(1, SoftRound(4))" })
+        foreach (var name in new[] { "Rounding.Modules.StraightThrough()", "Rounding.Modules.RoundToStep(1, SoftRound(4))" })
         {
             var r = rows[name];
             Assert.IsLessThan(0.5 * r.Before, r.After, $"{name} trains");

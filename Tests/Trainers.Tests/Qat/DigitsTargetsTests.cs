@@ -26,11 +26,11 @@ public sealed class DigitsTargetsTests
         return accuracy;
     });
 
-    private static double Accuracy(QatMode mode, int weightBits, int activationBits = 8, QatGradient estimator = QatGradient.LearnedStepSize, int[]? hidden = null)
+    private static double Accuracy(QatMode mode, int weightBits, int activationBits = 8, QatQuantizer estimator = QatQuantizer.LearnedStepSize, int[]? hidden = null)
     {
         double accuracy = Digits.Accuracy(QatTraining.Train(Digits.Train, 10, new QatOptions
         {
-            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Gradient = estimator, NumberOfThreads = 2, HiddenLayers = hidden ?? new[] { 128, 64 },
+            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Quantizer = estimator, NumberOfThreads = 2, HiddenLayers = hidden ?? new[] { 128, 64 },
         }), Digits.Test);
         Console.WriteLine($"{mode} W{weightBits}A{activationBits} {estimator} {string.Join("-", hidden ?? new[] { 128, 64 })}: {accuracy:P2}");
         return accuracy;
@@ -87,13 +87,13 @@ public sealed class DigitsTargetsTests
     }
 
     [TestMethod]
-    [DataRow(QatGradient.StraightThrough)]
-    [DataRow(QatGradient.Sigmoid)]
-    [DataRow(QatGradient.Softmax)]
-    [DataRow(QatGradient.FiniteDifference)]
-    [DataRow(QatGradient.SoftRound)]
-    [DataRow(QatGradient.Noise)]
-    public void EveryGradient_TrainsAW4A8Network(QatGradient estimator)
+    [DataRow(QatQuantizer.StraightThrough)]
+    [DataRow(QatQuantizer.Sigmoid)]
+    [DataRow(QatQuantizer.Softmax)]
+    [DataRow(QatQuantizer.FiniteDifference)]
+    [DataRow(QatQuantizer.SoftRound)]
+    [DataRow(QatQuantizer.Noise)]
+    public void EveryGradient_TrainsAW4A8Network(QatQuantizer estimator)
     {
         Assert.IsGreaterThanOrEqualTo(0.94, Accuracy(QatMode.QuantizationAware, 4, 8, estimator), estimator.ToString());
     }

@@ -19,11 +19,11 @@ public sealed class QatMlpFunctionTests
         new object[] { "three hidden layers", new QatOptions { WeightBits = 3, ActivationBits = 5, HiddenLayers = new[] { 40, 24, 16 } } },
         new object[] { "no hidden layer", new QatOptions { WeightBits = 4, HiddenLayers = Array.Empty<int>() } },
         new object[] { "regression", new QatOptions { WeightBits = 4, Task = QatTask.Regression } },
-        new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Gradient = QatGradient.StraightThrough } },
-        new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Gradient = QatGradient.StraightThrough } },
+        new object[] { "W4A8 straight-through", new QatOptions { WeightBits = 4, Quantizer = QatQuantizer.StraightThrough } },
+        new object[] { "W2A4 straight-through per tensor", new QatOptions { WeightBits = 2, ActivationBits = 4, PerChannelWeights = false, Quantizer = QatQuantizer.StraightThrough } },
         new object[] { "W1A8 per channel", new QatOptions { WeightBits = 1, ActivationBits = 8 } },
         new object[] { "W1A4 per tensor", new QatOptions { WeightBits = 1, ActivationBits = 4, PerChannelWeights = false } },
-        new object[] { "W1A8 straight-through", new QatOptions { WeightBits = 1, Gradient = QatGradient.StraightThrough } },
+        new object[] { "W1A8 straight-through", new QatOptions { WeightBits = 1, Quantizer = QatQuantizer.StraightThrough } },
         new object[] { "weight bits 1, 8", new QatOptions { LayerWeightBits = new[] { 1, 8 }, HiddenLayers = new[] { 32 } } },
     };
 
@@ -63,7 +63,7 @@ public sealed class QatMlpFunctionTests
         Assert.AreEqual(perLayerGrads.Count, oneCallGrads.Count, $"{name}: the same parameters receive gradients");
         AssertGradientsMatch(perLayerGrads, oneCallGrads, name);
 
-        bool learned = options.Gradient == QatGradient.LearnedStepSize;
+        bool learned = options.Quantizer == QatQuantizer.LearnedStepSize;
         Assert.AreEqual(learned, perLayerGrads.ContainsKey("log_steps"), $"{name}: steps are learned with LSQ only ({string.Join(", ", perLayerGrads.Keys)})");
     }
 

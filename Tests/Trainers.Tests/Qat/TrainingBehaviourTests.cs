@@ -118,7 +118,7 @@ public sealed class TrainingBehaviourTests
             (new QatOptions { ValidationFraction = 0.5 }, nameof(QatOptions.ValidationFraction)),
             (new QatOptions { EarlyStoppingPatience = -1 }, nameof(QatOptions.EarlyStoppingPatience)),
             (new QatOptions { NumberOfThreads = 0 }, nameof(QatOptions.NumberOfThreads)),
-            (new QatOptions { Gradient = (QatGradient)99 }, nameof(QatOptions.Gradient)),
+            (new QatOptions { Quantizer = (QatQuantizer)99 }, nameof(QatOptions.Quantizer)),
         };
         foreach (var (options, name) in cases)
         {

@@ -127,7 +127,7 @@ public static partial class Rounding
         return (y.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="FakeQuantizeModule"/> with fixed per-tensor parameters.</summary>
         /// <param name="scale">Step s, in [1e-30, 1e30].</param>

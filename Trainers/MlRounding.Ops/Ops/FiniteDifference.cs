@@ -25,7 +25,7 @@ public static partial class Rounding
         return RoundingGradient.FiniteDifference(h).Round(x);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="FiniteDifferenceModule"/> module.</summary>
         /// <param name="h">Half-width in (0, 1e30].</param>

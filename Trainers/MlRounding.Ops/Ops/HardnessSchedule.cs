@@ -1,7 +1,7 @@
 namespace MlRounding.Ops;
 
-/// <summary>The shape of a <see cref="HardnessSchedule"/>.</summary>
-public enum ScheduleKind
+/// <summary>The curve of a <see cref="HardnessSchedule"/>'s ramp.</summary>
+public enum ScheduleCurve
 {
     /// <summary>start + (end - start) t.</summary>
     Linear,
@@ -20,19 +20,19 @@ public enum ScheduleKind
 public sealed class HardnessSchedule
 {
     /// <summary>Creates a schedule.</summary>
-    /// <param name="kind">Linear, exponential or cosine.</param>
+    /// <param name="curve">Linear, exponential or cosine.</param>
     /// <param name="start">Hardness at step 0, in [0, 1e30] (positive for exponential).</param>
     /// <param name="end">Hardness from step <paramref name="steps"/> on, in [0, 1e30] (positive for exponential).</param>
     /// <param name="steps">Number of steps of the ramp, positive.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
-    public HardnessSchedule(ScheduleKind kind, double start, double end, long steps)
+    public HardnessSchedule(ScheduleCurve curve, double start, double end, long steps)
     {
-        if (!Enum.IsDefined(kind))
+        if (!Enum.IsDefined(curve))
         {
-            throw new ArgumentOutOfRangeException(nameof(kind), kind, "kind must be Linear, Exponential or Cosine.");
+            throw new ArgumentOutOfRangeException(nameof(curve), curve, "curve must be Linear, Exponential or Cosine.");
         }
 
-        double min = kind == ScheduleKind.Exponential ? double.Epsilon : 0;
+        double min = curve == ScheduleCurve.Exponential ? double.Epsilon : 0;
         Check.InRange(start, min, Rounding.MaxHardness, nameof(start));
         Check.InRange(end, min, Rounding.MaxHardness, nameof(end));
         if (steps < 1)
@@ -40,14 +40,29 @@ public sealed class HardnessSchedule
             throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be positive.");
         }
 
-        Kind = kind;
+        Curve = curve;
         Start = start;
         End = end;
         Steps = steps;
     }
 
-    /// <summary>Gets the shape of the ramp.</summary>
-    public ScheduleKind Kind { get; }
+    /// <summary>Creates a schedule (the 1.0 signature).</summary>
+    /// <param name="kind">Linear, exponential or cosine.</param>
+    /// <param name="start">Hardness at step 0.</param>
+    /// <param name="end">Hardness from step <paramref name="steps"/> on.</param>
+    /// <param name="steps">Number of steps of the ramp, positive.</param>
+    [Obsolete("ScheduleKind is renamed ScheduleCurve.")]
+    public HardnessSchedule(ScheduleKind kind, double start, double end, long steps)
+        : this((ScheduleCurve)kind, start, end, steps)
+    {
+    }
+
+    /// <summary>Gets the curve of the ramp.</summary>
+    public ScheduleCurve Curve { get; }
+
+    /// <summary>Gets the curve of the ramp under its 1.0 name.</summary>
+    [Obsolete("Renamed Curve (of type ScheduleCurve).")]
+    public ScheduleKind Kind => (ScheduleKind)Curve;
 
     /// <summary>Gets the hardness at step 0.</summary>
     public double Start { get; }
@@ -75,10 +90,10 @@ public sealed class HardnessSchedule
         }
 
         double t = (double)step / Steps;
-        return Kind switch
+        return Curve switch
         {
-            ScheduleKind.Linear => Start + (End - Start) * t,
-            ScheduleKind.Exponential => Math.Exp(Math.Log(Start) + (Math.Log(End) - Math.Log(Start)) * t),
+            ScheduleCurve.Linear => Start + (End - Start) * t,
+            ScheduleCurve.Exponential => Math.Exp(Math.Log(Start) + (Math.Log(End) - Math.Log(Start)) * t),
             _ => End + (Start - End) * (1 + Math.Cos(Math.PI * t)) / 2,
         };
     }
@@ -91,4 +106,18 @@ public sealed class HardnessSchedule
         ArgumentNullException.ThrowIfNull(module);
         module.Hardness = ValueAt(step);
     }
+}
+
+/// <summary>The 1.0 name of <see cref="ScheduleCurve"/> (same members, same values).</summary>
+[Obsolete("Renamed ScheduleCurve.")]
+public enum ScheduleKind
+{
+    /// <summary>See <see cref="ScheduleCurve.Linear"/>.</summary>
+    Linear,
+
+    /// <summary>See <see cref="ScheduleCurve.Exponential"/>.</summary>
+    Exponential,
+
+    /// <summary>See <see cref="ScheduleCurve.Cosine"/>.</summary>
+    Cosine,
 }

@@ -82,7 +82,7 @@ public static partial class Rounding
         return 1 / Math.Sqrt((double)elementsPerScale * qmax);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="LearnedStepSizeModule"/>.</summary>
         /// <param name="range">The integer grid.</param>

@@ -43,7 +43,7 @@ public static partial class Rounding
         return ExpectedGradientFunction.apply(x, f, training, generator!);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="NoiseModule"/> module: noise in training mode, rounding in evaluation mode.</summary>
         /// <param name="seed">Seed of the module's own generator; null uses LibTorch's global generator.</param>

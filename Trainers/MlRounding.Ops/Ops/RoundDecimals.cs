@@ -67,7 +67,7 @@ public static partial class Rounding
         return where(overflow, x, y).MoveToOuterDisposeScope();
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="RoundDecimalsModule"/>.</summary>
         /// <param name="decimals">Decimal places, -8 to 8.</param>

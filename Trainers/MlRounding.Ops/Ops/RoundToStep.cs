@@ -35,7 +35,7 @@ public static partial class Rounding
     internal static (double Step, double Offset) TypedStep(Tensor x, double step, double offset) =>
         x.dtype == ScalarType.Float32 ? ((float)step, (float)offset) : (step, offset);
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="RoundToStepModule"/>.</summary>
         /// <param name="step">Grid spacing, in [1e-30, 1e30].</param>

@@ -17,7 +17,7 @@ namespace MlRounding.Ops;
 public static partial class Rounding
 {
     /// <summary>Factories of the rounding modules, one per op.</summary>
-    public static partial class Layers
+    public static partial class Modules
     {
     }
 }

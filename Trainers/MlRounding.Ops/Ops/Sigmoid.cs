@@ -28,7 +28,7 @@ public static partial class Rounding
         return hard ? RoundingGradient.Sigmoid(k).Round(x) : SoftRound(x, k / 2);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="SigmoidModule"/> module.</summary>
         /// <param name="k">Initial steepness in [0, 1e30].</param>

@@ -129,7 +129,7 @@ public static partial class Rounding
         return where(x.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="SoftRoundModule"/>.</summary>
         /// <param name="alpha">Initial hardness in [0, 1e30].</param>

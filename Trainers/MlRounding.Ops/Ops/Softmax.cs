@@ -138,7 +138,7 @@ public static partial class Rounding
         return where(finite, d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="SoftmaxModule"/> module.</summary>
         /// <param name="beta">Initial sharpness in [0, 1e30].</param>

@@ -18,7 +18,7 @@ public static partial class Rounding
         return StraightThroughFunction.apply(x);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="StraightThroughModule"/> module.</summary>
         /// <returns>The module.</returns>

@@ -26,7 +26,7 @@ public static partial class Rounding
         return ClippedFunction.apply(x, min, max);
     }
 
-    public static partial class Layers
+    public static partial class Modules
     {
         /// <summary>Creates a <see cref="StraightThroughClippedModule"/> module.</summary>
         /// <param name="min">Lower bound of the output.</param>

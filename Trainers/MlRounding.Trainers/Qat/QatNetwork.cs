@@ -34,7 +34,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (Weights(i) ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
         if (total > 0)
         {
-            _logSteps = nn.Parameter(zeros(total), requires_grad: options.Gradient == QatGradient.LearnedStepSize);
+            _logSteps = nn.Parameter(zeros(total), requires_grad: options.Quantizer == QatQuantizer.LearnedStepSize);
         }
 
         long offset = 0;
@@ -51,19 +51,19 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
             if (Weights(i))
             {
-                weightQuantizers[i] = new Quantizer($"wq{i}", weights: true, bits[i], Next(weightSteps(i)), options.PerChannelWeights, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + i);
+                weightQuantizers[i] = new Quantizer($"wq{i}", weights: true, bits[i], Next(weightSteps(i)), options.PerChannelWeights, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + i);
                 _weightQuantizers.Add(weightQuantizers[i]!);
             }
 
             if (activations && i + 2 < sizes.Length)
             {
-                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, Next(1), false, options.Gradient, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
+                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, Next(1), false, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
             }
         }
 
         foreach (var layer in options.RoundingLayers)
         {
-            _roundingModules.Add(layer.Grid.CreateLayer(layer.Gradient));
+            _roundingModules.Add(layer.Grid.CreateModule(layer.Gradient));
             _roundings.Add((layer.Position, layer.Grid));
         }
 

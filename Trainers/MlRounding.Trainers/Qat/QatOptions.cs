@@ -75,8 +75,16 @@ public sealed class QatOptions
     /// <summary>Gets or sets the training mode. Default quantization-aware.</summary>
     public QatMode Mode { get; set; } = QatMode.QuantizationAware;
 
-    /// <summary>Gets or sets the rounding estimator of quantization-aware training.</summary>
-    public QatGradient Gradient { get; set; } = QatGradient.LearnedStepSize;
+    /// <summary>Gets or sets how the quantizers learn: LSQ (the default), or a data-driven step with a rounding gradient.</summary>
+    public QatQuantizer Quantizer { get; set; } = QatQuantizer.LearnedStepSize;
+
+    /// <summary>Gets or sets <see cref="Quantizer"/> under its 1.0 name.</summary>
+    [Obsolete("Renamed Quantizer (of type QatQuantizer).")]
+    public QatGradient Gradient
+    {
+        get => (QatGradient)Quantizer;
+        set => Quantizer = (QatQuantizer)value;
+    }
 
     /// <summary>Gets or sets the hardness (k, beta or alpha) at the first step, for the annealed estimators. Default 1.</summary>
     public double HardnessStart { get; set; } = 1;
@@ -221,7 +229,7 @@ public sealed class QatOptions
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), Mode, "Mode must be QuantizationAware, PostTraining or Float.");
         if (!Enum.IsDefined(LearningRateSchedule)) Fail(nameof(LearningRateSchedule), LearningRateSchedule, "LearningRateSchedule must be Constant or Cosine.");
         if (!Enum.IsDefined(EpochSelection)) Fail(nameof(EpochSelection), EpochSelection, "EpochSelection must be Automatic, ValidationLoss or ValidationMetric.");
-        if (!Enum.IsDefined(Gradient)) Fail(nameof(Gradient), Gradient, "Gradient is not a known rounding gradient.");
+        if (!Enum.IsDefined(Quantizer)) Fail(nameof(Quantizer), Quantizer, "Quantizer is not a known QatQuantizer.");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");
         if (LayerWeightBits is { } layerBits && HiddenLayers is not null)

@@ -10,7 +10,7 @@ namespace MlRounding.Trainers;
 /// <summary>
 /// A fake quantizer for weights (signed, narrow range, per output channel or per tensor, zero point 0) or hidden
 /// activations (unsigned, after ReLU, zero point 0): y = clamp(R(x / s), qmin, qmax) s, where R is the chosen rounding
-/// estimator of the ops library. With <see cref="QatGradient.LearnedStepSize"/> the step s is a parameter and the
+/// estimator of the ops library. With <see cref="QatQuantizer.LearnedStepSize"/> the step s is a parameter and the
 /// quantizer is <see cref="LsqQuantizeFunction"/>, the library's one LSQ (step gradient round(v) - v inside, qmin or qmax
 /// outside, scaled by 1 / sqrt(N qmax)). The parameter is log s: Adam normalises gradient magnitudes, so a step stored directly would move by
 /// about the learning rate per update, which is larger than an 8-bit step itself; in log space every update is a
@@ -21,14 +21,14 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 {
     private readonly bool _weights;
     private readonly bool _perChannel;
-    private readonly QatGradient _gradient;
+    private readonly QatQuantizer _gradient;
     private readonly double _halfWidth;
     private readonly Generator _noise;
     private bool _initialized;
 
     private readonly StepSlice _steps;
 
-    public Quantizer(string name, bool weights, int bits, StepSlice steps, bool perChannel, QatGradient gradient, double halfWidth, long seed)
+    public Quantizer(string name, bool weights, int bits, StepSlice steps, bool perChannel, QatQuantizer gradient, double halfWidth, long seed)
         : base(name)
     {
         _weights = weights;
@@ -57,7 +57,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Gets a value indicating whether the step is learned (LSQ) rather than following the data.</summary>
-    internal bool Learned => _gradient == QatGradient.LearnedStepSize;
+    internal bool Learned => _gradient == QatQuantizer.LearnedStepSize;
 
     /// <summary>Gets where this quantizer's log steps sit in the network's log-step parameter.</summary>
     internal StepSlice Slice => _steps;
@@ -70,7 +70,7 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// two whose backward pass it writes out, binary weights included, with the same gradient window as
     /// <see cref="forward"/>), initialised, training.
     /// </summary>
-    internal bool FusedReady => Enabled && (Learned || _gradient == QatGradient.StraightThrough) && training && _initialized;
+    internal bool FusedReady => Enabled && (Learned || _gradient == QatQuantizer.StraightThrough) && training && _initialized;
 
     /// <summary>
     /// Whether these are binary weights whose step follows the data (max |w| per channel, or over the tensor): the largest
@@ -244,11 +244,11 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
 
         return _gradient switch
         {
-            QatGradient.Sigmoid => Rounding.Sigmoid(v, Hardness, hard: true),
-            QatGradient.Softmax => Rounding.Softmax(v, Hardness, hard: true),
-            QatGradient.FiniteDifference => Rounding.FiniteDifference(v, _halfWidth),
-            QatGradient.SoftRound => Rounding.SoftRound(v, Hardness),
-            QatGradient.Noise => Rounding.Noise(v, training: true, _noise),
+            QatQuantizer.Sigmoid => Rounding.Sigmoid(v, Hardness, hard: true),
+            QatQuantizer.Softmax => Rounding.Softmax(v, Hardness, hard: true),
+            QatQuantizer.FiniteDifference => Rounding.FiniteDifference(v, _halfWidth),
+            QatQuantizer.SoftRound => Rounding.SoftRound(v, Hardness),
+            QatQuantizer.Noise => Rounding.Noise(v, training: true, _noise),
             _ => Rounding.StraightThrough(v),
         };
     }

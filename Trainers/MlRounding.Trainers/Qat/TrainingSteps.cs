@@ -38,7 +38,7 @@ internal sealed class TrainingSteps : IDisposable
         _decay = options.LearningRateSchedule == LearningRateSchedule.Cosine
             ? optim.lr_scheduler.CosineAnnealingLR(_optimizer, (int)Math.Min(int.MaxValue, total))
             : null;
-        _hardness = new Ops.HardnessSchedule(Ops.ScheduleKind.Exponential, options.HardnessStart, options.HardnessEnd, total);
+        _hardness = new Ops.HardnessSchedule(Ops.ScheduleCurve.Exponential, options.HardnessStart, options.HardnessEnd, total);
     }
 
     /// <summary>Trains one epoch over the source's batches; returns the mean training loss per row (NaN without rows).</summary>

@@ -35,7 +35,7 @@ internal static class ModelPersistence
         loaderAssemblyName: typeof(ModelPersistence).Assembly.FullName);
 
     public static void Save(ModelSaveContext ctx, IColumnMapping mapping) =>
-        WriteEntry(ctx, GetVersionInfo(), mapping.Kind, mapping.SavePayload());
+        WriteEntry(ctx, GetVersionInfo(), mapping.PayloadTag, mapping.SavePayload());
 
     // Factory for SignatureLoadModel.
     private static ITransformer Create(IHostEnvironment env, ModelLoadContext ctx)

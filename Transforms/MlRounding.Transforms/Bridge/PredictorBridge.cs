@@ -35,8 +35,8 @@ internal static class PredictorBridge
         loaderSignature: loader,
         loaderAssemblyName: typeof(PredictorBridge).Assembly.FullName);
 
-    public static void Save(ModelSaveContext ctx, string loader, (string Kind, byte[] Payload) model) =>
-        ModelPersistence.WriteEntry(ctx, Version(loader), model.Kind, model.Payload);
+    public static void Save(ModelSaveContext ctx, string loader, (string Tag, byte[] Payload) model) =>
+        ModelPersistence.WriteEntry(ctx, Version(loader), model.Tag, model.Payload);
 
     private static T Load<T>(IHostEnvironment env, ModelLoadContext ctx, string loader) where T : class
     {

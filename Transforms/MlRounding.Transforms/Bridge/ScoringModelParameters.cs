@@ -32,7 +32,7 @@ public abstract class ScalarScoringModelParameters : ModelParametersBase<float>,
     private protected abstract float Score(ReadOnlySpan<float> features);
 
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
-    private protected abstract (string Kind, byte[] Payload) SavePayload();
+    private protected abstract (string Tag, byte[] Payload) SavePayload();
 
     ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, FeatureCount, Score);
 
@@ -71,7 +71,7 @@ public abstract class BinaryScoringModelParameters : ModelParametersBase<float>,
     private protected abstract float Probability(float score);
 
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
-    private protected abstract (string Kind, byte[] Payload) SavePayload();
+    private protected abstract (string Tag, byte[] Payload) SavePayload();
 
     ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.ScalarMapper<TIn, TOut>(this, FeatureCount, Score);
 
@@ -107,7 +107,7 @@ public abstract class VectorScoringModelParameters : ModelParametersBase<VBuffer
     private protected abstract void Score(ReadOnlySpan<float> features, Span<float> scores);
 
     /// <summary>The model's kind and its own versioned payload, as model files store them.</summary>
-    private protected abstract (string Kind, byte[] Payload) SavePayload();
+    private protected abstract (string Tag, byte[] Payload) SavePayload();
 
     ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>() => PredictorBridge.VectorMapper<TIn, TOut>(this, FeatureCount, ClassCount, Score);
 

@@ -25,7 +25,7 @@ namespace MlRounding;
 /// </remarks>
 internal static class ModelPayload
 {
-    public const string RoundingTransformerKind = "RoundingTransformer";
+    public const string RoundingTransformerTag = "RoundingTransformer";
     public const int CurrentVersion = 1;
     private const int MaxColumns = 4096;
     private const int MaxStringBytes = 65536;
@@ -33,9 +33,9 @@ internal static class ModelPayload
 
     public static ITransformer Load(IHostEnvironment env, string kind, byte[] payload)
     {
-        if (kind != RoundingTransformerKind)
+        if (kind != RoundingTransformerTag)
         {
-            throw new ModelFormatException($"Unknown MlRounding component '{kind}' in the model; this version of MlRounding reads '{RoundingTransformerKind}'.");
+            throw new ModelFormatException($"Unknown MlRounding component '{kind}' in the model; this version of MlRounding reads '{RoundingTransformerTag}'.");
         }
 
         return new RoundingTransformer(env, ReadColumns(payload));

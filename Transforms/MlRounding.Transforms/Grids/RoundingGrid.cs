@@ -28,13 +28,13 @@ public abstract class RoundingGrid
     internal abstract bool PreservesZero { get; }
 
 
-    /// <summary>Rounds one float32 value, exactly as the transform and its TorchSharp layer (<c>CreateLayer</c> in MlRounding.Trainers) do.</summary>
+    /// <summary>Rounds one float32 value, exactly as the transform and its TorchSharp module (<c>CreateModule</c> in MlRounding.Trainers) do.</summary>
     /// <param name="x">The value.</param>
     /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
     /// <returns>The rounded value.</returns>
     public float Round(float x, int slot = 0) => (_float ??= CreateRounder<float>(codes: false)).One(x, slot);
 
-    /// <summary>Rounds one float64 value, exactly as the transform and its TorchSharp layer (<c>CreateLayer</c> in MlRounding.Trainers) do.</summary>
+    /// <summary>Rounds one float64 value, exactly as the transform and its TorchSharp module (<c>CreateModule</c> in MlRounding.Trainers) do.</summary>
     /// <param name="x">The value.</param>
     /// <param name="slot">Its vector slot (per-slot affine grids); ignored otherwise.</param>
     /// <returns>The rounded value.</returns>

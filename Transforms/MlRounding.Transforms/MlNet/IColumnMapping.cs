@@ -19,7 +19,7 @@ internal interface IColumnMapping
     string Name { get; }
 
     /// <summary>Gets the component kind written into model files.</summary>
-    string Kind { get; }
+    string PayloadTag { get; }
 
     /// <summary>Validates the input schema and describes the output columns.</summary>
     IReadOnlyList<BoundColumn> Bind(DataViewSchema inputSchema);

@@ -18,7 +18,7 @@ namespace MlRounding;
 /// materialised, <c>PredictionEngine</c> works, and parallel cursors give the same values as a single cursor.</para>
 /// <para>Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c>, in a fresh process too, with no registration.</para>
 /// <para>Each output column carries <see cref="RoundingAnnotations"/> describing its grid, and
-/// <c>CreateLayer</c> (package MlRounding.Trainers) returns the same rounding as a TorchSharp module.</para>
+/// <c>CreateModule</c> (package MlRounding.Trainers) returns the same rounding as a TorchSharp module.</para>
 /// </remarks>
 public sealed class RoundingTransformer : ITransformer, IColumnMapping
 {
@@ -63,7 +63,7 @@ public sealed class RoundingTransformer : ITransformer, IColumnMapping
 
     string IColumnMapping.Name => nameof(RoundingTransformer);
 
-    string IColumnMapping.Kind => ModelPayload.RoundingTransformerKind;
+    string IColumnMapping.PayloadTag => ModelPayload.RoundingTransformerTag;
 
     /// <summary>The grid of output column <paramref name="outputColumnName"/>.</summary>
     /// <param name="outputColumnName">One of the transformer's output columns.</param>

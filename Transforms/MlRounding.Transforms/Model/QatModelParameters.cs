@@ -6,7 +6,7 @@ namespace MlRounding;
 /// <summary>A trained quantization-aware regression model: the integer network and its plain C# scorer.</summary>
 public sealed class QatRegressionModelParameters : ScalarScoringModelParameters
 {
-    internal const string Kind = "QatRegression";
+    internal const string PayloadTag = "QatRegression";
 
     /// <summary>Creates the model parameters around a trained network.</summary>
     /// <param name="env">The ML.NET environment (e.g. an <c>MLContext</c>).</param>
@@ -23,13 +23,13 @@ public sealed class QatRegressionModelParameters : ScalarScoringModelParameters
 
     private protected override float Score(ReadOnlySpan<float> features) => Network.ForwardScalar(features);
 
-    private protected override (string Kind, byte[] Payload) SavePayload() => (Kind, QuantizedMlpFormat.Write(Network));
+    private protected override (string Tag, byte[] Payload) SavePayload() => (PayloadTag, QuantizedMlpFormat.Write(Network));
 }
 
 /// <summary>A trained quantization-aware binary classifier: Score is the logit, Probability its sigmoid.</summary>
 public sealed class QatBinaryModelParameters : BinaryScoringModelParameters
 {
-    internal const string Kind = "QatBinary";
+    internal const string PayloadTag = "QatBinary";
 
     /// <summary>Creates the model parameters around a trained network.</summary>
     /// <param name="env">The ML.NET environment (e.g. an <c>MLContext</c>).</param>
@@ -48,13 +48,13 @@ public sealed class QatBinaryModelParameters : BinaryScoringModelParameters
 
     private protected override float Probability(float score) => 1f / (1f + MathF.Exp(-score));
 
-    private protected override (string Kind, byte[] Payload) SavePayload() => (Kind, QuantizedMlpFormat.Write(Network));
+    private protected override (string Tag, byte[] Payload) SavePayload() => (PayloadTag, QuantizedMlpFormat.Write(Network));
 }
 
 /// <summary>A trained quantization-aware multiclass classifier: Score holds the class probabilities (softmax of the logits).</summary>
 public sealed class QatMulticlassModelParameters : VectorScoringModelParameters
 {
-    internal const string Kind = "QatMulticlass";
+    internal const string PayloadTag = "QatMulticlass";
 
     /// <summary>Creates the model parameters around a trained network.</summary>
     /// <param name="env">The ML.NET environment (e.g. an <c>MLContext</c>).</param>
@@ -95,7 +95,7 @@ public sealed class QatMulticlassModelParameters : VectorScoringModelParameters
         }
     }
 
-    private protected override (string Kind, byte[] Payload) SavePayload() => (Kind, QuantizedMlpFormat.Write(Network));
+    private protected override (string Tag, byte[] Payload) SavePayload() => (PayloadTag, QuantizedMlpFormat.Write(Network));
 }
 
 /// <summary>The model parameters this assembly writes into model files, by kind: what the predictor bridge loads.</summary>
@@ -105,10 +105,10 @@ internal static class ScoringModels
     {
         QatTask task = kind switch
         {
-            QatRegressionModelParameters.Kind => QatTask.Regression,
-            QatBinaryModelParameters.Kind => QatTask.BinaryClassification,
-            QatMulticlassModelParameters.Kind => QatTask.MulticlassClassification,
-            _ => throw new ModelFormatException($"Unknown MlRounding predictor '{kind}' in the model; this version reads {QatRegressionModelParameters.Kind}, {QatBinaryModelParameters.Kind} and {QatMulticlassModelParameters.Kind}."),
+            QatRegressionModelParameters.PayloadTag => QatTask.Regression,
+            QatBinaryModelParameters.PayloadTag => QatTask.BinaryClassification,
+            QatMulticlassModelParameters.PayloadTag => QatTask.MulticlassClassification,
+            _ => throw new ModelFormatException($"Unknown MlRounding predictor '{kind}' in the model; this version reads {QatRegressionModelParameters.PayloadTag}, {QatBinaryModelParameters.PayloadTag} and {QatMulticlassModelParameters.PayloadTag}."),
         };
         QuantizedMlp network = QuantizedMlpFormat.Read(payload);
         if (network.Task != task)

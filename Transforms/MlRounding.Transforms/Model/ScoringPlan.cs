@@ -22,7 +22,7 @@ namespace MlRounding;
 internal sealed class ScoringPlan
 {
     private readonly QuantizedMlp _model;
-    private readonly Step[] _steps;
+    private readonly LayerPlan[] _plans;
     private readonly int _width;
 
     public ScoringPlan(QuantizedMlp model)
@@ -30,7 +30,7 @@ internal sealed class ScoringPlan
         _model = model;
         var layers = model.Layers;
         _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
-        _steps = new Step[layers.Count];
+        _plans = new LayerPlan[layers.Count];
         bool[] roundingAt = new bool[layers.Count + 1];
         foreach (var (position, _) in model.Roundings)
         {
@@ -39,39 +39,39 @@ internal sealed class ScoringPlan
 
         for (int l = 0; l < layers.Count; l++)
         {
-            var step = new Step { RoundingAfter = roundingAt[l + 1] };
+            var plan = new LayerPlan { RoundingAfter = roundingAt[l + 1] };
             if (l == 0)
             {
-                step.RoundingBefore = roundingAt[0];
+                plan.RoundingBefore = roundingAt[0];
                 if (model.InputGrid is { } grid && !roundingAt[0])
                 {
-                    step.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
-                    step.CodeStep = model.InputStep;
-                    step.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
+                    plan.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+                    plan.CodeStep = model.InputStep;
+                    plan.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
                     int n = layers[0].Inputs;
                     // Per feature (a single-scale grid repeats its one set): 1/s rounded to float32 and z, as AffineGrid computes the codes.
-                    step.Inverse = Enumerable.Range(0, n).Select(k => 1f / (float)grid.Scales[grid.Scales.Count == 1 ? 0 : k]).ToArray();
-                    step.Zeros = Enumerable.Range(0, n).Select(k => (int)grid.ZeroPoints[grid.ZeroPoints.Count == 1 ? 0 : k]).ToArray();
-                    step.ZeroFloats = Array.ConvertAll(step.Zeros, z => (float)z);
+                    plan.Inverse = Enumerable.Range(0, n).Select(k => 1f / (float)grid.Scales[grid.Scales.Count == 1 ? 0 : k]).ToArray();
+                    plan.Zeros = Enumerable.Range(0, n).Select(k => (int)grid.ZeroPoints[grid.ZeroPoints.Count == 1 ? 0 : k]).ToArray();
+                    plan.ZeroFloats = Array.ConvertAll(plan.Zeros, z => (float)z);
                 }
             }
             else if (layers[l - 1].ActivationBits != 32 && !roundingAt[l])
             {
-                step.Input = layers[l - 1].ActivationMax <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
-                step.CodeStep = layers[l - 1].ActivationStep;
-                step.CodeMax = layers[l - 1].ActivationMax;
+                plan.Input = layers[l - 1].ActivationMax <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+                plan.CodeStep = layers[l - 1].ActivationStep;
+                plan.CodeMax = layers[l - 1].ActivationMax;
             }
 
             QuantizedLayer layer = layers[l];
-            if (step.Input != Codes.None && !layer.HasFloatWeights)
+            if (plan.Input != Codes.None && !layer.HasFloatWeights)
             {
-                step.Packed = new PackedLayer(layer);
-                step.Kernel = step.Input == Codes.Bytes && step.Packed.Fits(step.CodeMax);
-                step.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * step.CodeStep).ToArray();
-                step.Correction = step.Zeros.All(z => z == 0) ? Array.Empty<int>() : Corrections(layer, step.Zeros);
+                plan.Packed = new PackedLayer(layer);
+                plan.Kernel = plan.Input == Codes.Bytes && plan.Packed.Fits(plan.CodeMax);
+                plan.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * plan.CodeStep).ToArray();
+                plan.Correction = plan.Zeros.All(z => z == 0) ? Array.Empty<int>() : Corrections(layer, plan.Zeros);
             }
 
-            _steps[l] = step;
+            _plans[l] = plan;
         }
     }
 
@@ -98,19 +98,19 @@ internal sealed class ScoringPlan
         for (int l = 0; l < layers.Count; l++)
         {
             QuantizedLayer layer = layers[l];
-            Step step = _steps[l];
+            LayerPlan plan = _plans[l];
             Span<float> y = (l % 2 == 0 ? s.Y : s.H).AsSpan(0, layer.Outputs);
-            Dense(layer, step, h, s, y);
+            Dense(layer, plan, h, s, y);
             if (l + 1 == layers.Count)
             {
                 ScaleOutput(y);
             }
             else
             {
-                Activate(layer, _steps[l + 1], s, y);
+                Activate(layer, _plans[l + 1], s, y);
             }
 
-            if (step.RoundingAfter)
+            if (plan.RoundingAfter)
             {
                 RoundAt(l + 1, y);
             }
@@ -128,7 +128,7 @@ internal sealed class ScoringPlan
     /// </summary>
     private bool Input(ReadOnlySpan<float> features, Scratch s)
     {
-        Step first = _steps[0];
+        LayerPlan first = _plans[0];
         if (first.Input == Codes.Bytes)
         {
             AffineGrid grid = _model.InputGrid!;
@@ -162,21 +162,21 @@ internal sealed class ScoringPlan
     }
 
     /// <summary>A layer's outputs before its activation: the byte kernel, the wide integer dot product, or float64 dot products.</summary>
-    private void Dense(QuantizedLayer layer, Step step, Span<float> h, Scratch s, Span<float> y)
+    private void Dense(QuantizedLayer layer, LayerPlan plan, Span<float> h, Scratch s, Span<float> y)
     {
-        if (step.Kernel)
+        if (plan.Kernel)
         {
             Span<int> acc = s.Acc.AsSpan(0, layer.Outputs);
-            IntegerKernels.Dot(s.Bytes, step.Packed!, acc);
-            CodeKernels.ScaleBias(acc, step.Correction, step.Scale, layer.Biases, y);
+            IntegerKernels.Dot(s.Bytes, plan.Packed!, acc);
+            CodeKernels.ScaleBias(acc, plan.Correction, plan.Scale, layer.Biases, y);
         }
-        else if (step.Input != Codes.None && !layer.HasFloatWeights)
+        else if (plan.Input != Codes.None && !layer.HasFloatWeights)
         {
-            WideDot(layer, step, s, y);
+            WideDot(layer, plan, s, y);
         }
         else
         {
-            ReadOnlySpan<double> x = Doubles(h, step, s);
+            ReadOnlySpan<double> x = Doubles(h, plan, s);
             double[] weights = layer.WeightsAsDouble;
             int n = layer.Inputs;
             for (int j = 0; j < layer.Outputs; j++)
@@ -200,7 +200,7 @@ internal sealed class ScoringPlan
     }
 
     /// <summary>ReLU, and the activation codes into the buffer the next layer reads (or their values, before an extra rounding layer).</summary>
-    private static void Activate(QuantizedLayer layer, Step next, Scratch s, Span<float> y)
+    private static void Activate(QuantizedLayer layer, LayerPlan next, Scratch s, Span<float> y)
     {
         if (next.Input == Codes.Bytes)
         {
@@ -238,7 +238,7 @@ internal sealed class ScoringPlan
     }
 
     /// <summary>Codes wider than a byte (16-bit activations, wide input grids, sums that could overflow 32 bits): exact 64-bit dot products.</summary>
-    private static void WideDot(QuantizedLayer layer, Step step, Scratch s, Span<float> y)
+    private static void WideDot(QuantizedLayer layer, LayerPlan plan, Scratch s, Span<float> y)
     {
         int n = layer.Inputs;
         int[] codes = layer.Codes;
@@ -247,11 +247,11 @@ internal sealed class ScoringPlan
             long acc = 0;
             for (int k = 0; k < n; k++)
             {
-                long q = (step.Input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)step.ZeroOf(k);
+                long q = (plan.Input == Codes.Bytes ? s.Bytes[k] : s.Ints[k]) - (long)plan.ZeroOf(k);
                 acc += q * codes[j * n + k];
             }
 
-            y[j] = (float)acc * (WeightStep(layer, j) * step.CodeStep) + layer.Biases[j];
+            y[j] = (float)acc * (WeightStep(layer, j) * plan.CodeStep) + layer.Biases[j];
         }
     }
 
@@ -277,17 +277,17 @@ internal sealed class ScoringPlan
     private static float WeightStep(QuantizedLayer layer, int j) => layer.Steps.Length == 1 ? layer.Steps[0] : layer.Steps[j];
 
     /// <summary>The layer input as float64: the values, or (code - zero point) · step computed in float32 first.</summary>
-    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, Step step, Scratch s)
+    private static ReadOnlySpan<double> Doubles(ReadOnlySpan<float> h, LayerPlan plan, Scratch s)
     {
         int n = h.Length;
         Span<double> d = s.Doubles.AsSpan(0, n);
         for (int k = 0; k < n; k++)
         {
-            d[k] = step.Input switch
+            d[k] = plan.Input switch
             {
                 Codes.None => h[k],
-                Codes.Bytes => (s.Bytes[k] - step.ZeroOf(k)) * step.CodeStep,
-                _ => (s.Ints[k] - step.ZeroOf(k)) * step.CodeStep,
+                Codes.Bytes => (s.Bytes[k] - plan.ZeroOf(k)) * plan.CodeStep,
+                _ => (s.Ints[k] - plan.ZeroOf(k)) * plan.CodeStep,
             };
         }
 
@@ -330,7 +330,7 @@ internal sealed class ScoringPlan
     }
 
     /// <summary>One layer's part of the plan.</summary>
-    private sealed class Step
+    private sealed class LayerPlan
     {
         public Codes Input;
         public float CodeStep = 1;

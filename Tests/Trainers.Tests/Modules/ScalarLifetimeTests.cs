@@ -4,7 +4,7 @@ using MlRounding.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MlRounding.Trainers.Tests.Layers;
+namespace MlRounding.Trainers.Tests.Modules;
 
 /// <summary>
 /// Our TorchSharp code never hands LibTorch a Scalar that nothing keeps alive (TorchSharp 0.107 passes only the native
@@ -95,11 +95,11 @@ public sealed class ScalarLifetimeTests
         CollectionAssert.AreEquivalent(
             new[]
             {
-                "MlRounding.Trainers.Tests.Layers.ScalarLifetimeTests+Samples.Unheld calls Scalar.op_Implicit(Double)",
-                "MlRounding.Trainers.Tests.Layers.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Addition(Tensor, Tensor)",
-                "MlRounding.Trainers.Tests.Layers.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Multiply(Tensor, Double)",
-                "MlRounding.Trainers.Tests.Layers.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Subtraction(Double, Tensor)",
-                "MlRounding.Trainers.Tests.Layers.ScalarLifetimeTests+Samples.Unheld calls Tensor.add(Tensor)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Scalar.op_Implicit(Double)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Addition(Tensor, Tensor)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Multiply(Tensor, Double)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Subtraction(Double, Tensor)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.add(Tensor)",
             },
             found);
     }

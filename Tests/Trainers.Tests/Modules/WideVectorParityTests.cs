@@ -3,7 +3,7 @@ using Microsoft.ML.Data;
 using MlRounding.Ops;
 using static TorchSharp.torch;
 
-namespace MlRounding.Trainers.Tests.Layers;
+namespace MlRounding.Trainers.Tests.Modules;
 
 /// <summary>The transforms' SIMD loops (and scalar tails) on wide vectors with special values, bit for bit against the ops library on tensors.</summary>
 [TestClass]

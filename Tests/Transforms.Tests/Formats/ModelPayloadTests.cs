@@ -1,10 +1,11 @@
 using System.IO.Compression;
 using Microsoft.ML;
 
-namespace MlRounding.Tests.MlNet;
+namespace MlRounding.Tests.Formats;
 
+/// <summary>The rounding transformer's payload (<see cref="ModelPayload"/>) and the model files that carry it.</summary>
 [TestClass]
-public sealed class ModelFileTests
+public sealed class ModelPayloadTests
 {
     private static readonly RoundingColumn[] Columns =
     {

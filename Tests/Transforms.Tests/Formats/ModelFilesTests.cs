@@ -2,7 +2,7 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MlRounding.Tests.MlNet;
+namespace MlRounding.Tests.Formats;
 
 /// <summary><see cref="ModelFiles"/>: a corrupted entry is found by its checksum before ML.NET parses it.</summary>
 [TestClass]

@@ -3,12 +3,12 @@ using Microsoft.ML.Data;
 using MlRounding.Ops;
 using static TorchSharp.torch;
 
-namespace MlRounding.Trainers.Tests.Layers;
+namespace MlRounding.Trainers.Tests.Modules;
 
 /// <summary>
 /// The ML.NET transforms (MlRounding.Transforms, plain C#) and the ops library (MlRounding.Ops, TorchSharp tensors)
 /// implement each grid twice; here they are held to the same bits on every input shape, and a transform's rounding as
-/// a TorchSharp layer (<see cref="RoundingLayers.CreateLayer(RoundingGrid, RoundingGradient?)"/>) to the transform.
+/// a TorchSharp layer (<see cref="RoundingLayers.CreateModule(RoundingGrid, RoundingGradient?)"/>) to the transform.
 /// </summary>
 [TestClass]
 public sealed class GridParityTests
@@ -86,14 +86,14 @@ public sealed class GridParityTests
     }
 
     [TestMethod]
-    public void CreateLayer_IsTheSameRoundingAsATorchModule()
+    public void CreateModule_IsTheSameRoundingAsATorchModule()
     {
         var (ml, data) = Load();
         var chain = ml.Transforms.Round("R", "FV", 1).Append(ml.Transforms.Quantize("Q", "FV", bits: 5, perSlot: true)).Fit(data);
         var transformed = chain.Transform(data);
         foreach (var (step, name) in chain.Cast<RoundingTransformer>().Zip(new[] { "R", "Q" }))
         {
-            using var layer = step.CreateLayer(name);
+            using var layer = step.CreateModule(name);
             var viaLayer = DataViewReader.Column(data, "FV").Select(row =>
             {
                 using var scope = NewDisposeScope();
@@ -102,5 +102,5 @@ public sealed class GridParityTests
             DataViewReader.AssertIdentical(DataViewReader.Column(transformed, name), viaLayer, name);
         }
 
-        Assert.AreEqual("outputColumnName", Assert.ThrowsExactly<ArgumentException>(() => chain.LastTransformer.CreateLayer("nope")).ParamName);
+        Assert.AreEqual("outputColumnName", Assert.ThrowsExactly<ArgumentException>(() => chain.LastTransformer.CreateModule("nope")).ParamName);
     }}
