@@ -39,6 +39,46 @@ internal static class BridgeRules
         .Distinct()
         .ToList();
 
+    /// <summary>
+    /// Every ML.NET member outside its public API that the bridge code of <paramref name="assembly"/> uses, as
+    /// "Type.Member" (the type without its namespace; a type used as a whole is listed by its name alone), sorted.
+    /// </summary>
+    public static SortedSet<string> InternalsUsed(Assembly assembly) => new(IlMemberScanner.Scan(assembly)
+        .Where(u => InBridge(u.User) && IsMlNet(u.Member as Type ?? u.Member.DeclaringType) && !IsPublicApi(u.Member))
+        .Select(u => u.Member is Type t ? Name(t) : $"{Name(u.Member.DeclaringType!)}.{(u.Member is ConstructorInfo ? "ctor" : u.Member.Name)}"), StringComparer.Ordinal);
+
+    /// <summary>The entries of docs/bridge.md's list of internals for <paramref name="assemblyName"/>: lines "- `Type.Member`" under the heading naming it.</summary>
+    public static SortedSet<string> DocumentedInternals(string assemblyName)
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "MlRounding.sln")))
+        {
+            root = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root)) ?? throw new InvalidOperationException("MlRounding.sln not found");
+        }
+
+        var listed = new SortedSet<string>(StringComparer.Ordinal);
+        bool inSection = false;
+        foreach (string line in File.ReadLines(Path.Combine(root, "docs", "bridge.md")))
+        {
+            if (line.StartsWith("### ", StringComparison.Ordinal))
+            {
+                inSection = line.Contains(assemblyName, StringComparison.Ordinal);
+            }
+            else if (inSection && line.StartsWith("- `", StringComparison.Ordinal))
+            {
+                listed.Add(line[3..line.IndexOf('`', 3)]);
+            }
+        }
+
+        return listed;
+    }
+
+    private static string Name(Type type)
+    {
+        string name = type.IsGenericType ? type.Name[..type.Name.IndexOf('`')] : type.Name;
+        return type.DeclaringType is { } outer ? Name(outer) + "." + name : name;
+    }
+
     private static bool InheritedFromBridge(Type baseType, Type iface)
     {
         for (Type? t = baseType; t is not null; t = t.BaseType)

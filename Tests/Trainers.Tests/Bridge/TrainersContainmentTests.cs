@@ -11,4 +11,12 @@ public sealed class TrainersContainmentTests
         var offenders = BridgeRules.Offenders(typeof(QuantizationAwareCatalog).Assembly);
         Assert.IsEmpty(offenders, "ML.NET internals used outside Transforms/Bridge:\n" + string.Join("\n", offenders));
     }
+
+    [TestMethod]
+    public void DocsBridge_ListsEveryMlNetInternalTheTrainerBridgeUses()
+    {
+        var used = BridgeRules.InternalsUsed(typeof(QuantizationAwareCatalog).Assembly);
+        var listed = BridgeRules.DocumentedInternals("MlRounding.Trainers");
+        CollectionAssert.AreEqual(used.ToList(), listed.ToList(), "docs/bridge.md, MlRounding.Trainers: missing " + string.Join(", ", used.Except(listed)) + "; listed but unused " + string.Join(", ", listed.Except(used)));
+    }
 }

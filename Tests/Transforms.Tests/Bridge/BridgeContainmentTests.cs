@@ -16,6 +16,28 @@ public sealed class BridgeContainmentTests
     }
 
     [TestMethod]
+    public void DocsBridge_ListsEveryMlNetInternalTheBridgeUses()
+    {
+        var used = InternalsUsed(typeof(RoundingTransformer).Assembly);
+        var listed = DocumentedInternals("MlRounding.Transforms");
+        CollectionAssert.AreEqual(used.ToList(), listed.ToList(), "docs/bridge.md, MlRounding.Transforms: missing " + string.Join(", ", used.Except(listed)) + "; listed but unused " + string.Join(", ", listed.Except(used)));
+    }
+
+    [TestMethod]
+    public void ThePrivateFieldsTheOnnxExportReads_StillExist()
+    {
+        // No public API gives a fitted one-hot encoding's steps or a missing-value replacement's values; the bridge reads
+        // these two private fields (TransformerInternals). An ML.NET update that renames or retypes one fails here, by name.
+        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
+        FieldInfo? steps = typeof(Microsoft.ML.Transforms.OneHotEncodingTransformer).GetField("_transformer", Private);
+        Assert.IsNotNull(steps, "OneHotEncodingTransformer._transformer is gone");
+        Assert.IsTrue(typeof(IEnumerable<ITransformer>).IsAssignableFrom(steps.FieldType), $"OneHotEncodingTransformer._transformer is now {steps.FieldType}");
+        FieldInfo? values = typeof(Microsoft.ML.Transforms.MissingValueReplacingTransformer).GetField("_repValues", Private);
+        Assert.IsNotNull(values, "MissingValueReplacingTransformer._repValues is gone");
+        Assert.AreEqual(typeof(object[]), values.FieldType, "MissingValueReplacingTransformer._repValues changed type");
+    }
+
+    [TestMethod]
     public void TheBridge_UsesInternals_AndEveryOneResolvesInTheLoadedMlNet()
     {
         // ResolveMember throws for members missing from the ML.NET assemblies actually loaded: an update of ML.NET that
