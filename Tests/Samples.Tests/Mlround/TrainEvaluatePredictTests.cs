@@ -45,9 +45,14 @@ public sealed class TrainEvaluatePredictTests
         using var temp = new TempFolder();
         string folder = temp.Path;
         string model = Path.Combine(folder, "model.zip");
-        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--epochs", "8", "--out", model);
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("digits.csv"), "--epochs", "8", "--out", model, "--json");
         Assert.AreEqual(0, code, stderr);
-        StringAssert.Contains(stdout, "accuracy:");
+        using (var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]))
+        {
+            Assert.AreEqual("multiclass", json.RootElement.GetProperty("task").GetString());
+            Assert.IsGreaterThan(0.9, json.RootElement.GetProperty("accuracy").GetDouble(), "held-out accuracy");
+        }
+
         string predictions = Path.Combine(folder, "p.csv");
         (code, _, stderr) = CliRunner.Run("predict", "--model", model, "--data", CliRunner.Data("digits.csv"), "--out", predictions);
         Assert.AreEqual(0, code, stderr);
