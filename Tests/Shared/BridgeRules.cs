@@ -47,6 +47,14 @@ internal static class BridgeRules
         .Where(u => InBridge(u.User) && IsMlNet(u.Member as Type ?? u.Member.DeclaringType) && !IsPublicApi(u.Member))
         .Select(u => u.Member is Type t ? Name(t) : $"{Name(u.Member.DeclaringType!)}.{(u.Member is ConstructorInfo ? "ctor" : u.Member.Name)}"), StringComparer.Ordinal);
 
+    /// <summary>Fails unless docs/bridge.md's list for <paramref name="assemblyName"/> is exactly <see cref="InternalsUsed"/> of <paramref name="assembly"/>, naming what is missing or extra.</summary>
+    public static void AssertDocumented(Assembly assembly, string assemblyName)
+    {
+        var used = InternalsUsed(assembly);
+        var listed = DocumentedInternals(assemblyName);
+        CollectionAssert.AreEqual(used.ToList(), listed.ToList(), $"docs/bridge.md, {assemblyName}: missing " + string.Join(", ", used.Except(listed)) + "; listed but unused " + string.Join(", ", listed.Except(used)));
+    }
+
     /// <summary>The entries of docs/bridge.md's list of internals for <paramref name="assemblyName"/>: lines "- `Type.Member`" under the heading naming it.</summary>
     public static SortedSet<string> DocumentedInternals(string assemblyName)
     {

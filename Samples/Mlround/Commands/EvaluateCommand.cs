@@ -9,7 +9,7 @@ internal static class EvaluateCommand
 {
     public static Command CreateEvaluate(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
+        var model = ModelOption();
         var data = new Option<string>("--data") { Required = true, Description = "CSV with the model's feature columns and its label" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var command = new Command("evaluate", "Evaluate a trained model on a CSV.") { model, data, json };
@@ -17,8 +17,7 @@ internal static class EvaluateCommand
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info) = CliModelInfo.Load(ml, path);
-            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: true, stderr.WriteLine);
+            var (loaded, info, rows) = Load(ml, path, result.GetValue(data)!, labelRequired: true, stderr);
             var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TableRows.ToDataView(ml, rows, info.Table)));
             foreach (var m in metrics)
             {
@@ -53,7 +52,7 @@ internal static class EvaluateCommand
 
     public static Command CreatePredict(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Option<string>("--model") { Required = true, Description = "Model file written by mlround train" };
+        var model = ModelOption();
         var data = new Option<string>("--data") { Required = true, Description = "CSV with the model's feature columns" };
         var output = new Option<string>("--out") { Required = true, Description = "Predictions CSV to write" };
         var command = new Command("predict", "Write a trained model's predictions for a CSV.") { model, data, output };
@@ -61,8 +60,7 @@ internal static class EvaluateCommand
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info) = CliModelInfo.Load(ml, path);
-            var rows = info.Rows(CsvTable.Read(result.GetValue(data)!), labelRequired: false, stderr.WriteLine);
+            var (loaded, info, rows) = Load(ml, path, result.GetValue(data)!, labelRequired: false, stderr);
             AtomicFile.CheckFolder(result.GetValue(output)!);
             var text = Scoring(path, () =>
             {
@@ -75,5 +73,14 @@ internal static class EvaluateCommand
             return 0;
         });
         return command;
+    }
+
+    private static Option<string> ModelOption() => new("--model") { Required = true, Description = "Model file written by mlround train" };
+
+    /// <summary>The model file and the rows of the data file, read by the model's column roles.</summary>
+    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired, TextWriter stderr)
+    {
+        var (loaded, info) = CliModelInfo.Load(ml, modelPath);
+        return (loaded, info, info.Rows(CsvTable.Read(dataPath), labelRequired, stderr.WriteLine));
     }
 }

@@ -4,8 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace MlRounding.Samples.Tests.CarsPipeline;
 
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class CarsPipelineSampleTests
 {
     [TestMethod]

@@ -38,8 +38,7 @@ public sealed class CancellationTests
         Assert.IsEmpty(Directory.GetFileSystemEntries(dir), "no model and no temporary file");
     }
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void SigTerm_OnTheRealProgram_Exit130_NoFile()
     {
         using var temp = new TempFolder();

@@ -10,8 +10,7 @@ namespace MlRounding.Samples.Tests.Mlround;
 /// exactly one line on stderr, "error: MODEL PATH: message", exit code 2 and no output file. 200 inputs per run;
 /// MLROUND_CLI_FUZZ_ITER asks for more.
 /// </summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class CorruptedModelTests
 {
     private static readonly Lazy<(string Folder, byte[] Zip, string[] Entries)> Trained = new(() =>

@@ -5,8 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace MlRounding.Samples.Tests.Mlround;
 
 /// <summary><c>mlround export</c>: ONNX Runtime on the exported file predicts what <c>mlround predict</c> writes.</summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class ExportCommandTests
 {
     [TestMethod]

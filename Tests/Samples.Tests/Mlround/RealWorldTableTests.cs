@@ -16,8 +16,7 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class RealWorldTableTests
 {
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void Cars_Regression_RolesInferred_PredictsGappyRows_OnnxMatches()
     {
         using var temp = new TempFolder();
@@ -67,8 +66,7 @@ public sealed class RealWorldTableTests
         AssertOnnxScoresMatch(model, onnx, CliRunner.Data("cars.csv"), carScores);
     }
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void SeattleWeather_TextLabels_EndToEnd_OnnxGivesTheLabelValues()
     {
         using var temp = new TempFolder();

@@ -8,8 +8,7 @@ namespace MlRounding.Samples.Tests.PricesToCents;
 /// library's rounding), both approaches beat predicting the mean, and at the coarse $10 grid training through the
 /// rounding beats rounding after training.
 /// </summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class PricesToCentsSampleTests
 {
     private static readonly Lazy<IReadOnlyList<PricesToCentsSample.Result>> Results = new(() => PricesToCentsSample.Run());

@@ -5,8 +5,7 @@ namespace MlRounding.Samples.Tests.QatTraining;
 
 /// <summary>The QAT sample: trains and evaluates as printed; a trained model saved here scores identically in a fresh
 /// process that never loads LibTorch, and a model saved by the sample's process loads here.</summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class QatTrainingSampleTests
 {
     [TestMethod]

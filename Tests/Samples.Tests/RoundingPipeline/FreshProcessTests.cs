@@ -3,8 +3,7 @@ using MlRounding.Samples;
 
 namespace MlRounding.Samples.Tests.RoundingPipeline;
 
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class FreshProcessTests
 {
     [TestMethod]

@@ -3,8 +3,7 @@ using System.Globalization;
 namespace MlRounding.Samples.Tests.TorchSharpOp;
 
 /// <summary>The TorchSharp sample: torch.round blocks learning, MlRounding's rounding layers learn, outputs stay whole.</summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class TorchSharpOpSampleTests
 {
     [TestMethod]

@@ -4,8 +4,7 @@ using Microsoft.ML.Data;
 namespace MlRounding.Trainers.Tests.MlNet;
 
 /// <summary>The float MLP against ML.NET's built-in multiclass trainers on the same digits split.</summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class BuiltInPeerTests
 {
     [TestMethod]

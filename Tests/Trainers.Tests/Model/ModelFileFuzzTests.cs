@@ -270,8 +270,7 @@ public sealed class ModelFileFuzzTests
         Assert.AreEqual(1, Outcomes.GetValueOrDefault("loaded and scored"), "the file every mutation starts from loads and scores");
     }
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void MutatedAndTruncatedModelZips_LoadOrFailWithTheOwnersDocumentedException()
     {
         var (zip, entries, ours, _) = Saved.Value;

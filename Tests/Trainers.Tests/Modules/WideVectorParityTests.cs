@@ -9,21 +9,7 @@ namespace MlRounding.Trainers.Tests.Modules;
 [TestClass]
 public sealed class WideVectorParityTests
 {
-    public sealed class WideRow
-    {
-        [VectorType(37)]
-        public float[] X { get; set; } = new float[37];
-    }
-
-    private static (MLContext, IDataView, List<float[]>) Data()
-    {
-        var random = new Random(5);
-        float[] specials = { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3.4e38f, -3.4e38f, 1e-40f, -0f, 0.5f, -0.5f, 2.5f, 0.125f, 0.005f, 12.345f };
-        var rows = Enumerable.Range(0, 300).Select(r => Enumerable.Range(0, 37).Select(i =>
-            random.Next(4) == 0 ? specials[random.Next(specials.Length)] : (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 6)))).ToArray()).ToList();
-        var ml = new MLContext();
-        return (ml, ml.Data.LoadFromEnumerable(rows.Select(x => new WideRow { X = x })), rows);
-    }
+    private static (MLContext, IDataView, List<float[]>) Data() => WideRows.Data();
 
     private static void Compare(IDataView transformed, List<float[]> rows, Func<Tensor, Tensor> op, string what)
     {

@@ -7,8 +7,7 @@ namespace MlRounding.Trainers.Tests.Qat;
 /// <c>SdcaMaximumEntropy</c> trained in the same run on the same features (the best of ML.NET's multiclass trainers on
 /// this split, <c>BuiltInPeerTests</c>). Each measured value is printed; README quotes them.
 /// </summary>
-[TestClass]
-[TestCategory(TestLanes.Slow)]
+[TestClass, TestCategory(TestLanes.Slow)]
 public sealed class DigitsTargetsTests
 {
     /// <summary>SdcaMaximumEntropy on the same rows and features (pixel counts / 16), seeded.</summary>

@@ -7,8 +7,7 @@ public sealed class TrainingBehaviourTests
 {
     private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 2 };
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void Validation_ScoresTheDeployedModel_BitForBit()
     {
         // Early stopping keeps the epoch with the lowest validation loss, computed by the deployed scorer on the exported
@@ -28,8 +27,7 @@ public sealed class TrainingBehaviourTests
         }
     }
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     public void FakeQuantizedPass_TracksTheDeployedScorer()
     {
         // Measured on the digits test rows (2026-12-01, automatic settings): W4 0.0022 on a row where an activation sits
@@ -126,8 +124,7 @@ public sealed class TrainingBehaviourTests
         }
     }
 
-    [TestCategory(TestLanes.Slow)]
-    [TestMethod]
+    [TestMethod, TestCategory(TestLanes.Slow)]
     [DataRow(QatMode.QuantizationAware, 4)]
     [DataRow(QatMode.Float, 32)]
     public void EarlyStopping_KeepsTheEpochWithTheLowestValidationLoss(QatMode mode, int bits)

@@ -7,10 +7,7 @@ public sealed class GradientCheckResult
 {
     internal GradientCheckResult(double maxAbsoluteError, double maxRelativeError, long entries, IReadOnlyList<(double Analytic, double Numeric)> pairs)
     {
-        MaxAbsoluteError = maxAbsoluteError;
-        MaxRelativeError = maxRelativeError;
-        Entries = entries;
-        Pairs = pairs;
+        (MaxAbsoluteError, MaxRelativeError, Entries, Pairs) = (maxAbsoluteError, maxRelativeError, entries, pairs);
     }
 
     /// <summary>Gets the largest |analytic - numeric| over all Jacobian entries.</summary>

@@ -113,11 +113,11 @@ public sealed class HardnessSchedule
 public enum ScheduleKind
 {
     /// <summary>See <see cref="ScheduleCurve.Linear"/>.</summary>
-    Linear,
+    Linear = ScheduleCurve.Linear,
 
     /// <summary>See <see cref="ScheduleCurve.Exponential"/>.</summary>
-    Exponential,
+    Exponential = ScheduleCurve.Exponential,
 
     /// <summary>See <see cref="ScheduleCurve.Cosine"/>.</summary>
-    Cosine,
+    Cosine = ScheduleCurve.Cosine,
 }

@@ -23,11 +23,9 @@ public static partial class Rounding
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is outside [0, 1e30].</exception>
     public static Tensor SoftRound(Tensor x, double alpha)
     {
-        TensorCheck.Floating(x, nameof(x));
-        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
-        if (alpha == 0)
+        if (IdentityAtZero(x, alpha, nameof(x)) is { } same)
         {
-            return x.clone();
+            return same;
         }
 
         using var scope = NewDisposeScope();
@@ -35,6 +33,14 @@ public static partial class Rounding
         var (floor, centered) = Split(Sanitize(x, finite));
         Tensor fraction = SoftFraction(centered, alpha);
         return where(finite, floor.Plus(fraction), x.detach()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Checks the tensor and alpha; alpha = 0 is exactly the identity, its own branch: a copy of the tensor then, else null.</summary>
+    private static Tensor? IdentityAtZero(Tensor t, double alpha, string name)
+    {
+        TensorCheck.Floating(t, name);
+        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
+        return alpha == 0 ? t.clone() : null;
     }
 
     /// <summary>Inverse of <see cref="SoftRound"/>: x = m + atanh(2 r tanh(alpha / 2)) / alpha, m = floor(y) + 1/2, r = y - m.</summary>
@@ -45,11 +51,9 @@ public static partial class Rounding
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is outside [0, 1e30].</exception>
     public static Tensor SoftRoundInverse(Tensor y, double alpha)
     {
-        TensorCheck.Floating(y, nameof(y));
-        Check.InRange(alpha, 0, MaxHardness, nameof(alpha));
-        if (alpha == 0)
+        if (IdentityAtZero(y, alpha, nameof(y)) is { } same)
         {
-            return y.clone();
+            return same;
         }
 
         using var scope = NewDisposeScope();

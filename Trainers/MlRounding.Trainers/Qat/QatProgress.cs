@@ -12,12 +12,8 @@ public readonly struct QatProgress : IEquatable<QatProgress>
     /// <param name="maxEpoch">The most epochs this training runs, or 0 when not known.</param>
     public QatProgress(int epoch, double trainingLoss, double validationMetric, double validationLoss = double.NaN, int bestEpoch = 0, int maxEpoch = 0)
     {
-        Epoch = epoch;
-        TrainingLoss = trainingLoss;
-        ValidationMetric = validationMetric;
-        ValidationLoss = validationLoss;
-        BestEpoch = bestEpoch;
-        MaxEpoch = maxEpoch;
+        (Epoch, TrainingLoss, ValidationMetric) = (epoch, trainingLoss, validationMetric);
+        (ValidationLoss, BestEpoch, MaxEpoch) = (validationLoss, bestEpoch, maxEpoch);
     }
 
     /// <summary>Gets the 1-based epoch.</summary>

@@ -34,23 +34,23 @@ public enum QatQuantizer
 public enum QatGradient
 {
     /// <summary>See <see cref="QatQuantizer.LearnedStepSize"/>.</summary>
-    LearnedStepSize,
+    LearnedStepSize = QatQuantizer.LearnedStepSize,
 
     /// <summary>See <see cref="QatQuantizer.StraightThrough"/>.</summary>
-    StraightThrough,
+    StraightThrough = QatQuantizer.StraightThrough,
 
     /// <summary>See <see cref="QatQuantizer.Sigmoid"/>.</summary>
-    Sigmoid,
+    Sigmoid = QatQuantizer.Sigmoid,
 
     /// <summary>See <see cref="QatQuantizer.Softmax"/>.</summary>
-    Softmax,
+    Softmax = QatQuantizer.Softmax,
 
     /// <summary>See <see cref="QatQuantizer.FiniteDifference"/>.</summary>
-    FiniteDifference,
+    FiniteDifference = QatQuantizer.FiniteDifference,
 
     /// <summary>See <see cref="QatQuantizer.SoftRound"/>.</summary>
-    SoftRound,
+    SoftRound = QatQuantizer.SoftRound,
 
     /// <summary>See <see cref="QatQuantizer.Noise"/>.</summary>
-    Noise,
+    Noise = QatQuantizer.Noise,
 }

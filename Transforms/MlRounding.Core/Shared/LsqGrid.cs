@@ -27,15 +27,8 @@ namespace MlRounding;
 /// <typeparam name="T">float or double.</typeparam>
 internal readonly struct LsqGrid<T> where T : IFloatingPointIeee754<T>
 {
-    private LsqGrid(T step, T inverse, T zero, T min, T max, bool affine)
-    {
-        Step = step;
-        Inverse = inverse;
-        Zero = zero;
-        Min = min;
-        Max = max;
-        Affine = affine;
-    }
+    private LsqGrid(T step, T inverse, T zero, T min, T max, bool affine) =>
+        (Step, Inverse, Zero, Min, Max, Affine) = (step, inverse, zero, min, max, affine);
 
     /// <summary>Gets the step s.</summary>
     public T Step { get; }

@@ -42,9 +42,7 @@ public sealed class DecimalGrid : RoundingGrid
 
         public Op(DecimalGrid grid)
         {
-            _p = T.CreateTruncating(Math.Pow(10, Math.Abs(grid.Decimals)));
-            _multiply = grid.Decimals >= 0;
-            _midpoint = grid.Midpoint;
+            (_p, _multiply, _midpoint) = (T.CreateTruncating(Math.Pow(10, Math.Abs(grid.Decimals))), grid.Decimals >= 0, grid.Midpoint);
         }
 
         public int Prefix(ReadOnlySpan<T> src, Span<T> dst) => typeof(T) == typeof(float) && GridKernels.Enabled

@@ -45,9 +45,7 @@ public sealed class StepGrid : RoundingGrid
 
         public Op(StepGrid grid)
         {
-            _step = T.CreateTruncating(grid.Step);
-            _offset = T.CreateTruncating(grid.Offset);
-            _midpoint = grid.Midpoint;
+            (_step, _offset, _midpoint) = (T.CreateTruncating(grid.Step), T.CreateTruncating(grid.Offset), grid.Midpoint);
         }
 
         public int Prefix(ReadOnlySpan<T> src, Span<T> dst) => typeof(T) == typeof(float) && GridKernels.Enabled

@@ -10,10 +10,7 @@ public sealed class RoundingColumn
     /// <param name="codesColumnName">Name of an extra output column holding the integer codes (affine grids), or null.</param>
     public RoundingColumn(string outputColumnName, string inputColumnName, RoundingGrid grid, string? codesColumnName = null)
     {
-        OutputColumnName = outputColumnName;
-        InputColumnName = inputColumnName;
-        Grid = grid;
-        CodesColumnName = codesColumnName;
+        (OutputColumnName, InputColumnName, Grid, CodesColumnName) = (outputColumnName, inputColumnName, grid, codesColumnName);
     }
 
     /// <summary>Gets the name of the rounded (or dequantized) output column.</summary>

@@ -37,12 +37,7 @@ internal static class IntegerKernels
     private static Isa? _forced;
 
     /// <summary>Makes <see cref="Dot"/> use <paramref name="isa"/> on the calling thread until the returned scope is disposed (tests compare every instruction set; other threads keep <see cref="Best"/>).</summary>
-    internal static IDisposable Force(Isa isa)
-    {
-        Isa? previous = _forced;
-        _forced = isa;
-        return new ForcedScope(() => _forced = previous);
-    }
+    internal static IDisposable Force(Isa isa) => ForcedScope.Set(() => _forced, v => _forced = v, isa);
 
     /// <summary>
     /// acc[j] = Σ_k x[k] · w[j, k] for every row j of <paramref name="layer"/>. <paramref name="x"/> holds
@@ -70,49 +65,35 @@ internal static class IntegerKernels
         }
     }
 
-    private static void DotVnni(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc)
+    /// <summary>One step of a 256-bit dot product: acc + the products of 32 input codes (u8) and 32 weight codes (s8), summed to s32 lanes.</summary>
+    private interface IMultiplyAdd
     {
-        ref byte rx = ref MemoryMarshal.GetReference(x);
-        ref sbyte rw = ref MemoryMarshal.GetReference(w);
-        int rows = acc.Length, j = 0;
-        for (; j + 4 <= rows; j += 4)
-        {
-            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            nuint r0 = (nuint)(j * stride), r1 = r0 + (nuint)stride, r2 = r1 + (nuint)stride, r3 = r2 + (nuint)stride;
-            for (nuint k = 0; k < (nuint)stride; k += 32)
-            {
-                Vector256<byte> xv = Vector256.LoadUnsafe(ref rx, k);
-                a0 = AvxVnni.MultiplyWideningAndAdd(a0, xv, Vector256.LoadUnsafe(ref rw, r0 + k));
-                a1 = AvxVnni.MultiplyWideningAndAdd(a1, xv, Vector256.LoadUnsafe(ref rw, r1 + k));
-                a2 = AvxVnni.MultiplyWideningAndAdd(a2, xv, Vector256.LoadUnsafe(ref rw, r2 + k));
-                a3 = AvxVnni.MultiplyWideningAndAdd(a3, xv, Vector256.LoadUnsafe(ref rw, r3 + k));
-            }
+        static abstract Vector256<int> Add(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> w);
+    }
 
-            acc[j] = Vector256.Sum(a0);
-            acc[j + 1] = Vector256.Sum(a1);
-            acc[j + 2] = Vector256.Sum(a2);
-            acc[j + 3] = Vector256.Sum(a3);
-        }
-
-        for (; j < rows; j++)
-        {
-            Vector256<int> a = default;
-            nuint r = (nuint)(j * stride);
-            for (nuint k = 0; k < (nuint)stride; k += 32)
-            {
-                a = AvxVnni.MultiplyWideningAndAdd(a, Vector256.LoadUnsafe(ref rx, k), Vector256.LoadUnsafe(ref rw, r + k));
-            }
-
-            acc[j] = Vector256.Sum(a);
-        }
+    /// <summary>u8 · s8 summed to s32 in one instruction (<c>vpdpbusd</c>).</summary>
+    private readonly struct Vnni : IMultiplyAdd
+    {
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> w) => AvxVnni.MultiplyWideningAndAdd(acc, x, w);
     }
 
     /// <summary>u8 · s8 pairs summed to s16 (<c>vpmaddubsw</c>, exact while |w| ≤ 63), then to s32 (<c>vpmaddwd</c> by 1).</summary>
-    private static void DotAvx2(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc)
+    private readonly struct Avx2Pairs : IMultiplyAdd
+    {
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> w) =>
+            Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, w), Vector256.Create((short)1)));
+    }
+
+    private static void DotVnni(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc) => Dot256<Vnni>(x, w, stride, acc);
+
+    private static void DotAvx2(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc) => Dot256<Avx2Pairs>(x, w, stride, acc);
+
+    /// <summary>Four rows at a time (the input codes are loaded once for four rows), then the remaining rows one by one.</summary>
+    private static void Dot256<TStep>(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc)
+        where TStep : struct, IMultiplyAdd
     {
         ref byte rx = ref MemoryMarshal.GetReference(x);
         ref sbyte rw = ref MemoryMarshal.GetReference(w);
-        Vector256<short> ones = Vector256.Create((short)1);
         int rows = acc.Length, j = 0;
         for (; j + 4 <= rows; j += 4)
         {
@@ -121,16 +102,13 @@ internal static class IntegerKernels
             for (nuint k = 0; k < (nuint)stride; k += 32)
             {
                 Vector256<byte> xv = Vector256.LoadUnsafe(ref rx, k);
-                a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xv, Vector256.LoadUnsafe(ref rw, r0 + k)), ones));
-                a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xv, Vector256.LoadUnsafe(ref rw, r1 + k)), ones));
-                a2 = Avx2.Add(a2, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xv, Vector256.LoadUnsafe(ref rw, r2 + k)), ones));
-                a3 = Avx2.Add(a3, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xv, Vector256.LoadUnsafe(ref rw, r3 + k)), ones));
+                a0 = TStep.Add(a0, xv, Vector256.LoadUnsafe(ref rw, r0 + k));
+                a1 = TStep.Add(a1, xv, Vector256.LoadUnsafe(ref rw, r1 + k));
+                a2 = TStep.Add(a2, xv, Vector256.LoadUnsafe(ref rw, r2 + k));
+                a3 = TStep.Add(a3, xv, Vector256.LoadUnsafe(ref rw, r3 + k));
             }
 
-            acc[j] = Vector256.Sum(a0);
-            acc[j + 1] = Vector256.Sum(a1);
-            acc[j + 2] = Vector256.Sum(a2);
-            acc[j + 3] = Vector256.Sum(a3);
+            (acc[j], acc[j + 1], acc[j + 2], acc[j + 3]) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
         }
 
         for (; j < rows; j++)
@@ -139,7 +117,7 @@ internal static class IntegerKernels
             nuint r = (nuint)(j * stride);
             for (nuint k = 0; k < (nuint)stride; k += 32)
             {
-                a = Avx2.Add(a, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref rx, k), Vector256.LoadUnsafe(ref rw, r + k)), ones));
+                a = TStep.Add(a, Vector256.LoadUnsafe(ref rx, k), Vector256.LoadUnsafe(ref rw, r + k));
             }
 
             acc[j] = Vector256.Sum(a);

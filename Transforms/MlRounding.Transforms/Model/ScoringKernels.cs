@@ -16,12 +16,7 @@ internal static class ScoringKernels
     private static int? _forced;
 
     /// <summary>Makes <see cref="Dot"/> use vectors of at most <paramref name="bits"/> on the calling thread until the returned scope is disposed (tests force each width).</summary>
-    internal static IDisposable ForceVectorBits(int bits)
-    {
-        int? previous = _forced;
-        _forced = bits;
-        return new ForcedScope(() => _forced = previous);
-    }
+    internal static IDisposable ForceVectorBits(int bits) => ForcedScope.Set(() => _forced, v => _forced = v, bits);
 
     /// <summary>
     /// Σ a[k] b[k] in float64, in one fixed order: four running sums, sum l taking k ≡ l (mod 4) for the first

@@ -1,9 +1,6 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using Onnx;
-using static MlRounding.Onnx.OnnxGraph;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace MlRounding.Onnx;
 
