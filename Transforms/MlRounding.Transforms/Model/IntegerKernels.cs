@@ -31,7 +31,7 @@ internal static class IntegerKernels
         : Isa.Scalar;
 
     /// <summary>Gets or sets the instruction set in use (tests force each one the machine has; they all give the same sums).</summary>
-    internal static Isa Use => _forced ?? Best;
+    internal static Isa Use => ForcedScope.Any ? _forced ?? Best : Best;
 
     [ThreadStatic]
     private static Isa? _forced;

