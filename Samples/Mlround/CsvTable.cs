@@ -12,13 +12,17 @@ internal sealed class CsvTable
     private readonly string[][] _rows; // a taken row's entry is null
     private bool _taken;
 
-    private CsvTable(string path, string[] header, string[][] rows, int[] lines)
+    private CsvTable(string path, string[] header, string[][] rows, int[] lines, char separator, bool decimalComma)
     {
-        Path = path;
-        Header = header;
-        _rows = rows;
-        Lines = lines;
+        (Path, Header, _rows, Lines) = (path, header, rows, lines);
+        (Separator, DecimalComma) = (separator, decimalComma);
     }
+
+    /// <summary>Gets the separator of the cells: ',' ';' tab or '|'.</summary>
+    public char Separator { get; }
+
+    /// <summary>Gets a value indicating whether numbers are written with a decimal comma (a ';'-separated file with such numbers).</summary>
+    public bool DecimalComma { get; }
 
     /// <summary>Gets the file the table was read from.</summary>
     public string Path { get; }
@@ -56,10 +60,13 @@ internal sealed class CsvTable
     /// <summary>Gets the line of the file each row starts on (the header is line 1).</summary>
     public int[] Lines { get; }
 
-    /// <summary>Reads the file.</summary>
+    /// <summary>Reads the file: the separator is detected from the header and the first rows unless given.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="separator">The separator (--separator), or null to detect it.</param>
+    /// <param name="notes">Receives a line for each repeated column name, renamed name_2, name_3, ...</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="FormatException">The file is empty, has no data rows, repeats a column name, or a row has the wrong number of cells.</exception>
-    public static CsvTable Read(string path)
+    /// <exception cref="FormatException">The file is empty, has no data rows, or a row has the wrong number of cells.</exception>
+    public static CsvTable Read(string path, char? separator = null, Action<string>? notes = null)
     {
         if (!File.Exists(path))
         {
@@ -71,19 +78,42 @@ internal sealed class CsvTable
             throw new FormatException($"data file '{path}' is empty: expected a header row and data rows.");
         }
 
+        string[] sample = File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Take(50).ToArray();
+        char sep = separator ?? CsvDialect.Separator(sample);
+        bool decimalComma = CsvDialect.DecimalComma(sample, sep);
+
         // Cells become strings pooled per column: a column of a few distinct values (pixels, categories) holds each once.
-        using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true, Sep = new Sep(','), Trim = SepTrim.All, CreateToString = SepToString.PoolPerCol() }).FromFile(path);
-        string[] header = reader.Header.ColNames.Select(n => n.Trim()).ToArray();
-        if (header.Distinct(StringComparer.Ordinal).Count() != header.Length)
+        var (header, rows, lines) = ReadCells(path, sep, notes);
+        if (rows.Count == 0 || header is null)
         {
-            string repeated = header.GroupBy(h => h, StringComparer.Ordinal).First(g => g.Count() > 1).Key;
-            throw new FormatException($"data file '{path}' names column '{repeated}' more than once.");
+            throw new FormatException($"data file '{path}' has a header but no data rows.");
         }
 
+        return new CsvTable(path, header, rows.ToArray(), lines.ToArray(), sep, decimalComma);
+    }
+
+    /// <summary>The header (repeated names renamed) and every row's trimmed cells with the line it starts on; blank lines skipped.</summary>
+    private static (string[]? Header, List<string[]> Rows, List<int> Lines) ReadCells(string path, char sep, Action<string>? notes)
+    {
+        // The header is read as a row (HasHeader false): Sep refuses repeated names, which are renamed here instead.
+        using var reader = Sep.Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true, Sep = new Sep(sep), Trim = SepTrim.All, CreateToString = SepToString.PoolPerCol() }).FromFile(path);
+        string[]? header = null;
         var rows = new List<string[]>();
         var lines = new List<int>();
         foreach (var row in reader)
         {
+            if (header is null)
+            {
+                var names = new string[row.ColCount];
+                for (int c = 0; c < names.Length; c++)
+                {
+                    names[c] = row[c].ToString().Trim();
+                }
+
+                header = Unique(names, path, notes);
+                continue;
+            }
+
             if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty && header.Length > 1)
             {
                 continue; // a blank line
@@ -91,7 +121,7 @@ internal sealed class CsvTable
 
             if (row.ColCount != header.Length)
             {
-                throw new FormatException($"{path} row {row.LineNumberFrom}: {row.ColCount} cells, the header has {header.Length}.");
+                throw new FormatException($"{path} row {row.LineNumberFrom}: {row.ColCount} cells, the header has {header.Length} (cells separated by '{CsvDialect.Name(sep)}'; --separator to choose another).");
             }
 
             var cells = new string[header.Length];
@@ -104,12 +134,35 @@ internal sealed class CsvTable
             lines.Add(row.LineNumberFrom);
         }
 
-        if (rows.Count == 0)
+        return (header, rows, lines);
+    }
+
+    /// <summary>The header with each repeated name renamed name_2, name_3, ... (with a note naming the file), so no column is lost.</summary>
+    private static string[] Unique(string[] header, string path, Action<string>? notes)
+    {
+        var seen = new HashSet<string>(header, StringComparer.Ordinal);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new string[header.Length];
+        for (int c = 0; c < header.Length; c++)
         {
-            throw new FormatException($"data file '{path}' has a header but no data rows.");
+            string name = header[c];
+            int n = counts[name] = counts.GetValueOrDefault(name) + 1;
+            if (n == 1)
+            {
+                names[c] = name;
+                continue;
+            }
+
+            string renamed = $"{name}_{n}";
+            for (int k = n; !seen.Add(renamed); renamed = $"{name}_{++k}")
+            {
+            }
+
+            names[c] = renamed;
+            notes?.Invoke($"note: data file '{path}' names column '{name}' more than once; column {c + 1} is read as '{renamed}'.");
         }
 
-        return new CsvTable(path, header, rows.ToArray(), lines.ToArray());
+        return names;
     }
 
     /// <summary>The index of a column.</summary>

@@ -105,6 +105,7 @@ internal static class TableRows
         private readonly TableSchema _schema;
         private readonly string _trained; // "is" while training, "was ... in training" for a model's data
         private readonly int[] _numeric, _dates, _gappy, _categorical, _text;
+        private readonly DateOrder[] _dateOrders;
 
         public Layout(CsvTable table, TableSchema schema, string? modelPath)
         {
@@ -113,6 +114,7 @@ internal static class TableRows
             _trained = modelPath is null ? "is numeric" : "was numeric in training";
             _numeric = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
             _dates = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            _dateOrders = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => c.Order).ToArray();
             string[] numericNames = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => c.Name).ToArray();
             _gappy = schema.MissingIndicators.Select(n => Array.IndexOf(numericNames, n)).ToArray();
             _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
@@ -129,13 +131,13 @@ internal static class TableRows
             {
                 string cell = cells[_numeric[i]];
                 row.Numeric[i] = TableSchema.IsMissing(cell) ? float.NaN
-                    : TableSchema.TryNumber(cell, out float v) ? v
+                    : CellParsing.TryNumber(cell, _table.DecimalComma, out float v) ? v
                     : throw new FormatException($"{Where(r, _numeric[i])}: '{cell}' is not a number (the column {_trained}).");
             }
 
             for (int d = 0; d < _dates.Length; d++)
             {
-                Date(cells[_dates[d]], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), r, _dates[d]);
+                Date(cells[_dates[d]], _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), r, _dates[d]);
             }
 
             row.Gappy = _gappy.Select(i => row.Numeric[i]).ToArray();
@@ -144,19 +146,19 @@ internal static class TableRows
             return row;
         }
 
-        private void Date(string cell, Span<float> parts, int r, int column)
+        private void Date(string cell, DateOrder order, Span<float> parts, int r, int column)
         {
             if (TableSchema.IsMissing(cell))
             {
                 parts.Fill(float.NaN);
             }
-            else if (TableSchema.TryDate(cell, out DateTime date))
+            else if (CellParsing.TryDate(cell, order, out DateTime date))
             {
                 (parts[0], parts[1], parts[2], parts[3]) = (date.Year, date.Month, date.Day, (float)date.DayOfWeek);
             }
             else
             {
-                throw new FormatException($"{Where(r, column)}: '{cell}' is not a date (yyyy-MM-dd or yyyy/MM/dd, optionally with a time).");
+                throw new FormatException($"{Where(r, column)}: '{cell}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
             }
         }
 
@@ -176,7 +178,7 @@ internal static class TableRows
             }
             else
             {
-                row.Label = TableSchema.TryNumber(cell, out float v) ? v : throw new FormatException($"{Where(r, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
+                row.Label = CellParsing.TryNumber(cell, _table.DecimalComma, out float v) ? v : throw new FormatException($"{Where(r, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
                 row.BinaryLabel = row.Label != 0;
             }
 

@@ -20,6 +20,9 @@ internal static class TaskPipeline
     public const int MaximumBinnedFeatures = 256;
 
     /// <summary>The normalization in front of the network that <paramref name="choice"/> ("auto", "bins", "min-max") means for <paramref name="schema"/>.</summary>
+    /// <summary>Fails naming --normalize unless <paramref name="choice"/> is one of its values.</summary>
+    public static void CheckNormalize(string choice) => UsesBins(choice, new TableSchema("", false, null, Array.Empty<TableColumn>(), Array.Empty<string>()));
+
     public static bool UsesBins(string choice, TableSchema schema) => choice switch
     {
         "bins" => true,

@@ -12,10 +12,13 @@ namespace MlRounding.Cli.Commands;
 /// </summary>
 internal static class CompareCommand
 {
+    /// <summary>Fewer test rows than this get a warning: each row moves accuracy by more than 3 points.</summary>
+    public const int SmallTestSplit = 30;
+
     public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
         var data = new Option<string?>("--data") { Description = "CSV file with a header row; columns get their roles as in train (default: the bundled digits data)" };
-        var label = new Option<string?>("--label") { Description = "Label column (default: Label if present, else the last column)" };
+        var table = new TableFlags();
         var bits = new Option<string>("--bits") { Description = "Weight bit widths to compare, comma-separated (1..8)", DefaultValueFactory = _ => "8,4,2" };
         var epochs = new Option<int?>("--epochs") { Description = $"Maximum epochs per model (default: the trainer's, 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on)" };
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
@@ -23,8 +26,13 @@ internal static class CompareCommand
         var png = new Option<string?>("--png") { Description = "Draw the metric against bits into this PNG file" };
         var command = new Command("compare", "Compare float, post-training and quantization-aware training at several bit widths.")
         {
-            data, label, bits, epochs, seed, json, png,
+            data, bits, epochs, seed, json, png,
         };
+        foreach (Option flag in table.All)
+        {
+            command.Options.Add(flag);
+        }
+
         command.SetAction(result =>
         {
             string path = result.GetValue(data) ?? Path.Combine(AppContext.BaseDirectory, "data", "digits.csv");
@@ -34,27 +42,14 @@ internal static class CompareCommand
                 throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
             }
 
-            CsvTable table = CsvTable.Read(path);
-            string labelName = result.GetValue(label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
-            TableSchema schema = TableSchema.Infer(table, labelName, new TableSchema.Overrides(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
-            var (train, test) = Holdout.Split(TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine), 0.2, result.GetValue(seed));
-            if (train.Count < 2)
+            var (csv, schema, train, test, task) = table.Load(result, path, result.GetValue(seed), stdout, stderr);
+            if (test.Count < SmallTestSplit)
             {
-                throw new FormatException($"data file '{path}' has too few rows ({table.RowCount}) to split.");
-            }
-
-            QatTask task = schema.InferTask(train);
-            if (task == QatTask.BinaryClassification && schema.TextLabel)
-            {
-                schema = schema with { Classes = train.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() };
-                foreach (var row in train.Concat(test))
-                {
-                    row.BinaryLabel = row.LabelText == schema.Classes[1];
-                }
+                stderr.WriteLine($"warning: the test rows are {test.Count}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, test.Count):P1}) and say little.");
             }
 
             QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
-            stderr.WriteLine($"{Path.GetFileName(path)}: {table.RowCount} rows, label '{labelName}', task {task}, {train.Count} train / {test.Count} test (a seeded 20 %)");
+            stderr.WriteLine($"{Path.GetFileName(path)}: {csv.RowCount} rows, label '{schema.Label}', task {task}, {train.Count} train / {test.Count} test");
             var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);
             if (result.GetValue(png) is { } file)

@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info, rows) = Load(ml, path, result.GetValue(data)!, labelRequired: true, stderr);
+            var (loaded, info, rows, notes) = Load(ml, path, result.GetValue(data)!, labelRequired: true);
             var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TableRows.ToDataView(ml, rows, info.Table)));
             foreach (var m in metrics)
             {
@@ -29,6 +29,7 @@ internal static class EvaluateCommand
                 stdout.WriteLine(TrainCommand.Json(info.Task, metrics, TaskPipeline.ModelBytes(loaded), null));
             }
 
+            notes.ForEach(stderr.WriteLine); // at the end: an error stays one line
             return 0;
         });
         return command;
@@ -60,7 +61,7 @@ internal static class EvaluateCommand
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info, rows) = Load(ml, path, result.GetValue(data)!, labelRequired: false, stderr);
+            var (loaded, info, rows, notes) = Load(ml, path, result.GetValue(data)!, labelRequired: false);
             AtomicFile.CheckFolder(result.GetValue(output)!);
             var text = Scoring(path, () =>
             {
@@ -70,6 +71,7 @@ internal static class EvaluateCommand
             });
             AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, text));
             stdout.WriteLine($"wrote {rows.Count} predictions to {result.GetValue(output)}");
+            notes.ForEach(stderr.WriteLine); // at the end: an error stays one line
             return 0;
         });
         return command;
@@ -77,10 +79,11 @@ internal static class EvaluateCommand
 
     private static Option<string> ModelOption() => new("--model") { Required = true, Description = "Model file written by mlround train" };
 
-    /// <summary>The model file and the rows of the data file, read by the model's column roles.</summary>
-    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired, TextWriter stderr)
+    /// <summary>The model file, the rows of the data file read by the model's column roles, and the notes to print once the command has worked (the task line first).</summary>
+    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows, List<string> Notes) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired)
     {
         var (loaded, info) = CliModelInfo.Load(ml, modelPath);
-        return (loaded, info, info.Rows(CsvTable.Read(dataPath), labelRequired, stderr.WriteLine));
+        var notes = new List<string> { $"task: {info.Task} (the model's)" };
+        return (loaded, info, info.Rows(CsvTable.Read(dataPath, notes: notes.Add), labelRequired, notes.Add), notes);
     }
 }

@@ -12,11 +12,8 @@ internal static class TrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
         var o = new TrainOptions();
-        var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.")
-        {
-            o.Data, o.Label, o.TestData, o.TestFraction, o.Task, o.Categorical, o.Text, o.Ignore, o.ShowColumns, o.Normalize, o.Output, o.Json,
-        };
-        foreach (Option flag in o.Flags.All)
+        var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.") { o.Data, o.Normalize, o.Output, o.Json };
+        foreach (Option flag in o.Table.All.Concat(o.Flags.All))
         {
             command.Options.Add(flag);
         }
@@ -29,14 +26,7 @@ internal static class TrainCommand
     private sealed class TrainOptions
     {
         public readonly Option<string> Data = new("--data") { Description = "Training CSV with a header (numbers, text, dates; empty, NA or ? for missing)", Required = true };
-        public readonly Option<string?> Label = new("--label") { Description = "Label column (default: Label if present, else the last column)" };
-        public readonly Option<string?> TestData = new("--test-data") { Description = "Held-out CSV (default: a seeded fraction of --data)" };
-        public readonly Option<double> TestFraction = new("--test-fraction") { Description = "Fraction held out when there is no --test-data", DefaultValueFactory = _ => 0.2 };
-        public readonly Option<string?> Task = new("--task") { Description = "regression, binary or multiclass (default: inferred from the label)" };
-        public readonly Option<string?> Categorical = new("--categorical") { Description = "Columns to one-hot encode, comma-separated (default: text columns with few distinct values)" };
-        public readonly Option<string?> Text = new("--text") { Description = "Free-text columns to featurize (bag of words and character n-grams), comma-separated" };
-        public readonly Option<string?> Ignore = new("--ignore") { Description = "Columns not to use, comma-separated" };
-        public readonly Option<bool> ShowColumns = new("--show-columns") { Description = "Print each column's inferred role" };
+        public readonly TableFlags Table = new();
         public readonly Option<string> Normalize = new("--normalize") { DefaultValueFactory = _ => "auto", Description = $"Features in front of the network: bins (quantile bins, for skewed columns), min-max, or auto (bins up to {TaskPipeline.MaximumBinnedFeatures} numeric features, else min-max)" };
         public readonly TrainingFlags Flags = new();
         public readonly Option<string> Output = new("--out") { DefaultValueFactory = _ => "model.zip", Description = "Model file to write" };
@@ -46,24 +36,10 @@ internal static class TrainCommand
     private static int Run(ParseResult result, TrainOptions o, TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
         AtomicFile.CheckFolder(result.GetValue(o.Output)!); // before training, not after
-        CsvTable table = CsvTable.Read(result.GetValue(o.Data)!);
-        string labelName = result.GetValue(o.Label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
-        static string[] Names(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
-        TableSchema schema = TableSchema.Infer(table, labelName, new TableSchema.Overrides(Names(result.GetValue(o.Categorical)), Names(result.GetValue(o.Text)), Names(result.GetValue(o.Ignore))));
+        QatOptions options = o.Flags.Options(result, cancellation); // bad flags fail before the table is read
+        TaskPipeline.CheckNormalize(result.GetValue(o.Normalize)!);
+        var (_, schema, train, test, qatTask) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
         bool bins = TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema);
-        var (train, test) = SplitRows(result, o, table, schema, stderr);
-        QatTask qatTask = TaskOf(result.GetValue(o.Task), schema, train);
-        CheckLabels(train.Concat(test), qatTask, schema);
-        schema = WithBinaryTextLabel(schema, qatTask, train, test);
-        if (result.GetValue(o.ShowColumns))
-        {
-            foreach (string line in schema.Describe())
-            {
-                stdout.WriteLine(line);
-            }
-        }
-
-        QatOptions options = o.Flags.Options(result, cancellation);
         var ml = new MLContext(seed: options.Seed);
         var trainView = TableRows.ToDataView(ml, train, schema);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -79,48 +55,6 @@ internal static class TrainCommand
         info.Save(ml, model, trainView.Schema, result.GetValue(o.Output)!);
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null);
         return 0;
-    }
-
-    /// <summary>The training and test rows: --test-data, or a seeded fraction of --data held out.</summary>
-    private static (List<TableRow> Train, List<TableRow> Test) SplitRows(ParseResult result, TrainOptions o, CsvTable table, TableSchema schema, TextWriter stderr)
-    {
-        List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, stderr.WriteLine);
-        var (train, test) = result.GetValue(o.TestData) is { } testPath
-            ? (rows, TableRows.Read(CsvTable.Read(testPath), schema, labelRequired: true, stderr.WriteLine))
-            : Holdout.Split(rows, result.GetValue(o.TestFraction), result.GetValue(o.Flags.Seed));
-        if (train.Count < 2)
-        {
-            throw new FormatException($"data file '{result.GetValue(o.Data)}' leaves {train.Count} training row(s) after holding out the test rows; at least 2 are needed.");
-        }
-
-        return (train, test);
-    }
-
-    /// <summary>The task named by --task, or inferred from the training rows' labels.</summary>
-    private static QatTask TaskOf(string? name, TableSchema schema, List<TableRow> train) => name switch
-    {
-        null => schema.InferTask(train),
-        "regression" => QatTask.Regression,
-        "binary" => QatTask.BinaryClassification,
-        "multiclass" => QatTask.MulticlassClassification,
-        var other => throw new ArgumentOutOfRangeException("task", $"--task: '{other}' is not regression, binary or multiclass."),
-    };
-
-    /// <summary>A text binary label: the later of the two values in ordinal order is the positive class (set on every row).</summary>
-    private static TableSchema WithBinaryTextLabel(TableSchema schema, QatTask task, List<TableRow> train, List<TableRow> test)
-    {
-        if (task != QatTask.BinaryClassification || !schema.TextLabel)
-        {
-            return schema;
-        }
-
-        schema = schema with { Classes = train.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() };
-        foreach (var row in train.Concat(test))
-        {
-            row.BinaryLabel = row.LabelText == schema.Classes[1];
-        }
-
-        return schema;
     }
 
     /// <summary>The held-out metrics, the trained and kept epochs, the size and the file; with a schema, the JSON line too.</summary>
@@ -171,45 +105,6 @@ internal static class TrainCommand
         }
 
         return System.Text.Json.JsonSerializer.Serialize(payload);
-    }
-
-    private static void CheckLabels(IEnumerable<TableRow> rows, QatTask task, TableSchema schema)
-    {
-        if (schema.TextLabel)
-        {
-            if (task == QatTask.Regression)
-            {
-                string example = rows.First(r => !TableSchema.TryNumber(r.LabelText, out _)).LabelText;
-                throw new FormatException($"label column '{schema.Label}' holds '{example}', which does not fit a regression task.");
-            }
-
-            int classes = rows.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Count();
-            if (classes < 2 || (task == QatTask.BinaryClassification && classes != 2))
-            {
-                throw new FormatException($"label column '{schema.Label}' has {classes} distinct value(s); a {CliModelInfo.Name(task)} task needs {(task == QatTask.BinaryClassification ? "exactly 2" : "at least 2")}.");
-            }
-
-            return;
-        }
-
-        foreach (var row in rows)
-        {
-            bool ok = task switch
-            {
-                QatTask.BinaryClassification => row.Label is 0 or 1,
-                QatTask.MulticlassClassification => row.Label == MathF.Round(row.Label),
-                _ => float.IsFinite(row.Label),
-            };
-            if (!ok)
-            {
-                throw new FormatException($"label column '{schema.Label}' holds {row.Label.ToString(CultureInfo.InvariantCulture)}, which does not fit a {CliModelInfo.Name(task)} task.");
-            }
-        }
-
-        if (task != QatTask.Regression && rows.Select(r => r.Label).Distinct().Count() < 2)
-        {
-            throw new FormatException($"label column '{schema.Label}' has 1 distinct value; a {CliModelInfo.Name(task)} task needs at least 2.");
-        }
     }
 
     /// <summary>Passes reports on and keeps the last (the trained and the kept epoch).</summary>

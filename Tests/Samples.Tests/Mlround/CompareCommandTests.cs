@@ -72,7 +72,7 @@ public sealed class CompareCommandTests
         {
             (new[] { "compare", "--data", Path.Combine(folder, "missing.csv") }, "does not exist"),
             (new[] { "compare", "--data", empty }, "is empty"),
-            (new[] { "compare", "--data", text }, "has too few rows (2) to split"),
+            (new[] { "compare", "--data", text }, "leaves 1 training row(s) after holding out the test rows; at least 2 are needed."),
             (new[] { "compare", "--label", "Nope", "--epochs", "1" }, "has no column 'Nope'; its columns are: p0, p1"),
             (new[] { "compare", "--bits", "9" }, "--bits"),
             (new[] { "compare", "--epochs", "0" }, "--epochs"),

@@ -17,7 +17,7 @@ public sealed class ProgressDisplayTests
         var stderr = new StringWriter();
         int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "4", "--out", model }, stdout, stderr, terminal);
         Assert.AreEqual(0, code, stderr.ToString());
-        Assert.AreEqual("", stderr.ToString(), "the bar replaces the plain lines");
+        Assert.AreEqual("task: binary (label 'Benign': 2 distinct whole numbers in 456 training rows, read as classes; --task to choose)", stderr.ToString().Trim(), "the bar replaces the plain progress lines; the task line stays");
         string bar = terminal.Output;
         StringAssert.Contains(bar, "epoch 4/4: loss ");
         StringAssert.Contains(bar, ", validation accuracy ");
@@ -32,7 +32,7 @@ public sealed class ProgressDisplayTests
         string model = temp.File("model.zip");
         var (code, _, stderr) = CliRunner.Run("train", "--data", CliRunner.Data("diabetes.csv"), "--epochs", "3", "--out", model);
         Assert.AreEqual(0, code, stderr);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("task: ", StringComparison.Ordinal)).ToArray();
         CollectionAssert.AreEqual(new[] { "epoch 1: loss", "epoch 2: loss", "epoch 3: loss" }, lines.Select(l => l[..13]).ToArray());
         Assert.IsTrue(lines.All(l => l.Contains(", validation rmse ", StringComparison.Ordinal)), stderr);
     }

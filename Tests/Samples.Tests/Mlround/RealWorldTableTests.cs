@@ -212,7 +212,7 @@ public sealed class RealWorldTableTests
         Assert.AreEqual((ColumnRole.Numeric, "numbers"), roles["n"]);
         Assert.AreEqual((ColumnRole.Ignored, "every cell missing"), roles["empty"]);
         Assert.AreEqual(ColumnRole.Date, roles["when"].Role);
-        Assert.AreEqual((ColumnRole.Ignored, "identifier (12 distinct values, one per row)"), roles["id"]);
+        Assert.AreEqual((ColumnRole.Ignored, "identifier (12 distinct values, one per row; --categorical id or --text id to use it)"), roles["id"]);
         Assert.AreEqual((ColumnRole.Categorical, "text, 2 distinct values"), roles["colour"]);
         Assert.AreEqual((ColumnRole.Categorical, "text, 4 distinct values"), roles["mixed"]);
         CollectionAssert.AreEqual(new[] { "n" }, schema.MissingIndicators, "the numeric column with a missing cell gets an indicator");

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace MlRounding.Cli;
+
+/// <summary>The order of day and month in dates written with slashes or dots (1/2/2000).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DateOrder>))]
+internal enum DateOrder
+{
+    /// <summary>ISO dates (yyyy-MM-dd) and dates with a month name: no order to choose.</summary>
+    None,
+
+    /// <summary>Month first: 1/2/2000 is January 2 (United States).</summary>
+    MonthFirst,
+
+    /// <summary>Day first: 1/2/2000 is 1 February (most of Europe).</summary>
+    DayFirst,
+}
+
+/// <summary>
+/// Numbers and dates read as a spreadsheet would: a decimal point or (in files with a decimal comma) a decimal comma,
+/// thousands separators ("1,234.5", "1.234,5"), a currency sign ($ € £ ¥) and a percent sign (12% is 0.12); dates in
+/// ISO form, with a month name (Jan 1 2000, 1 January 2000) or with slashes or dots in a stated day/month order, each
+/// optionally with a time. The plain forms are tried first, so a table of plain numbers reads at Sep's speed.
+/// </summary>
+internal static class CellParsing
+{
+    private static readonly string[] IsoDates = { "yyyy-MM-dd", "yyyy/MM/dd", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.fffZ", "yyyy/MM/dd HH:mm:ss", "yyyy-MM" };
+    private static readonly string[] NamedDates = { "MMM d yyyy", "MMM d, yyyy", "MMMM d yyyy", "MMMM d, yyyy", "d MMM yyyy", "d MMMM yyyy", "MMM d yyyy HH:mm", "MMM d, yyyy HH:mm", "ddd, d MMM yyyy", "ddd MMM d yyyy" };
+    private static readonly string[] MonthFirstDates = WithTimes("M/d/yyyy", "M/d/yy", "M-d-yyyy");
+    private static readonly string[] DayFirstDates = WithTimes("d/M/yyyy", "d/M/yy", "d.M.yyyy", "d-M-yyyy");
+
+    private static string[] WithTimes(params string[] dates) =>
+        dates.SelectMany(d => new[] { d, d + " H:mm", d + " H:mm:ss", d + " h:mm tt", d + " h:mm:ss tt" }).ToArray();
+
+    /// <summary>A number cell (true and false count as 1 and 0).</summary>
+    /// <param name="cell">The trimmed cell.</param>
+    /// <param name="decimalComma">Whether the file writes decimals with a comma (then a dot groups thousands).</param>
+    /// <param name="value">The number.</param>
+    /// <returns>Whether the cell is a number.</returns>
+    public static bool TryNumber(string cell, bool decimalComma, out float value)
+    {
+        if (!decimalComma && float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
+            return true; // the common case, first
+        }
+
+        if (cell.Equals("true", StringComparison.OrdinalIgnoreCase) || cell.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            value = cell.Length == 4 ? 1 : 0;
+            return true;
+        }
+
+        return TrySpreadsheetNumber(cell, decimalComma, out value);
+    }
+
+    // A currency sign before or after, a percent sign after, thousands groups of three digits, the decimal mark of the file.
+    private static bool TrySpreadsheetNumber(string cell, bool decimalComma, out float value)
+    {
+        value = 0;
+        ReadOnlySpan<char> s = cell.AsSpan().Trim();
+        bool percent = s.EndsWith("%");
+        s = s.TrimEnd('%').Trim().Trim("$€£¥").Trim();
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+
+        char group = decimalComma ? '.' : ',', point = decimalComma ? ',' : '.';
+        if (!GroupsAreValid(s, group, point))
+        {
+            return false;
+        }
+
+        string plain = s.ToString().Replace(group.ToString(), string.Empty, StringComparison.Ordinal).Replace(point, '.');
+        if (!float.TryParse(plain, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
+        {
+            return false;
+        }
+
+        value = percent ? value / 100 : value;
+        return true;
+    }
+
+    // Thousands separators, if any, stand between groups of three digits before the decimal mark, the first group 1-3 digits.
+    private static bool GroupsAreValid(ReadOnlySpan<char> s, char group, char point)
+    {
+        int end = s.IndexOf(point);
+        string whole = (end < 0 ? s : s[..end]).TrimStart("+-").ToString();
+        if (whole.IndexOf(group) < 0)
+        {
+            return true;
+        }
+
+        string[] parts = whole.Split(group);
+        return parts[0].Length is >= 1 and <= 3 && parts.All(p => p.All(char.IsAsciiDigit)) && parts.Skip(1).All(p => p.Length == 3);
+    }
+
+    /// <summary>A date cell in the column's <paramref name="order"/> (ISO dates and dates with month names in any column).</summary>
+    public static bool TryDate(string cell, DateOrder order, out DateTime value)
+    {
+        const DateTimeStyles Utc = DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces;
+        CultureInfo c = CultureInfo.InvariantCulture;
+        return DateTime.TryParseExact(cell, IsoDates, c, Utc, out value)
+            || DateTime.TryParseExact(cell, NamedDates, c, Utc, out value)
+            || (order == DateOrder.MonthFirst && DateTime.TryParseExact(cell, MonthFirstDates, c, Utc, out value))
+            || (order == DateOrder.DayFirst && DateTime.TryParseExact(cell, DayFirstDates, c, Utc, out value));
+    }
+
+    /// <summary>
+    /// The order in which every cell reads as a date: <see cref="DateOrder.None"/> when they all do without one (ISO,
+    /// month names), the only order that fits, <paramref name="preferred"/> when both fit (1/2/2000 alone cannot tell),
+    /// or null when the cells are not dates.
+    /// </summary>
+    public static DateOrder? DateOrderOf(IReadOnlyCollection<string> cells, DateOrder preferred)
+    {
+        if (cells.All(v => TryDate(v, DateOrder.None, out _)))
+        {
+            return DateOrder.None;
+        }
+
+        bool monthFirst = cells.All(v => TryDate(v, DateOrder.MonthFirst, out _));
+        bool dayFirst = cells.All(v => TryDate(v, DateOrder.DayFirst, out _));
+        return (monthFirst, dayFirst) switch
+        {
+            (true, true) => preferred == DateOrder.None ? DateOrder.MonthFirst : preferred,
+            (true, false) => DateOrder.MonthFirst,
+            (false, true) => DateOrder.DayFirst,
+            _ => null,
+        };
+    }
+}
