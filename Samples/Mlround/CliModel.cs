@@ -138,5 +138,8 @@ internal sealed record CliModelInfo(string Task, TableSchema? Schema = null, str
     }
 
     /// <summary>The rows of <paramref name="table"/> read as the training file was; notes (skipped rows, extra columns) go to <paramref name="notes"/>.</summary>
-    public List<TableRow> Rows(CsvTable table, bool labelRequired, Action<string> notes) => TableRows.Read(table, Table, labelRequired, notes, ModelPath ?? "the model");
+    public List<TableRow> Rows(CsvTable table, bool labelRequired, Action<string> notes) => Rows(table, labelRequired, notes, out _);
+
+    /// <summary>As <see cref="Rows(CsvTable, bool, Action{string})"/>, with the number of rows skipped because their label is missing.</summary>
+    public List<TableRow> Rows(CsvTable table, bool labelRequired, Action<string> notes, out int skipped) => TableRows.Read(table, Table, labelRequired, notes, out skipped, ModelPath ?? "the model");
 }

@@ -45,7 +45,7 @@ internal static class Comparison
             var watch = Stopwatch.StartNew();
             ITransformer model = TaskPipeline.Build(ml, task, options, schema, TaskPipeline.UsesBins("auto", schema)).Fit(trainView);
             double seconds = watch.Elapsed.TotalSeconds;
-            var metrics = TaskPipeline.Evaluate(ml, task, model, testView);
+            var metrics = TaskPipeline.Evaluate(ml, task, model, testView, schema.TextLabel, out _);
             rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));
             progress?.Report($"{Name(mode)} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         }
@@ -63,7 +63,7 @@ internal static class Comparison
         }
 
         double peerSeconds = peerWatch.Elapsed.TotalSeconds;
-        var peerMetrics = TaskPipeline.Evaluate(ml, task, peer, testView);
+        var peerMetrics = TaskPipeline.Evaluate(ml, task, peer, testView, schema.TextLabel, out _);
         rows.Add(new ComparisonRow("lightgbm", 32, 32, peerMetrics, null, ZipBytes(ml, peer, trainView), peerSeconds));
         progress?.Report($"lightgbm: {string.Join(", ", peerMetrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         return rows;

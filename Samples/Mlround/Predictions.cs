@@ -15,7 +15,7 @@ internal static class Predictions
         text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
 
     /// <summary>The original label values of the classes, in the order of the scores (text labels, or numbers written round-trip).</summary>
-    private static string[] ClassNames(DataViewSchema.Column key)
+    internal static string[] ClassNames(DataViewSchema.Column key)
     {
         if (key.Annotations.Schema["KeyValues"].Type is VectorDataViewType { ItemType: TextDataViewType })
         {
@@ -27,6 +27,37 @@ internal static class Predictions
         VBuffer<float> numbers = default;
         key.Annotations.GetValue("KeyValues", ref numbers);
         return numbers.DenseValues().Select(R).ToArray();
+    }
+
+    /// <summary>For each score column predict writes, first to last, the class's index in the model's key order.</summary>
+    internal static int[] ScoreColumns(ITransformer model, IDataView rows) => ScoreOrder(ClassNames(model.Transform(rows).Schema[TaskPipeline.LabelKey]));
+
+    /// <summary>The classes' score columns in the order a reader expects: numeric order when every class is a number, else ordinal.</summary>
+    internal static int[] ScoreOrder(string[] classes)
+    {
+        var numbers = classes.Select(c => double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : (double?)null).ToArray();
+        var indices = Enumerable.Range(0, classes.Length);
+        return numbers.All(n => n.HasValue)
+            ? indices.OrderBy(k => numbers[k]!.Value).ToArray()
+            : indices.OrderBy(k => classes[k], StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The CSV <paramref name="predictions"/> with the <paramref name="kept"/> input columns in front, named <paramref name="names"/> (predict --keep).</summary>
+    internal static string WithKept(string predictions, string[] names, string[][] kept)
+    {
+        if (names.Length == 0)
+        {
+            return predictions;
+        }
+
+        string[] lines = predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            text.Append(string.Join(',', (i == 0 ? names : kept[i - 1]).Select(Cell))).Append(',').Append(lines[i].TrimEnd('\r')).Append('\n');
+        }
+
+        return text.ToString();
     }
 
     public static void Write(IDataView scored, CliModelInfo info, TextWriter writer)
@@ -54,11 +85,12 @@ internal static class Predictions
         }
     }
 
-    // The predicted class's name, then one score column per class.
+    // The predicted class's name, then one score column per class: in numeric order for numbers, else ordinal order.
     private static void WriteClasses(IDataView scored, DataViewRowCursor cursor, TextWriter writer)
     {
         string[] classes = ClassNames(scored.Schema[TaskPipeline.LabelKey]);
-        writer.WriteLine("predicted_label," + string.Join(",", classes.Select(c => Cell("score_" + c))));
+        int[] order = ScoreOrder(classes);
+        writer.WriteLine("predicted_label," + string.Join(",", order.Select(k => Cell("score_" + classes[k]))));
         var getScore = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
         VBuffer<float> s = default;
         var values = new float[classes.Length]; // reused for every row
@@ -67,10 +99,10 @@ internal static class Predictions
             getScore(ref s);
             s.CopyTo(values);
             writer.Write(Cell(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
-            foreach (float v in values)
+            foreach (int k in order)
             {
                 writer.Write(',');
-                writer.Write(R(v));
+                writer.Write(R(values[k]));
             }
 
             writer.WriteLine();

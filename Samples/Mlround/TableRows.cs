@@ -39,13 +39,17 @@ internal static class TableRows
     /// <param name="notes">Receives notes for the user (skipped rows, ignored extra columns).</param>
     /// <param name="modelPath">The model file, named in errors about what it needs; null while training.</param>
     /// <exception cref="FormatException">A column the model needs is absent, or a cell does not fit its column's role.</exception>
-    public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath = null)
+    public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath = null) =>
+        Read(table, schema, labelRequired, notes, out _, modelPath);
+
+    /// <summary>As <see cref="Read(CsvTable, TableSchema, bool, Action{string}, string?)"/>, with the number of rows skipped because their label is missing.</summary>
+    public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, out int skipped, string? modelPath = null)
     {
         CheckColumns(table, schema, labelRequired, notes, modelPath);
         var layout = new Layout(table, schema, modelPath);
         int labelIndex = labelRequired ? Array.IndexOf(table.Header, schema.Label) : -1;
         var rows = new List<TableRow>(table.RowCount);
-        int skipped = 0;
+        skipped = 0;
         for (int r = 0; r < table.RowCount; r++)
         {
             string[] cells = table.TakeRow(r);

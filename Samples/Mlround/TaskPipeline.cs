@@ -129,14 +129,24 @@ internal static class TaskPipeline
     private static IEstimator<ITransformer> Then(IEstimator<ITransformer>? first, IEstimator<ITransformer>? next) =>
         first is null ? next! : next is null ? first : first.Append(next);
 
-    public static Dictionary<string, double> Evaluate(MLContext ml, QatTask task, ITransformer model, IDataView data)
+    /// <summary>
+    /// The held-out metrics of <paramref name="model"/> on <paramref name="data"/>. Multiclass: rows whose label was never
+    /// seen in training count as wrong (ML.NET's evaluator leaves them out: their key is missing), each such label as a
+    /// class of recall 0 in the macro accuracy, and <paramref name="unseen"/> says how many rows they are.
+    /// </summary>
+    public static Dictionary<string, double> Evaluate(MLContext ml, QatTask task, ITransformer model, IDataView data, bool textLabel, out int unseen)
     {
         IDataView scored = model.Transform(data);
+        unseen = 0;
         switch (task)
         {
             case QatTask.MulticlassClassification:
                 var m = ml.MulticlassClassification.Evaluate(scored, LabelKey);
-                return new() { ["accuracy"] = m.MicroAccuracy, ["macro_accuracy"] = m.MacroAccuracy };
+                var coverage = LabelCoverage(scored, textLabel);
+                unseen = coverage.UnseenRows;
+                double seenShare = coverage.Rows == 0 ? 1 : (coverage.Rows - coverage.UnseenRows) / (double)coverage.Rows;
+                double classShare = coverage.SeenClasses + coverage.UnseenClasses == 0 ? 1 : coverage.SeenClasses / (double)(coverage.SeenClasses + coverage.UnseenClasses);
+                return new() { ["accuracy"] = m.MicroAccuracy * seenShare, ["macro_accuracy"] = m.MacroAccuracy * classShare };
             case QatTask.BinaryClassification:
                 var b = ml.BinaryClassification.Evaluate(scored, nameof(TableRow.BinaryLabel));
                 return new() { ["accuracy"] = b.Accuracy, ["auc"] = b.AreaUnderRocCurve };
@@ -145,6 +155,49 @@ internal static class TaskPipeline
                 return new() { ["rmse"] = r.RootMeanSquaredError, ["r2"] = r.RSquared };
         }
     }
+
+    /// <summary>The test rows, those whose label key is missing (a label not seen in training), and the distinct labels of each kind.</summary>
+    private static (int Rows, int UnseenRows, int SeenClasses, int UnseenClasses) LabelCoverage(IDataView scored, bool textLabel)
+    {
+        var key = scored.Schema[LabelKey];
+        var raw = scored.Schema[textLabel ? nameof(TableRow.LabelText) : nameof(TableRow.Label)];
+        using var cursor = scored.GetRowCursor(new[] { key, raw });
+        var getKey = cursor.GetGetter<uint>(key);
+        Func<string> getRaw = raw.Type is TextDataViewType ? Text(cursor.GetGetter<ReadOnlyMemory<char>>(raw)) : Number(cursor.GetGetter<float>(raw));
+        var (seen, unseenLabels) = (new HashSet<uint>(), new HashSet<string>(StringComparer.Ordinal));
+        int rows = 0, unseenRows = 0;
+        uint k = 0;
+        while (cursor.MoveNext())
+        {
+            rows++;
+            getKey(ref k);
+            if (k == 0)
+            {
+                unseenRows++;
+                unseenLabels.Add(getRaw());
+            }
+            else
+            {
+                seen.Add(k);
+            }
+        }
+
+        return (rows, unseenRows, seen.Count, unseenLabels.Count);
+    }
+
+    private static Func<string> Text(ValueGetter<ReadOnlyMemory<char>> get) => () =>
+    {
+        ReadOnlyMemory<char> v = default;
+        get(ref v);
+        return v.ToString();
+    };
+
+    private static Func<string> Number(ValueGetter<float> get) => () =>
+    {
+        float v = 0;
+        get(ref v);
+        return v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    };
 
     /// <summary>The parameter bytes of the trained network inside <paramref name="model"/>.</summary>
     public static long ModelBytes(ITransformer model) => Network(model)?.ParameterBytes ?? 0;

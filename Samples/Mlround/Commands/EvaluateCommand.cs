@@ -17,8 +17,14 @@ internal static class EvaluateCommand
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info, rows, notes) = Load(ml, path, result.GetValue(data)!, labelRequired: true);
-            var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TableRows.ToDataView(ml, rows, info.Table)));
+            var (loaded, info, rows, notes, skipped) = Load(ml, path, result.GetValue(data)!, labelRequired: true);
+            int unseen = 0;
+            var metrics = Scoring(path, () => TaskPipeline.Evaluate(ml, info.QatTask, loaded, TableRows.ToDataView(ml, rows, info.Table), info.Table.TextLabel, out unseen));
+            if (unseen > 0)
+            {
+                notes.Add($"note: {unseen} of {rows.Count} rows have a label the model never saw in training; they count as wrong.");
+            }
+
             foreach (var m in metrics)
             {
                 stdout.WriteLine($"{m.Key}: {m.Value.ToString("0.0000", CultureInfo.InvariantCulture)}");
@@ -26,7 +32,8 @@ internal static class EvaluateCommand
 
             if (result.GetValue(json))
             {
-                stdout.WriteLine(TrainCommand.Json(info.Task, metrics, TaskPipeline.ModelBytes(loaded), null));
+                var counts = new Dictionary<string, object> { ["rows"] = rows.Count, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skipped }, ["unseen_label_rows"] = unseen };
+                stdout.WriteLine(TrainCommand.Json(info.Task, metrics, TaskPipeline.ModelBytes(loaded), null, counts: counts));
             }
 
             notes.ForEach(stderr.WriteLine); // at the end: an error stays one line
@@ -56,12 +63,15 @@ internal static class EvaluateCommand
         var model = ModelOption();
         var data = new Option<string>("--data") { Required = true, Description = "CSV with the model's feature columns" };
         var output = new Option<string>("--out") { Required = true, Description = "Predictions CSV to write" };
-        var command = new Command("predict", "Write a trained model's predictions for a CSV.") { model, data, output };
+        var keep = new Option<string?>("--keep") { Description = "Input columns to copy into the output beside the predictions, comma-separated (e.g. an id)" };
+        var command = new Command("predict", "Write a trained model's predictions for a CSV.") { model, data, output, keep };
         command.SetAction(result =>
         {
             var ml = new MLContext();
             string path = result.GetValue(model)!;
-            var (loaded, info, rows, notes) = Load(ml, path, result.GetValue(data)!, labelRequired: false);
+            string[] keepNames = result.GetValue(keep)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
+            string[][] kept = Array.Empty<string[]>();
+            var (loaded, info, rows, notes, _) = Load(ml, path, result.GetValue(data)!, labelRequired: false, table => kept = Kept(table, keepNames));
             AtomicFile.CheckFolder(result.GetValue(output)!);
             var text = Scoring(path, () =>
             {
@@ -69,7 +79,7 @@ internal static class EvaluateCommand
                 Predictions.Write(loaded.Transform(TableRows.ToDataView(ml, rows, info.Table)), info, writer);
                 return writer.ToString();
             });
-            AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, text));
+            AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, Predictions.WithKept(text, keepNames, kept)));
             stdout.WriteLine($"wrote {rows.Count} predictions to {result.GetValue(output)}");
             notes.ForEach(stderr.WriteLine); // at the end: an error stays one line
             return 0;
@@ -80,10 +90,21 @@ internal static class EvaluateCommand
     private static Option<string> ModelOption() => new("--model") { Required = true, Description = "Model file written by mlround train" };
 
     /// <summary>The model file, the rows of the data file read by the model's column roles, and the notes to print once the command has worked (the task line first).</summary>
-    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows, List<string> Notes) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired)
+    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows, List<string> Notes, int Skipped) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired, Action<CsvTable>? beforeRows = null)
     {
         var (loaded, info) = CliModelInfo.Load(ml, modelPath);
         var notes = new List<string> { $"task: {info.Task} (the model's)" };
-        return (loaded, info, info.Rows(CsvTable.Read(dataPath, notes: notes.Add), labelRequired, notes.Add), notes);
+        CsvTable table = CsvTable.Read(dataPath, notes: notes.Add);
+        beforeRows?.Invoke(table);
+        var rows = info.Rows(table, labelRequired, notes.Add, out int skipped);
+        return (loaded, info, rows, notes, skipped);
+    }
+
+    /// <summary>The cells of the --keep columns, row by row (read before the rows are converted, which releases the cells).</summary>
+    private static string[][] Kept(CsvTable table, string[] names)
+    {
+        int[] columns = names.Select(n => Array.IndexOf(table.Header, n) is >= 0 and var i ? i
+            : throw new ArgumentException($"--keep: data file '{table.Path}' has no column '{n}'; its columns are: {string.Join(", ", table.Header)}.", "keep")).ToArray();
+        return columns.Length == 0 ? Array.Empty<string[]>() : table.Rows.Select(row => columns.Select(c => row[c]).ToArray()).ToArray();
     }
 }

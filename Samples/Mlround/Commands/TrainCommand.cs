@@ -50,7 +50,12 @@ internal static class TrainCommand
             return TaskPipeline.Build(ml, qatTask, options, schema, bins).Fit(trainView);
         });
         double seconds = watch.Elapsed.TotalSeconds;
-        var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TableRows.ToDataView(ml, test, schema));
+        var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TableRows.ToDataView(ml, test, schema), schema.TextLabel, out int unseen);
+        if (unseen > 0)
+        {
+            stderr.WriteLine($"note: {unseen} of {test.Count} test rows have a label never seen in training; they count as wrong.");
+        }
+
         var info = new CliModelInfo(CliModelInfo.Name(qatTask), schema);
         info.Save(ml, model, trainView.Schema, result.GetValue(o.Output)!);
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null);
@@ -74,9 +79,14 @@ internal static class TrainCommand
         }
     }
 
-    internal static string Json(string task, Dictionary<string, double> metrics, long? bytes, double? seconds, (int Trained, int Kept)? epochs = null, TableSchema? schema = null)
+    internal static string Json(string task, Dictionary<string, double> metrics, long? bytes, double? seconds, (int Trained, int Kept)? epochs = null, TableSchema? schema = null, Dictionary<string, object>? counts = null)
     {
         var payload = new Dictionary<string, object> { ["task"] = task };
+        foreach (var c in counts ?? new())
+        {
+            payload[c.Key] = c.Value;
+        }
+
         foreach (var m in metrics)
         {
             payload[m.Key] = m.Value;

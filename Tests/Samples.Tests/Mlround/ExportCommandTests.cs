@@ -28,16 +28,19 @@ public sealed class ExportCommandTests
         float[] scores = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
         long[] labels = results.Single(r => r.Name == "PredictedLabel").AsTensor<long>().ToArray();
         string[][] expected = CliRunner.Rows(File.ReadAllText(predictions));
+        var ml = new Microsoft.ML.MLContext();
+        var (loaded, info) = MlRounding.Cli.CliModelInfo.Load(ml, model);
+        var view = MlRounding.Cli.TableRows.ToDataView(ml, info.Rows(MlRounding.Cli.CsvTable.Read(CliRunner.Data("digits.csv")), false, _ => { }), info.Table);
+        int[] keyOf = MlRounding.Cli.Predictions.ScoreColumns(loaded, view); // digits' labels map to keys in order of appearance; predict writes 0..9
         for (int i = 0; i < expected.Length; i++)
         {
-            // Digits' labels 0..9 map to keys in order of appearance; predict writes the original label value.
             float[] rowScores = expected[i][1..].Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
             for (int c = 0; c < 10; c++)
             {
-                Assert.AreEqual(rowScores[c], scores[i * 10 + c], 1e-5 * Math.Max(1e-30, Math.Abs(rowScores[c])), $"row {i} class {c}");
+                Assert.AreEqual(rowScores[c], scores[i * 10 + keyOf[c]], 1e-5 * Math.Max(1e-30, Math.Abs(rowScores[c])), $"row {i} class {c}");
             }
 
-            Assert.AreEqual(Array.IndexOf(rowScores, rowScores.Max()), (int)labels[i], $"row {i}");
+            Assert.AreEqual(keyOf[Array.IndexOf(rowScores, rowScores.Max())], (int)labels[i], $"row {i}");
         }
     }
 
