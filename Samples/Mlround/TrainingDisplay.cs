@@ -34,13 +34,16 @@ internal static class TrainingDisplay
             return train(new Lines(lines, validationName));
         }
 
+        // Below 100 columns the description is short and the bar narrow, so that the line never wraps (at 80 columns the
+        // long form pushed the percentage onto lines of its own).
+        bool narrow = terminal.Profile.Width < 100;
         return terminal.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = narrow ? 12 : 40 }, new PercentageColumn(), new ElapsedTimeColumn())
             .Start(context =>
             {
                 ProgressTask task = context.AddTask("training", maxValue: maxEpoch);
-                T result = train(new Bar(task, maxEpoch, validationName));
+                T result = train(new Bar(task, maxEpoch, validationName, narrow));
                 task.Value = task.MaxValue;
                 return result;
             });
@@ -56,7 +59,13 @@ internal static class TrainingDisplay
         public void Report(QatProgress value) => writer.WriteLine(Describe(value, null, validationName));
     }
 
-    private sealed class Bar(ProgressTask task, int maxEpoch, string validationName) : IProgress<QatProgress>
+    /// <summary>The short form, at most 36 characters: "60/60 loss 0.123 acc 0.968 kept 59".</summary>
+    internal static string Compact(QatProgress p, int maxEpoch, string validationName) => FormattableString.Invariant(
+        $"{p.Epoch}/{maxEpoch} loss {p.TrainingLoss:0.000}") +
+        (double.IsNaN(p.ValidationMetric) ? "" : FormattableString.Invariant($" {(validationName == "accuracy" ? "acc" : validationName)} {p.ValidationMetric:0.000}")) +
+        (p.BestEpoch > 0 ? FormattableString.Invariant($" kept {p.BestEpoch}") : "");
+
+    private sealed class Bar(ProgressTask task, int maxEpoch, string validationName, bool narrow) : IProgress<QatProgress>
     {
         public void Report(QatProgress value)
         {
@@ -65,7 +74,7 @@ internal static class TrainingDisplay
                 (maxEpoch, task.MaxValue) = (value.MaxEpoch, value.MaxEpoch);
             }
 
-            task.Description = Markup.Escape(Describe(value, maxEpoch, validationName));
+            task.Description = Markup.Escape(narrow ? Compact(value, maxEpoch, validationName) : Describe(value, maxEpoch, validationName));
             task.Value = value.Epoch;
         }
     }

@@ -35,6 +35,12 @@ internal static class ExportCommand
             AtomicFile.CheckFolder(onnx);
             string? weightsPath = result.GetValue(safetensors);
             QuantizedMlp? network = null;
+            if (info.Table.TextFeatures.Length > 0)
+            {
+                // FeaturizeText has no ONNX form here: say so by the columns the user named, before the library's own refusal.
+                throw new NotSupportedException($"{modelPath}: its free-text columns ({string.Join(", ", info.Table.TextFeatures.Select(c => $"'{c}'"))}, featurized by FeaturizeText with --text) cannot be exported to ONNX; train without --text to export.");
+            }
+
             if (weightsPath is not null)
             {
                 AtomicFile.CheckFolder(weightsPath);

@@ -61,3 +61,22 @@ public sealed class PredictOutputTests
         Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "q.csv")));
     }
 }
+
+/// <summary>An export that cannot be done names what stops it.</summary>
+[TestClass]
+public sealed class ExportRefusalTests
+{
+    [TestMethod]
+    public void AModelWithFreeText_NamesFeaturizeTextAndTheColumn_OneLine_NoFile()
+    {
+        using var temp = new TempFolder();
+        string data = Path.Combine(temp.Path, "reviews.csv"), model = Path.Combine(temp.Path, "m.zip"), onnx = Path.Combine(temp.Path, "m.onnx");
+        File.WriteAllLines(data, new[] { "review,score,Label" }.Concat(Enumerable.Range(0, 40).Select(i => $"good movie number {i},{i % 5},{i % 2}")));
+        var (code, _, stderr) = CliRunner.Run("train", "--data", data, "--text", "review", "--epochs", "2", "--out", model);
+        Assert.AreEqual(0, code, stderr);
+        (code, _, stderr) = CliRunner.Run("export", "--model", model, "--out", onnx);
+        Assert.AreEqual(2, code);
+        Assert.AreEqual($"error: {model}: its free-text columns ('review', featurized by FeaturizeText with --text) cannot be exported to ONNX; train without --text to export.", stderr.Trim());
+        Assert.IsFalse(File.Exists(onnx));
+    }
+}

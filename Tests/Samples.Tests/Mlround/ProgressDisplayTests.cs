@@ -26,6 +26,20 @@ public sealed class ProgressDisplayTests
     }
 
     [TestMethod]
+    public void At80Columns_TheBarKeepsOneLine()
+    {
+        // Checked by hand in tmux at 80x24 too (2026-12-05): "40/40 loss 0.012 acc 0.972 kept 32 ━━━━━━━━━━━━ 100% 00:00:03".
+        var terminal = new TestConsole().Interactive().Width(80);
+        using var temp = new TempFolder();
+        int code = MlroundCli.Run(new[] { "train", "--data", CliRunner.Data("breast_cancer.csv"), "--label", "Benign", "--epochs", "3", "--out", temp.File("model.zip") }, new StringWriter(), new StringWriter(), terminal);
+        Assert.AreEqual(0, code);
+        string[] lines = terminal.Lines.Where(l => l.Trim().Length > 0).ToArray();
+        Assert.IsTrue(lines.All(l => l.TrimEnd().Length <= 80), string.Join("\n", lines));
+        Assert.IsTrue(lines.Any(l => l.Contains("3/3 loss ", StringComparison.Ordinal) && l.Contains("100%", StringComparison.Ordinal)), "description, bar and percentage on one line:\n" + string.Join("\n", lines));
+        Assert.IsTrue(TrainingDisplay.Compact(new MlRounding.Trainers.QatProgress(60, 0.1234, 0.9678, 0.1, 59, 60), 60, "accuracy").Length <= 36);
+    }
+
+    [TestMethod]
     public void NoTerminal_OnePlainLinePerEpoch()
     {
         using var temp = new TempFolder();

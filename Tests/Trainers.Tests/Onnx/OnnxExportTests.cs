@@ -228,7 +228,7 @@ public sealed class OnnxExportTests
         var data = ml.Data.LoadFromEnumerable(new[] { new Values() });
         var model = ml.Transforms.Expression("Y", "x => x * 2", "X").Fit(data);
         var e = Assert.ThrowsExactly<NotSupportedException>(() => Export(ml, model, data.Schema));
-        StringAssert.StartsWith(e.Message, "ExpressionTransformer cannot be exported to ONNX by MlRounding");
+        StringAssert.StartsWith(e.Message, "ExpressionTransformer (writing 'Y') cannot be exported to ONNX by MlRounding");
     }
 
     private sealed class Mixed

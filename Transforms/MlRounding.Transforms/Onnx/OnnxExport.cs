@@ -78,7 +78,7 @@ public static class OnnxExport
         foreach (ITransformer step in Flatten(model))
         {
             DataViewSchema after = step.GetOutputSchema(schema);
-            var exporter = OnnxStepExporters.All.FirstOrDefault(e => e.Step.IsInstanceOfType(step)).Export ?? throw OnnxStepExporters.Unsupported(step);
+            var exporter = OnnxStepExporters.All.FirstOrDefault(e => e.Step.IsInstanceOfType(step)).Export ?? throw OnnxStepExporters.Unsupported(step, schema, after);
             if (exporter(pipeline, step, schema, after))
             {
                 return pipeline.Graph.Model(Description);

@@ -33,8 +33,18 @@ internal static class OnnxStepExporters
         (typeof(ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>), (p, s, _, after) => Predictor(p, ((ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>)s).FeatureColumnName, ((ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>)s).Model.Network, after)),
     };
 
-    /// <summary>The refusal of a step no row of <see cref="All"/> exports.</summary>
-    public static NotSupportedException Unsupported(ITransformer step) => new($"{step.GetType().Name} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, ReplaceMissingValues and IndicateMissingValues on Single columns, ConvertType to Single, MapValueToKey, MapKeyToVector and OneHotEncoding (indicator or bag), and the QuantizationAware trainers.");
+    /// <summary>The refusal of a step no row of <see cref="All"/> exports, naming the step (by its catalog name where known) and the columns it writes.</summary>
+    public static NotSupportedException Unsupported(ITransformer step, DataViewSchema before, DataViewSchema after)
+    {
+        Type type = step.GetType();
+        string name = type.DeclaringType is { } outer ? $"{outer.Name}.{type.Name}" : type.Name;
+        string known = name.StartsWith("TextFeaturizingEstimator", StringComparison.Ordinal) ? "FeaturizeText (" + name + ")" : name;
+        string[] written = after.Where(c => !c.IsHidden && (before.GetColumnOrNull(c.Name) is not { } old || old.Index != c.Index)).Select(c => $"'{c.Name}'").ToArray();
+        string columns = written.Length == 0 ? string.Empty : $" (writing {string.Join(", ", written)})";
+        return Unsupported(known + columns);
+    }
+
+    private static NotSupportedException Unsupported(string step) => new($"{step} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, ReplaceMissingValues and IndicateMissingValues on Single columns, ConvertType to Single, MapValueToKey, MapKeyToVector and OneHotEncoding (indicator or bag), and the QuantizationAware trainers.");
 
     private static bool Rounding(OnnxPipeline p, RoundingTransformer rounding)
     {
