@@ -21,13 +21,7 @@ internal static class ExportCommand
         var command = new Command("export", "Export a trained model to ONNX (and safetensors).") { model, output, safetensors, weights };
         command.SetAction(result =>
         {
-            var storage = result.GetValue(weights) switch
-            {
-                "packed" => OnnxWeightStorage.Packed,
-                "int4" => OnnxWeightStorage.Int4,
-                "int8" => OnnxWeightStorage.Int8,
-                var other => throw new ArgumentOutOfRangeException("onnx-weights", $"--onnx-weights: '{other}' is not packed, int4 or int8."),
-            };
+            var storage = Storage(result.GetValue(weights)!);
             var ml = new MLContext();
             string modelPath = result.GetValue(model)!;
             var (loaded, info) = CliModelInfo.Load(ml, modelPath);
@@ -73,6 +67,14 @@ internal static class ExportCommand
         });
         return command;
     }
+
+    private static OnnxWeightStorage Storage(string name) => name switch
+    {
+        "packed" => OnnxWeightStorage.Packed,
+        "int4" => OnnxWeightStorage.Int4,
+        "int8" => OnnxWeightStorage.Int8,
+        var other => throw new ArgumentOutOfRangeException("onnx-weights", $"--onnx-weights: '{other}' is not packed, int4 or int8."),
+    };
 
     /// <summary>The ONNX graph's inputs and the CSV columns they hold, in order.</summary>
     internal static string Inputs(TableSchema table)
