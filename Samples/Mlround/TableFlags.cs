@@ -38,7 +38,7 @@ internal sealed class TableFlags
         var overrides = new TableSchema.Overrides(Names(result.GetValue(Categorical)), Names(result.GetValue(Text)), Names(result.GetValue(Ignore)), Names(result.GetValue(Date)), ParseDateOrder(result.GetValue(DateOrder)));
         TableSchema schema = TableSchema.Infer(table, label, overrides);
         notes.AddRange(schema.Columns.Where(c => c.Role == ColumnRole.Ignored && c.Why != "--ignore").Select(c => $"note: column '{c.Name}' is not used: {c.Why}."));
-        var (train, test) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, separator, notes.Add) : null, result.GetValue(TestFraction), seed, notes.Add);
+        var (train, test, skipped) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, separator, notes.Add) : null, result.GetValue(TestFraction), seed, notes.Add);
         var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(train);
         TableSetup.CheckLabels(train.Concat(test), task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, train, test);
@@ -55,7 +55,7 @@ internal sealed class TableFlags
             }
         }
 
-        return new TableSetup(table, schema, train, test, task);
+        return new TableSetup(table, schema, train, test, task, skipped);
     }
 
     private static string[] Names(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();

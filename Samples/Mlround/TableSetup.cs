@@ -4,21 +4,22 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>A training table read and split (<see cref="TableFlags.Load"/>): its roles, training and test rows, and task.</summary>
-internal sealed record TableSetup(CsvTable Table, TableSchema Schema, List<TableRow> Train, List<TableRow> Test, QatTask Task)
+internal sealed record TableSetup(CsvTable Table, TableSchema Schema, List<TableRow> Train, List<TableRow> Test, QatTask Task, int Skipped = 0)
 {
-    /// <summary>The training and test rows: those of <paramref name="testTable"/>, or a seeded fraction held out.</summary>
-    public static (List<TableRow> Train, List<TableRow> Test) SplitRows(CsvTable table, TableSchema schema, CsvTable? testTable, double fraction, int seed, Action<string> notes)
+    /// <summary>The training and test rows: those of <paramref name="testTable"/>, or a seeded fraction held out; and the rows skipped because their label is missing.</summary>
+    public static (List<TableRow> Train, List<TableRow> Test, int Skipped) SplitRows(CsvTable table, TableSchema schema, CsvTable? testTable, double fraction, int seed, Action<string> notes)
     {
-        List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, notes);
+        List<TableRow> rows = TableRows.Read(table, schema, labelRequired: true, notes, out int skipped);
+        int skippedTest = 0;
         var (train, test) = testTable is not null
-            ? (rows, TableRows.Read(testTable, schema, labelRequired: true, notes))
+            ? (rows, TableRows.Read(testTable, schema, labelRequired: true, notes, out skippedTest))
             : Holdout.Split(rows, fraction, seed);
         if (train.Count < 2)
         {
             throw new FormatException($"data file '{table.Path}' leaves {train.Count} training row(s) after holding out the test rows; at least 2 are needed.");
         }
 
-        return (train, test);
+        return (train, test, skipped + skippedTest);
     }
 
     /// <summary>The task named by --task.</summary>

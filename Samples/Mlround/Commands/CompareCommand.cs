@@ -42,7 +42,7 @@ internal static class CompareCommand
                 throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
             }
 
-            var (csv, schema, train, test, task) = table.Load(result, path, result.GetValue(seed), stdout, stderr);
+            var (csv, schema, train, test, task, _) = table.Load(result, path, result.GetValue(seed), stdout, stderr);
             if (test.Count < SmallTestSplit)
             {
                 stderr.WriteLine($"warning: the test rows are {test.Count}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, test.Count):P1}) and say little.");

@@ -38,7 +38,7 @@ internal static class TrainCommand
         AtomicFile.CheckFolder(result.GetValue(o.Output)!); // before training, not after
         QatOptions options = o.Flags.Options(result, cancellation); // bad flags fail before the table is read
         TaskPipeline.CheckNormalize(result.GetValue(o.Normalize)!);
-        var (_, schema, train, test, qatTask) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
+        var (_, schema, train, test, qatTask, skipped) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
         bool bins = TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema);
         var ml = new MLContext(seed: options.Seed);
         var trainView = TableRows.ToDataView(ml, train, schema);
@@ -58,12 +58,13 @@ internal static class TrainCommand
 
         var info = new CliModelInfo(CliModelInfo.Name(qatTask), schema);
         info.Save(ml, model, trainView.Schema, result.GetValue(o.Output)!);
-        Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null);
+        var counts = new Dictionary<string, object> { ["rows"] = train.Count + test.Count, ["test_rows"] = test.Count, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skipped }, ["unseen_label_rows"] = unseen };
+        Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null, counts);
         return 0;
     }
 
     /// <summary>The held-out metrics, the trained and kept epochs, the size and the file; with a schema, the JSON line too.</summary>
-    private static void Report(TextWriter stdout, CliModelInfo info, Dictionary<string, double> metrics, long bytes, double seconds, QatProgress last, string path, TableSchema? jsonSchema)
+    private static void Report(TextWriter stdout, CliModelInfo info, Dictionary<string, double> metrics, long bytes, double seconds, QatProgress last, string path, TableSchema? jsonSchema, Dictionary<string, object> counts)
     {
         foreach (var m in metrics)
         {
@@ -75,7 +76,7 @@ internal static class TrainCommand
         stdout.WriteLine($"saved: {path}");
         if (jsonSchema is not null)
         {
-            stdout.WriteLine(Json(info.Task, metrics, bytes, seconds, (last.Epoch, last.BestEpoch), jsonSchema));
+            stdout.WriteLine(Json(info.Task, metrics, bytes, seconds, (last.Epoch, last.BestEpoch), jsonSchema, counts));
         }
     }
 

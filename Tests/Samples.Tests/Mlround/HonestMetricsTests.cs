@@ -28,6 +28,20 @@ public sealed class HonestMetricsTests
         StringAssert.Contains(stderr, "note: 2 of 6 rows have a label the model never saw in training; they count as wrong.");
         StringAssert.Contains(stderr, "skipped 1 row(s)");
     }
+
+    [TestMethod]
+    public void Train_Json_CountsTheRowsTheSkippedByReasonAndTheTestRows()
+    {
+        using var temp = new TempFolder();
+        string data = Path.Combine(temp.Path, "d.csv");
+        File.WriteAllLines(data, new[] { "x,Label" }.Concat(Enumerable.Range(0, 50).Select(i => i == 7 ? "7," : $"{i},{i % 2}")));
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--epochs", "2", "--out", Path.Combine(temp.Path, "m.zip"), "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual(49, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.AreEqual(9, json.RootElement.GetProperty("test_rows").GetInt32(), "a fifth of 49, rounded down");
+        Assert.AreEqual(1, json.RootElement.GetProperty("skipped").GetProperty("label_missing").GetInt32());
+    }
 }
 
 /// <summary>What predict writes: kept input columns, class scores in numeric or ordinal order.</summary>
