@@ -13,6 +13,16 @@ internal static class CliRunner
         return (code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Writes <paramref name="lines"/> as a CSV in <paramref name="folder"/> and trains on it (with <paramref name="flags"/>); returns the CSV's and the model's paths. Fails the test if training fails.</summary>
+    public static (string Data, string Model) Train(string folder, IEnumerable<string> lines, params string[] flags)
+    {
+        string data = Path.Combine(folder, "train.csv"), model = Path.Combine(folder, "m.zip");
+        File.WriteAllLines(data, lines);
+        var (code, _, stderr) = Run(new[] { "train", "--data", data, "--out", model }.Concat(flags).ToArray());
+        Assert.AreEqual(0, code, stderr);
+        return (data, model);
+    }
+
     /// <summary>A bundled data file, copied next to the tests.</summary>
     public static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
 
