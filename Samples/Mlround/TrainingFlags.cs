@@ -42,12 +42,20 @@ internal sealed class TrainingFlags
     private readonly Option<double?> _validation = new("--validation-fraction") { Description = $"Fraction of the training rows held out to choose the kept epoch and stop early, in [0, 0.5); 0 keeps the last epoch (default: 0.1 below {QatOptions.LargeDataRows:N0} rows, 0 from there on)" };
     private readonly Option<string> _selection = new("--epoch-selection") { DefaultValueFactory = _ => Selections.First(s => s.Value == Defaults.EpochSelection).Name, Description = "Which epoch is kept: " + string.Join(", ", Selections.Select(s => s.Name)) };
     private readonly Option<int> _seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed" };
+    private readonly Option<int> _threads = Threads();
+
+    /// <summary>--threads: LibTorch's threads for training (QatOptions.NumberOfThreads); also a flag of compare.</summary>
+    public static Option<int> Threads() => new("--threads") { DefaultValueFactory = _ => 2, Description = "LibTorch threads for training (default 2; 1 on a machine busy with other work, where two threads wait on each other)" };
+
+    /// <summary>The --threads value, checked.</summary>
+    public static int ThreadsOf(ParseResult result, Option<int> option) =>
+        result.GetValue(option) is var n and >= 1 ? n : throw new ArgumentOutOfRangeException("threads", $"--threads must be at least 1, got {result.GetValue(option)}.");
 
     /// <summary>The flags, to add to a command.</summary>
     public IEnumerable<Option> All => new Option[]
     {
         _hidden, _weightBits, _activationBits, _inputBits, _quantizer, _mode, _epochs, _batch, _rate, _schedule, _warmup,
-        _distillation, _temperature, _teacher, _teacherEpochs, _validation, _selection, _seed,
+        _distillation, _temperature, _teacher, _teacherEpochs, _validation, _selection, _seed, _threads,
     };
 
     /// <summary>The seed flag (the command's split uses it too).</summary>
@@ -73,7 +81,7 @@ internal sealed class TrainingFlags
             ValidationFraction = result.GetValue(_validation),
             EpochSelection = Pick(Selections, result.GetValue(_selection)!, "--epoch-selection"),
             Seed = result.GetValue(_seed),
-            NumberOfThreads = 2,
+            NumberOfThreads = ThreadsOf(result, _threads),
             CancellationToken = cancellation,
         };
         if (result.GetValue(_hidden) is { } hidden)

@@ -24,9 +24,10 @@ internal static class CompareCommand
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var png = new Option<string?>("--png") { Description = "Draw the metric against bits into this PNG file" };
+        var threads = TrainingFlags.Threads();
         var command = new Command("compare", "Compare float, post-training and quantization-aware training at several bit widths.")
         {
-            data, bits, epochs, seed, json, png,
+            data, bits, epochs, seed, json, png, threads,
         };
         foreach (Option flag in table.All)
         {
@@ -37,6 +38,7 @@ internal static class CompareCommand
         {
             string path = result.GetValue(data) ?? Path.Combine(AppContext.BaseDirectory, "data", "digits.csv");
             int[] widths = ParseBits(result.GetValue(bits)!);
+            int threadCount = TrainingFlags.ThreadsOf(result, threads);
             if (result.GetValue(epochs) is < 1)
             {
                 throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
@@ -48,7 +50,7 @@ internal static class CompareCommand
                 stderr.WriteLine($"warning: the test rows are {test.Count}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, test.Count):P1}) and say little.");
             }
 
-            QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = 2, CancellationToken = cancellation };
+            QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = threadCount, CancellationToken = cancellation };
             stderr.WriteLine($"{Path.GetFileName(path)}: {csv.RowCount} rows, label '{schema.Label}', task {task}, {train.Count} train / {test.Count} test");
             var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);

@@ -30,6 +30,7 @@ public sealed class BadInputMatrixTests
         ["non-positive learning rate"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--learning-rate", "0", "--out", "{model}" }, 2, "--learning-rate: LearningRate must be in (0, 10].", []),
         ["zero hidden size"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--hidden", "16,0", "--out", "{model}" }, 2, "--hidden: '0' is not a positive layer size.", []),
         ["test fraction out of range"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--test-fraction", "1.5", "--out", "{model}" }, 2, "--test-fraction must be in (0, 1).", []),
+        ["zero threads"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--threads", "0", "--out", "{model}" }, 2, "--threads must be at least 1, got 0.", []),
         ["unknown quantizer"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--quantizer", "magic", "--out", "{model}" }, 2, "--quantizer: 'magic' is not lsq", []),
         ["unknown quantizer under its 1.0 name"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--gradient", "magic", "--out", "{model}" }, 2, "--quantizer: 'magic' is not lsq", []),
         ["unknown mode"] = (new[] { "train", "--data", CliRunner.Data("diabetes.csv"), "--mode", "int4", "--out", "{model}" }, 2, "--mode: 'int4' is not qat, ptq or float.", []),

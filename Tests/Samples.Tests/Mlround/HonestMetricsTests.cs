@@ -28,6 +28,18 @@ public sealed class HonestMetricsTests
     }
 
     [TestMethod]
+    public void Threads_OneThread_Trains_AndCompareTakesIt()
+    {
+        using var temp = new TempFolder();
+        var (data, _) = CliRunner.Train(temp.Path, new[] { "x,Label" }.Concat(Enumerable.Range(0, 60).Select(i => $"{i},{i % 2}")), "--epochs", "2", "--threads", "1");
+        var (code, _, stderr) = CliRunner.Run("compare", "--data", data, "--epochs", "1", "--bits", "4", "--threads", "1");
+        Assert.AreEqual(0, code, stderr);
+        (code, _, stderr) = CliRunner.Run("compare", "--data", data, "--threads", "0");
+        Assert.AreEqual(2, code);
+        Assert.AreEqual("error: --threads must be at least 1, got 0.", stderr.Trim());
+    }
+
+    [TestMethod]
     public void Train_Json_CountsTheRowsTheSkippedByReasonAndTheTestRows()
     {
         using var temp = new TempFolder();
