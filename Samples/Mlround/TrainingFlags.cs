@@ -45,7 +45,7 @@ internal sealed class TrainingFlags
     private readonly Option<int> _threads = Threads();
 
     /// <summary>--threads: LibTorch's threads for training (QatOptions.NumberOfThreads); also a flag of compare.</summary>
-    public static Option<int> Threads() => new("--threads") { DefaultValueFactory = _ => 2, Description = "LibTorch threads for training (default 2; 1 on a machine busy with other work, where two threads wait on each other)" };
+    public static Option<int> Threads() => new("--threads") { DefaultValueFactory = _ => 1, Description = "LibTorch threads for training (default 1: faster than 2 here at these network sizes, and unhurt by other work on the machine; see docs/benchmarks.md)" };
 
     /// <summary>The --threads value, checked.</summary>
     public static int ThreadsOf(ParseResult result, Option<int> option) =>
