@@ -54,26 +54,31 @@ internal static class CellParsing
         return TrySpreadsheetNumber(cell, decimalComma, out value);
     }
 
-    // A currency sign before or after, a percent sign after, thousands groups of three digits, the decimal mark of the file.
+    // A currency sign before or after, a percent sign after, thousands groups of three digits, the decimal mark of the
+    // file. No allocation: in a file with decimal commas every number cell comes here.
     private static bool TrySpreadsheetNumber(string cell, bool decimalComma, out float value)
     {
         value = 0;
         ReadOnlySpan<char> s = cell.AsSpan().Trim();
         bool percent = s.EndsWith("%");
         s = s.TrimEnd('%').Trim().Trim("$€£¥").Trim();
-        if (s.IsEmpty)
-        {
-            return false;
-        }
-
         char group = decimalComma ? '.' : ',', point = decimalComma ? ',' : '.';
-        if (!GroupsAreValid(s, group, point))
+        if (s.IsEmpty || s.Length > 64 || !GroupsAreValid(s, group, point))
         {
             return false;
         }
 
-        string plain = s.ToString().Replace(group.ToString(), string.Empty, StringComparison.Ordinal).Replace(point, '.');
-        if (!float.TryParse(plain, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
+        Span<char> plain = stackalloc char[s.Length];
+        int n = 0;
+        foreach (char ch in s)
+        {
+            if (ch != group)
+            {
+                plain[n++] = ch == point ? '.' : ch;
+            }
+        }
+
+        if (!float.TryParse(plain[..n], NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
         {
             return false;
         }
@@ -86,14 +91,27 @@ internal static class CellParsing
     private static bool GroupsAreValid(ReadOnlySpan<char> s, char group, char point)
     {
         int end = s.IndexOf(point);
-        string whole = (end < 0 ? s : s[..end]).TrimStart("+-").ToString();
-        if (whole.IndexOf(group) < 0)
+        ReadOnlySpan<char> whole = (end < 0 ? s : s[..end]).TrimStart("+-");
+        int first = whole.IndexOf(group);
+        if (first < 0)
         {
             return true;
         }
 
-        string[] parts = whole.Split(group);
-        return parts[0].Length is >= 1 and <= 3 && parts.All(p => p.All(char.IsAsciiDigit)) && parts.Skip(1).All(p => p.Length == 3);
+        if (first is < 1 or > 3 || whole[..first].ContainsAnyExceptInRange('0', '9'))
+        {
+            return false;
+        }
+
+        for (ReadOnlySpan<char> rest = whole[first..]; !rest.IsEmpty; rest = rest[4..])
+        {
+            if (rest.Length < 4 || rest[0] != group || rest[1..4].ContainsAnyExceptInRange('0', '9'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A date cell in the column's <paramref name="order"/> (ISO dates and dates with month names in any column).</summary>
@@ -112,8 +130,15 @@ internal static class CellParsing
     /// month names), the only order that fits, <paramref name="preferred"/> when both fit (1/2/2000 alone cannot tell),
     /// or null when the cells are not dates.
     /// </summary>
-    public static DateOrder? DateOrderOf(IReadOnlyCollection<string> cells, DateOrder preferred)
+    public static DateOrder? DateOrderOf(IReadOnlyCollection<string> cells, DateOrder preferred) => DateOrderOf(cells, preferred, out _);
+
+    /// <summary>
+    /// <see cref="DateOrderOf(IReadOnlyCollection{string}, DateOrder)"/>, and whether the cells themselves fixed the order
+    /// (<paramref name="told"/> false when both orders fit and <paramref name="preferred"/> or month first was taken).
+    /// </summary>
+    public static DateOrder? DateOrderOf(IReadOnlyCollection<string> cells, DateOrder preferred, out bool told)
     {
+        told = true;
         if (cells.All(v => TryDate(v, DateOrder.None, out _)))
         {
             return DateOrder.None;
@@ -121,6 +146,7 @@ internal static class CellParsing
 
         bool monthFirst = cells.All(v => TryDate(v, DateOrder.MonthFirst, out _));
         bool dayFirst = cells.All(v => TryDate(v, DateOrder.DayFirst, out _));
+        told = monthFirst != dayFirst;
         return (monthFirst, dayFirst) switch
         {
             (true, true) => preferred == DateOrder.None ? DateOrder.MonthFirst : preferred,

@@ -151,9 +151,9 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     // A column with present cells that are not all numbers: dates, an identifier, categories or free text.
     private static TableColumn Classify(string name, List<string> cells, int rows, DateOrder preferred)
     {
-        if (CellParsing.DateOrderOf(cells, preferred) is { } order)
+        if (CellParsing.DateOrderOf(cells, preferred, out bool told) is { } order)
         {
-            return new TableColumn(name, ColumnRole.Date, "dates: year, month, day, day of week" + OrderNote(order, cells, preferred), order);
+            return new TableColumn(name, ColumnRole.Date, "dates: year, month, day, day of week" + OrderNote(order, told, preferred), order);
         }
 
         int distinct = cells.Distinct(StringComparer.Ordinal).Count();
@@ -168,10 +168,10 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     }
 
     // Why a slashed date reads month or day first: the cells told, --date-order said, or month first was assumed.
-    private static string OrderNote(DateOrder order, List<string> cells, DateOrder preferred) => order switch
+    private static string OrderNote(DateOrder order, bool told, DateOrder preferred) => order switch
     {
         DateOrder.None => string.Empty,
-        _ when CellParsing.DateOrderOf(cells, order == DateOrder.MonthFirst ? DateOrder.DayFirst : DateOrder.MonthFirst) == order => $", {Words(order)} (the cells tell)",
+        _ when told => $", {Words(order)} (the cells tell)",
         _ when preferred != DateOrder.None => $", {Words(order)} (--date-order)",
         _ => $", {Words(order)} (assumed: the cells do not tell; --date-order dmy for day first)",
     };
@@ -180,8 +180,8 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
 
     // --date: every present cell must read as a date.
     private static TableColumn ForcedDate(CsvTable table, string name, List<string> cells, DateOrder preferred) =>
-        CellParsing.DateOrderOf(cells, preferred) is { } order
-            ? new TableColumn(name, ColumnRole.Date, "--date" + OrderNote(order, cells, preferred), order)
+        CellParsing.DateOrderOf(cells, preferred, out bool told) is { } order
+            ? new TableColumn(name, ColumnRole.Date, "--date" + OrderNote(order, told, preferred), order)
             : throw new ArgumentException($"--date: column '{name}' of '{table.Path}' has cells that are not dates, e.g. '{cells.First(v => !CellParsing.TryDate(v, DateOrder.MonthFirst, out _) && !CellParsing.TryDate(v, DateOrder.DayFirst, out _))}'.", "date");
 
     /// <summary>Most classes a numeric label may have to be read as classes.</summary>

@@ -20,16 +20,20 @@ internal static class TaskPipeline
     public const int MaximumBinnedFeatures = 256;
 
     /// <summary>The normalization in front of the network that <paramref name="choice"/> ("auto", "bins", "min-max") means for <paramref name="schema"/>.</summary>
-    /// <summary>Fails naming --normalize unless <paramref name="choice"/> is one of its values.</summary>
-    public static void CheckNormalize(string choice) => UsesBins(choice, new TableSchema("", false, null, Array.Empty<TableColumn>(), Array.Empty<string>()));
-
-    public static bool UsesBins(string choice, TableSchema schema) => choice switch
+    /// <summary>Fails naming --normalize unless <paramref name="choice"/> is one of its values (before the table is read).</summary>
+    public static void CheckNormalize(string choice)
     {
-        "bins" => true,
-        "min-max" => false,
-        "auto" => schema.NumericFeatures.Length <= MaximumBinnedFeatures,
-        _ => throw new ArgumentOutOfRangeException("normalize", $"--normalize: '{choice}' is not auto, bins or min-max."),
-    };
+        if (choice is not ("auto" or "bins" or "min-max"))
+        {
+            throw new ArgumentOutOfRangeException("normalize", $"--normalize: '{choice}' is not auto, bins or min-max.");
+        }
+    }
+
+    public static bool UsesBins(string choice, TableSchema schema)
+    {
+        CheckNormalize(choice);
+        return choice == "bins" || (choice == "auto" && schema.NumericFeatures.Length <= MaximumBinnedFeatures);
+    }
 
     /// <summary>
     /// The pipeline of a task on a table: missing numbers replaced by the training mean (with a missing-value indicator

@@ -31,13 +31,24 @@ internal static class IntegerKernels
         : Isa.Scalar;
 
     /// <summary>Gets or sets the instruction set in use (tests force each one the machine has; they all give the same sums).</summary>
-    internal static Isa Use => ForcedScope.Any ? _forced ?? Best : Best;
+    internal static Isa Use => _forced ?? Best; // one thread-static read per layer, not per output
 
     [ThreadStatic]
     private static Isa? _forced;
 
     /// <summary>Makes <see cref="Dot"/> use <paramref name="isa"/> on the calling thread until the returned scope is disposed (tests compare every instruction set; other threads keep <see cref="Best"/>).</summary>
-    internal static IDisposable Force(Isa isa) => ForcedScope.Set(() => _forced, v => _forced = v, isa);
+    internal static IDisposable Force(Isa isa)
+    {
+        Isa? previous = _forced;
+        _forced = isa;
+        return new Restore(previous);
+    }
+
+    /// <summary>Puts the calling thread's previous choice back when disposed.</summary>
+    private sealed class Restore(Isa? previous) : IDisposable
+    {
+        public void Dispose() => _forced = previous;
+    }
 
     /// <summary>
     /// acc[j] = Σ_k x[k] · w[j, k] for every row j of <paramref name="layer"/>. <paramref name="x"/> holds

@@ -209,17 +209,17 @@ internal sealed class ScoringPlan
             return;
         }
 
-        for (int j = 0; j < y.Length; j++)
-        {
-            y[j] = Math.Max(y[j], 0);
-        }
-
         if (layer.ActivationBits == 32)
         {
+            for (int j = 0; j < y.Length; j++)
+            {
+                y[j] = Math.Max(y[j], 0);
+            }
+
             return;
         }
 
-        var grid = LsqGrid<float>.Divided(layer.ActivationStep, 0, layer.ActivationMax); // the trainer's activation quantizer
+        var grid = LsqGrid<float>.Divided(layer.ActivationStep, 0, layer.ActivationMax); // ReLU and the trainer's activation quantizer, one pass
         for (int j = 0; j < y.Length; j++)
         {
             y[j] = grid.ClampedCode(y[j], relu: true);

@@ -28,9 +28,9 @@ internal static class OnnxStepExporters
         (typeof(MissingValueIndicatorTransformer), (p, s, _, _) => MissingIndicators(p, (MissingValueIndicatorTransformer)s)),
         (typeof(TypeConvertingTransformer), (p, s, _, _) => Conversion(p, (TypeConvertingTransformer)s)),
         (typeof(KeyToValueMappingTransformer), (_, _, _, _) => false), // maps a predicted key back to its value after the predictor: see the PredictedLabelValue output
-        (typeof(ISingleFeaturePredictionTransformer<QatRegressionModelParameters>), (p, s, _, after) => Predictor(p, ((ISingleFeaturePredictionTransformer<QatRegressionModelParameters>)s).FeatureColumnName, ((ISingleFeaturePredictionTransformer<QatRegressionModelParameters>)s).Model.Network, after)),
-        (typeof(ISingleFeaturePredictionTransformer<QatBinaryModelParameters>), (p, s, _, after) => Predictor(p, ((ISingleFeaturePredictionTransformer<QatBinaryModelParameters>)s).FeatureColumnName, ((ISingleFeaturePredictionTransformer<QatBinaryModelParameters>)s).Model.Network, after)),
-        (typeof(ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>), (p, s, _, after) => Predictor(p, ((ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>)s).FeatureColumnName, ((ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>)s).Model.Network, after)),
+        (typeof(ISingleFeaturePredictionTransformer<QatRegressionModelParameters>), (p, s, _, after) => Predictor<QatRegressionModelParameters>(p, s, after, m => m.Network)),
+        (typeof(ISingleFeaturePredictionTransformer<QatBinaryModelParameters>), (p, s, _, after) => Predictor<QatBinaryModelParameters>(p, s, after, m => m.Network)),
+        (typeof(ISingleFeaturePredictionTransformer<QatMulticlassModelParameters>), (p, s, _, after) => Predictor<QatMulticlassModelParameters>(p, s, after, m => m.Network)),
     };
 
     /// <summary>The refusal of a step no row of <see cref="All"/> exports, naming the step (by its catalog name where known) and the columns it writes.</summary>
@@ -147,8 +147,12 @@ internal static class OnnxStepExporters
         return false;
     }
 
-    private static bool Predictor(OnnxPipeline p, string featureColumn, QuantizedMlp network, DataViewSchema after)
+    private static bool Predictor<TModel>(OnnxPipeline p, ITransformer step, DataViewSchema after, Func<TModel, QuantizedMlp> networkOf)
+        where TModel : class
     {
+        var predictor = (ISingleFeaturePredictionTransformer<TModel>)step;
+        string featureColumn = predictor.FeatureColumnName;
+        QuantizedMlp network = networkOf(predictor.Model);
         OnnxColumn features = OnnxFeaturizers.Floats(p.Bound(featureColumn).Value, featureColumn);
         OnnxNetwork.Emit(p.Graph, features.Tensor, network, p.Options);
         if (network.Task == QatTask.MulticlassClassification)
