@@ -139,32 +139,22 @@ public sealed class ModelPayloadTests
     }
 
     [TestMethod]
-    public void SavedModel_FromANewerFormatVersion_FailsWithFormatException()
-    {
-        var ml = new MLContext();
-        string path = SaveModel(ml);
-        try
-        {
-            EditPayload(path, p => { var q = (byte[])p.Clone(); BitConverter.GetBytes(9).CopyTo(q, 0); return q; });
-            var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
-            StringAssert.Contains(Find<FormatException>(e)?.Message, "newer MlRounding");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    public void SavedModel_FromANewerFormatVersion_FailsWithFormatException() =>
+        AssertEditedPayloadFails(q => BitConverter.GetBytes(9).CopyTo(q, 0), "newer MlRounding");
 
     [TestMethod]
-    public void SavedModel_CorruptedEntry_FailsWithFormatException()
+    public void SavedModel_CorruptedEntry_FailsWithFormatException() =>
+        AssertEditedPayloadFails(q => q[^1] = 200, "Invalid midpoint rule 200"); // the grid's midpoint byte
+
+    /// <summary>Saves a model, edits a copy of its payload, and asserts loading fails with a FormatException saying <paramref name="message"/>.</summary>
+    private static void AssertEditedPayloadFails(Action<byte[]> edit, string message)
     {
-        var ml = new MLContext();
-        string path = SaveModel(ml);
+        string path = SaveModel(new MLContext());
         try
         {
-            EditPayload(path, p => { var q = (byte[])p.Clone(); q[^1] = 200; return q; }); // the grid's midpoint byte
+            EditPayload(path, p => { var q = (byte[])p.Clone(); edit(q); return q; });
             var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
-            StringAssert.Contains(Find<FormatException>(e)?.Message, "Invalid midpoint rule 200");
+            StringAssert.Contains(Find<FormatException>(e)?.Message, message);
         }
         finally
         {
