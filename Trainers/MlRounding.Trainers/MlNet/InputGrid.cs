@@ -89,6 +89,17 @@ internal sealed record InputGrid(AffineGrid Grid, float Step)
         }
     }
 
+    /// <summary>Widens each feature's range to its channel's (the features of a channel are <paramref name="plane"/> consecutive values).</summary>
+    public static void PerChannel(float[] lows, float[] highs, int plane)
+    {
+        for (int first = 0; first < lows.Length; first += plane)
+        {
+            float low = lows.AsSpan(first, plane).ToArray().Min(), high = highs.AsSpan(first, plane).ToArray().Max();
+            lows.AsSpan(first, plane).Fill(low);
+            highs.AsSpan(first, plane).Fill(high);
+        }
+    }
+
     /// <summary>Running ranges with no value become [0, 0].</summary>
     public static (float[] Lows, float[] Highs) Finish(float[] lows, float[] highs)
     {

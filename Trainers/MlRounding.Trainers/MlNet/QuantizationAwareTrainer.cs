@@ -137,6 +137,11 @@ public abstract class QuantizationAwareTrainerBase<TTransformer, TModel> : ITrai
         else if (Options.Mode != QatMode.Float && Options.InputBits != 32)
         {
             var (lows, highs) = stream is not null ? (stream.FeatureLows, stream.FeatureHighs) : InputGrid.Ranges(train!.Features, featureCount);
+            if (Options.ImageShape is { } image)
+            {
+                InputGrid.PerChannel(lows, highs, image.Height * image.Width); // one scale per channel: a convolution shares its weights across positions
+            }
+
             inputGrid = InputGrid.Fit(Options.InputBits, lows, highs);
             Log(channel, ChannelMessageKind.Info, $"Features quantized to {Options.InputBits} bits each, over their training ranges: the whole path is integer.");
         }

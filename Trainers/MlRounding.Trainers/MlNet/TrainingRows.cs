@@ -19,6 +19,11 @@ internal static class TrainingRows
             throw Mismatch("feature", features.Name, "known-size vector of Single", features.Type);
         }
 
+        if (options.ImageShape is { } image && image.Size != vector.Size)
+        {
+            throw new ArgumentOutOfRangeException("inputSchema", $"Feature column '{features.Name}' has {vector.Size} values per row, but ImageShape {image} (channels x height x width) needs {image.Size}.");
+        }
+
         var label = schema.GetColumnOrNull(options.LabelColumnName)
             ?? throw new ArgumentOutOfRangeException("inputSchema", $"Could not find label column '{options.LabelColumnName}'");
         int classes = 1;

@@ -20,18 +20,30 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     private readonly List<(int Position, RoundingGrid Grid)> _roundings = new();
     private readonly QuantizedWeightBuffers _quantizedWeights;
 
+    [ComponentName(Name = "convolutions")]
+    private readonly QatConvolutions? _convolutions;
+
     [ComponentName(Name = "log_steps")]
     private readonly Parameter? _logSteps;
 
     public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
     {
-        int[] sizes = new[] { inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
+        int[] channels = options.ImageShape is null ? Array.Empty<int>() : options.ConvolutionChannels;
+        ImageShape? image = options.ImageShape;
+        for (int i = 0; i < channels.Length; i++)
+        {
+            image = new ImageShape(channels[i], image!.Height / 2, image.Width / 2);
+        }
+
+        int[] sizes = new[] { image?.Size ?? inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
         bool quantize = options.Mode != QatMode.Float;
-        int[] bits = options.WeightBitsOfLayers(sizes.Length - 1);
-        bool Weights(int i) => quantize && bits[i] != 32;
+        int[] allBits = options.WeightBitsOfLayers(channels.Length + sizes.Length - 1).Select(b => quantize ? b : 32).ToArray();
+        int[] bits = allBits[channels.Length..];
+        bool Weights(int i) => bits[i] != 32;
         bool activations = quantize && options.ActivationBits != 32;
         long weightSteps(int i) => options.PerChannelWeights ? sizes[i + 1] : 1;
-        long total = Enumerable.Range(0, sizes.Length - 1).Sum(i => (Weights(i) ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
+        long total = QatConvolutions.StepCount(channels, allBits, activations, options.PerChannelWeights)
+            + Enumerable.Range(0, sizes.Length - 1).Sum(i => (Weights(i) ? weightSteps(i) : 0) + (activations && i + 2 < sizes.Length ? 1 : 0));
         if (total > 0)
         {
             _logSteps = nn.Parameter(zeros(total), requires_grad: options.Quantizer == QatQuantizer.LearnedStepSize);
@@ -42,6 +54,11 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         {
             offset += count;
             return new StepSlice(_logSteps!, offset - count, count);
+        }
+
+        if (channels.Length > 0)
+        {
+            _convolutions = new QatConvolutions(options.ImageShape!, channels, options.ConvolutionKernelSize, allBits, activations, options, Next);
         }
 
         _quantizedWeights = new QuantizedWeightBuffers(sizes.Length - 1);
@@ -71,7 +88,8 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         Layers = _layers.ToList();
         WeightQuantizers = weightQuantizers;
         ActivationQuantizers = _activationQuantizers.ToList();
-        Quantizers = _weightQuantizers.Concat(ActivationQuantizers).ToArray();
+        Quantizers = (_convolutions?.WeightQuantizers ?? Enumerable.Empty<Quantizer>()).Concat(_weightQuantizers)
+            .Concat(_convolutions?.ActivationQuantizers ?? Enumerable.Empty<Quantizer>()).Concat(ActivationQuantizers).ToArray();
         if (options.Mode == QatMode.PostTraining)
         {
             SetQuantizersEnabled(false);
@@ -79,6 +97,9 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     }
 
     public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();
+
+    /// <summary>Gets the convolution blocks before the dense layers, or null for a dense network.</summary>
+    public QatConvolutions? Convolutions => _convolutions;
 
     /// <summary>Gets or sets a value indicating whether training steps may take the one-call path (<see cref="QatMlpFunction"/>); the tests compare both paths.</summary>
     internal bool FuseTrainingPass { get; set; } = true;
@@ -144,7 +165,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     private Tensor? FusedForward(Tensor x)
     {
-        if (!FuseTrainingPass || _roundings.Count > 0 || Quantizers.Count == 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
+        if (!FuseTrainingPass || _convolutions is not null || _roundings.Count > 0 || Quantizers.Count == 0 || !Quantizers.All(q => q.FusedReady) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 2 || !x.is_contiguous())
         {
             return null;
         }
@@ -190,7 +211,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
             return Rescale(fused).MoveToOuterDisposeScope();
         }
 
-        Tensor h = RoundAt(0, x);
+        Tensor h = _convolutions is null ? RoundAt(0, x) : _convolutions.call(x);
         for (int i = 0; i < _layers.Count; i++)
         {
             Linear layer = _layers[i];
@@ -240,19 +261,35 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         var layers = new QuantizedLayer[_layers.Count];
         for (int i = 0; i < layers.Length; i++)
         {
-            Linear linear = _layers[i];
-            Tensor weight = linear.weight!.detach();
-            int outputs = (int)weight.shape[0], inputs = (int)weight.shape[1];
-            float[] bias = linear.bias!.detach().data<float>().ToArray();
-            Quantizer? aq = i + 1 < _layers.Count && i < _activationQuantizers.Count && _activationQuantizers[i].Enabled ? _activationQuantizers[i] : null;
-            int activationBits = aq?.Bits ?? 32;
-            float activationStep = aq is null ? 1 : (float)aq.Steps()[0];
-            Quantizer? wq = WeightQuantizers[i] is { Enabled: true } q ? q : null;
-            layers[i] = wq is null
-                ? new QuantizedLayer(inputs, outputs, weight.data<float>().ToArray(), bias, activationBits, activationStep)
-                : new QuantizedLayer(inputs, outputs, wq.Bits, wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray(), wq.Steps().Select(s => (float)s).ToArray(), bias, activationBits, activationStep);
+            Quantizer? aq = i + 1 < _layers.Count && i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
+            layers[i] = ExportLayer(_layers[i].weight!, _layers[i].bias!, WeightQuantizers[i], aq);
+        }
+
+        if (_convolutions is not null)
+        {
+            return new QuantizedMlp(task, classes, _convolutions.Export(), layers, Input?.Grid, Input?.Step ?? 0, OutputScale, OutputShift);
         }
 
         return new QuantizedMlp(task, classes, layers, _roundings, Input?.Grid, Input?.Step ?? 0, OutputScale, OutputShift);
+    }
+
+    /// <summary>
+    /// One layer as the deployed model has it (a dense layer, or a convolution's filters flattened to (outputs, inputs)):
+    /// the weight codes and steps of an enabled weight quantizer, else float weights; the activation grid of an enabled
+    /// activation quantizer, else a float activation.
+    /// </summary>
+    internal static QuantizedLayer ExportLayer(Tensor weights, Tensor bias, Quantizer? weightQuantizer, Quantizer? activationQuantizer)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor weight = weights.detach().reshape(weights.shape[0], -1).contiguous();
+        int outputs = (int)weight.shape[0], inputs = (int)weight.shape[1];
+        float[] biases = bias.detach().data<float>().ToArray();
+        Quantizer? aq = activationQuantizer is { Enabled: true } a ? a : null;
+        int activationBits = aq?.Bits ?? 32;
+        float activationStep = aq is null ? 1 : (float)aq.Steps()[0];
+        return weightQuantizer is { Enabled: true } wq
+            ? new QuantizedLayer(inputs, outputs, wq.Bits, wq.Codes(weight).to_type(ScalarType.Int32).data<int>().ToArray(), wq.Steps().Select(v => (float)v).ToArray(), biases, activationBits, activationStep)
+            : new QuantizedLayer(inputs, outputs, weight.data<float>().ToArray(), biases, activationBits, activationStep);
     }
 }

@@ -29,9 +29,44 @@ public sealed class QatOptions
     /// </summary>
     public int[] HiddenLayers
     {
-        get => _hiddenLayers ?? DefaultHiddenLayers(LayerWeightBits is { Length: > 0 } bits ? bits[0] : Mode == QatMode.Float ? 32 : WeightBits);
+        get => _hiddenLayers ?? (ImageShape is null ? DefaultHiddenLayers(FirstWeightBits) : DefaultConvolutionalHiddenLayers);
         set => _hiddenLayers = value;
     }
+
+    /// <summary>The bits of the first weight matrix (32 in float mode), which the default sizes follow.</summary>
+    private int FirstWeightBits => LayerWeightBits is { Length: > 0 } bits ? bits[0] : Mode == QatMode.Float ? 32 : WeightBits;
+
+    /// <summary>
+    /// Gets or sets the shape of the features as an image (channels, height, width; values channel-planar and row-major,
+    /// the order of ML.NET's <c>ExtractPixels</c> by default), which puts convolution blocks
+    /// (<see cref="ConvolutionChannels"/>) before the dense layers; null (the default) for a dense network. The feature
+    /// column's width must equal the shape's size. The input grid then has one scale per channel, over the channel's
+    /// training range (a convolution shares its weights across positions).
+    /// </summary>
+    public ImageShape? ImageShape { get; set; }
+
+    /// <summary>
+    /// Gets or sets the output channels of the convolution blocks, input first, each block a
+    /// <see cref="ConvolutionKernelSize"/> convolution (stride 1, "same" padding), ReLU, 2x2 max pooling and the activation
+    /// quantizer; used with <see cref="ImageShape"/>. By default (or when set to null) 32, 64, with one dense hidden layer
+    /// of 128 (chosen by measurement on Fashion-MNIST, docs/trainer.md).
+    /// </summary>
+    public int[] ConvolutionChannels
+    {
+        get => _convolutionChannels ?? new[] { 32, 64 };
+        set => _convolutionChannels = value;
+    }
+
+    private int[]? _convolutionChannels;
+
+    /// <summary>The dense hidden layers after the convolution blocks by default.</summary>
+    private static int[] DefaultConvolutionalHiddenLayers => new[] { 128 };
+
+    /// <summary>Gets or sets the side of the convolutions' square kernels: odd, 1 to 15. Default 3.</summary>
+    public int ConvolutionKernelSize { get; set; } = 3;
+
+    /// <summary>The number of convolution blocks (0 without <see cref="ImageShape"/>).</summary>
+    internal int ConvolutionCount => ImageShape is null ? 0 : ConvolutionChannels.Length;
 
     private int[]? _hiddenLayers;
 
@@ -214,10 +249,41 @@ public sealed class QatOptions
     {
         var copy = (QatOptions)MemberwiseClone();
         copy._hiddenLayers = _hiddenLayers?.ToArray();
+        copy._convolutionChannels = _convolutionChannels?.ToArray();
         copy.LayerWeightBits = LayerWeightBits?.ToArray();
         copy.TeacherHiddenLayers = TeacherHiddenLayers?.ToArray();
         copy._roundingLayers = new List<QatRoundingLayer>(RoundingLayers);
         return copy;
+    }
+
+    /// <summary>Checks the options of a convolutional network: channels, kernel, and that the image survives the pooling.</summary>
+    private void ValidateImage()
+    {
+        if (ImageShape is not { } image)
+        {
+            return;
+        }
+
+        if (ConvolutionChannels is null || ConvolutionChannels.Any(c => c < 1 || c > 4096))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConvolutionChannels), ConvolutionChannels is null ? null : string.Join(",", ConvolutionChannels), "ConvolutionChannels must be channel counts in [1, 4096].");
+        }
+
+        if (ConvolutionKernelSize < 1 || ConvolutionKernelSize > 15 || ConvolutionKernelSize % 2 == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConvolutionKernelSize), ConvolutionKernelSize, "ConvolutionKernelSize must be odd, 1 to 15 (\"same\" padding).");
+        }
+
+        int side = Math.Min(image.Height, image.Width) >> ConvolutionChannels.Length;
+        if (side < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConvolutionChannels), ConvolutionChannels.Length, $"{ConvolutionChannels.Length} convolution blocks halve a {image.Height}x{image.Width} image {ConvolutionChannels.Length} times, to nothing; use fewer blocks.");
+        }
+
+        if (RoundingLayers.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RoundingLayers), RoundingLayers.Count, "RoundingLayers are not available with ImageShape (a convolutional network).");
+        }
     }
 
     /// <summary>Checks every option, naming the offending one.</summary>
@@ -232,9 +298,11 @@ public sealed class QatOptions
         if (!Enum.IsDefined(Quantizer)) Fail(nameof(Quantizer), Quantizer, "Quantizer is not a known QatQuantizer.");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1 || h > 65536)) Fail(nameof(HiddenLayers), HiddenLayers, "HiddenLayers must be sizes in [1, 65536].");
         if (!(WeightBits is 1 or 32 || WeightBits is >= 2 and <= 8)) Fail(nameof(WeightBits), WeightBits, "WeightBits must be 1, 2..8 or 32.");
+        ValidateImage();
         if (LayerWeightBits is { } layerBits && HiddenLayers is not null)
         {
-            if (layerBits.Length != HiddenLayers.Length + 1) Fail(nameof(LayerWeightBits), layerBits.Length, $"LayerWeightBits must have one entry per weight matrix: {HiddenLayers.Length + 1} for {HiddenLayers.Length} hidden layers, got {layerBits.Length}.");
+            int matrices = ConvolutionCount + HiddenLayers.Length + 1;
+            if (layerBits.Length != matrices) Fail(nameof(LayerWeightBits), layerBits.Length, $"LayerWeightBits must have one entry per weight matrix: {matrices} for {(ConvolutionCount > 0 ? $"{ConvolutionCount} convolution blocks and " : "")}{HiddenLayers.Length} hidden layers, got {layerBits.Length}.");
             if (layerBits.Any(b => !(b is 1 or 32 || b is >= 2 and <= 8))) Fail(nameof(LayerWeightBits), string.Join(",", layerBits), "LayerWeightBits must be 1, 2..8 or 32 for each weight matrix.");
         }
 

@@ -211,10 +211,12 @@ internal static class QatTraining
     private static void StartFrom(QatNetwork network, QatNetwork teacher)
     {
         using var noGrad = no_grad();
-        for (int i = 0; i < network.Layers.Count; i++)
+        foreach (var (target, source) in (network.Convolutions?.Convolutions ?? []).Select(c => (Weight: c.weight!, Bias: c.bias!))
+            .Concat(network.Layers.Select(l => (Weight: l.weight!, Bias: l.bias!)))
+            .Zip((teacher.Convolutions?.Convolutions ?? []).Select(c => (Weight: c.weight!, Bias: c.bias!)).Concat(teacher.Layers.Select(l => (Weight: l.weight!, Bias: l.bias!)))))
         {
-            network.Layers[i].weight!.copy_(teacher.Layers[i].weight!);
-            network.Layers[i].bias!.copy_(teacher.Layers[i].bias!);
+            target.Weight.copy_(source.Weight);
+            target.Bias.copy_(source.Bias);
         }
     }
 
@@ -239,7 +241,7 @@ internal static class QatTraining
             q?.Calibrate(layer.weight!);
         }
 
-        Tensor h = x;
+        Tensor h = network.Convolutions?.Calibrate(x) ?? x;
         for (int i = 0; i < network.Layers.Count - 1; i++)
         {
             h = nn.functional.relu(network.Layers[i].call(h));

@@ -6,7 +6,8 @@ namespace MlRounding;
 /// raises <see cref="ModelFormatException"/> saying what was wrong.
 /// </summary>
 /// <remarks>
-/// Format version 2, little-endian:
+/// Format version 3 (a network with convolution blocks; a dense network is written as version 2, byte for byte as
+/// before), little-endian:
 /// <list type="bullet">
 /// <item>int32 version (2); byte task (0 regression, 1 binary, 2 multiclass); int32 classes (1..65536); int32 layers (1..64)</item>
 /// <item>per layer: int32 inputs, int32 outputs (1..2^20 each, product at most 2^28); int32 weight bits (1..8 or 32);
@@ -20,7 +21,10 @@ namespace MlRounding;
 /// scales, n int64 zero points), and the first layer sees (q - z) · scale (a single-scale grid); 2 the grid (one scale, or
 /// one per feature), then float32 input step: the first layer sees (q - z) · step</item>
 /// <item>float32 output scale (positive), float32 output shift: the last layer's output is output · scale + shift</item>
+/// <item>version 3 only: int32 convolution blocks (1..16); per block: int32 channels, int32 height, int32 width of its
+/// input (1..4096 each), int32 kernel side (odd, 1..15), int32 pool side (1 or 2), then its filters as a layer (above)</item>
 /// </list>
+/// <para>Version 2 is version 3 without the blocks.</para>
 /// <para>Version 1 (the 1.0 development builds up to 2026-12-01) stored a float32 input step instead of the input grid
 /// (0 for float input): the codes round(x / step), unbounded. It is read as the affine grid with that scale, zero point
 /// 0 and codes in [-2^24, 2^24], which gives the same codes for features from a <c>Quantize</c> transform, the only
@@ -29,7 +33,10 @@ namespace MlRounding;
 internal static class QuantizedMlpFormat
 {
     /// <summary>The format version written.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
+
+    /// <summary>The version of a network without convolution blocks (older readers read it).</summary>
+    private const int DenseVersion = 2;
 
     /// <summary>Writes <paramref name="model"/>.</summary>
     /// <param name="model">The model.</param>
@@ -40,7 +47,7 @@ internal static class QuantizedMlpFormat
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream))
         {
-            w.Write(CurrentVersion);
+            w.Write(model.Convolutions.Count > 0 ? CurrentVersion : DenseVersion);
             w.Write((byte)model.Task);
             w.Write(model.Classes);
             w.Write(model.Layers.Count);
@@ -59,6 +66,10 @@ internal static class QuantizedMlpFormat
             WriteInputGrid(w, model);
             w.Write(model.OutputScale);
             w.Write(model.OutputShift);
+            if (model.Convolutions.Count > 0)
+            {
+                WriteConvolutions(w, model.Convolutions);
+            }
         }
 
         return stream.ToArray();
@@ -86,18 +97,26 @@ internal static class QuantizedMlpFormat
             var layers = new List<QuantizedLayer>(count);
             for (int i = 0; i < count; i++)
             {
-                layers.Add(ReadLayer(r, i));
+                layers.Add(ReadLayer(r, $"Layer {i}"));
             }
 
             var roundings = ReadRoundings(r, count);
             var (inputGrid, inputStep) = version == 1 ? (LegacyInputGrid(r.ReadSingle()), 0f) : ReadInputGrid(r);
             float outputScale = r.ReadSingle(), outputShift = r.ReadSingle();
+            var blocks = version >= 3 ? ReadConvolutions(r) : null;
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new ModelFormatException($"{r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the last layer.");
             }
 
-            return new QuantizedMlp((QatTask)task, classes, layers, roundings, inputGrid, inputStep, outputScale, outputShift); // checks the rest
+            if (blocks is not null && roundings.Count > 0)
+            {
+                throw new ModelFormatException("A convolutional network has no extra rounding layers.");
+            }
+
+            return blocks is null // the constructors check the rest
+                ? new QuantizedMlp((QatTask)task, classes, layers, roundings, inputGrid, inputStep, outputScale, outputShift)
+                : new QuantizedMlp((QatTask)task, classes, blocks, layers, inputGrid, inputStep, outputScale, outputShift);
         }
         catch (EndOfStreamException e)
         {
@@ -131,6 +150,38 @@ internal static class QuantizedMlpFormat
         w.Write(l.ActivationBits);
         w.Write(l.ActivationStep);
         w.Write(l.ActivationMax);
+    }
+
+    private static void WriteConvolutions(BinaryWriter w, IReadOnlyList<QuantizedConvolution> blocks)
+    {
+        w.Write(blocks.Count);
+        foreach (var b in blocks)
+        {
+            w.Write(b.Input.Channels);
+            w.Write(b.Input.Height);
+            w.Write(b.Input.Width);
+            w.Write(b.KernelSize);
+            w.Write(b.PoolSize);
+            WriteLayer(w, b.Filters);
+        }
+    }
+
+    private static List<QuantizedConvolution> ReadConvolutions(BinaryReader r)
+    {
+        int count = Range(r.ReadInt32(), 1, QuantizedMlp.MaxConvolutions, "convolution block count");
+        var blocks = new List<QuantizedConvolution>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int channels = Range(r.ReadInt32(), 1, ImageShape.MaxSide, "channel count");
+            int height = Range(r.ReadInt32(), 1, ImageShape.MaxSide, "image height");
+            int width = Range(r.ReadInt32(), 1, ImageShape.MaxSide, "image width");
+            int kernel = Range(r.ReadInt32(), 1, QuantizedConvolution.MaxKernel, "kernel side");
+            int pool = Range(r.ReadInt32(), 1, 2, "pool side");
+            var shape = new ImageShape(channels, height, width); // checks the size
+            blocks.Add(new QuantizedConvolution(shape, kernel, ReadLayer(r, $"Convolution block {i}"), pool));
+        }
+
+        return blocks;
     }
 
     private static void WriteFloats(BinaryWriter w, IEnumerable<float> values)
@@ -172,13 +223,13 @@ internal static class QuantizedMlpFormat
         return version >= 1 ? version : throw new ModelFormatException($"Invalid network format version {version}.");
     }
 
-    private static QuantizedLayer ReadLayer(BinaryReader r, int i)
+    private static QuantizedLayer ReadLayer(BinaryReader r, string i)
     {
         int inputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "inputs");
         int outputs = Range(r.ReadInt32(), 1, QuantizedLayer.MaxUnits, "outputs");
         if ((long)inputs * outputs > QuantizedLayer.MaxWeights)
         {
-            throw new ModelFormatException($"Layer {i} has {(long)inputs * outputs} weights, more than 2^28.");
+            throw new ModelFormatException($"{i} has {(long)inputs * outputs} weights, more than 2^28.");
         }
 
         int bits = ReadWeightBits(r, i);
@@ -187,7 +238,7 @@ internal static class QuantizedMlpFormat
         int steps = r.ReadInt32();
         if (steps != 1 && steps != outputs)
         {
-            throw new ModelFormatException($"Layer {i}: {steps} weight steps, expected 1 or {outputs}.");
+            throw new ModelFormatException($"{i}: {steps} weight steps, expected 1 or {outputs}.");
         }
 
         float[] stepValues = Floats(r, steps);
@@ -197,7 +248,7 @@ internal static class QuantizedMlpFormat
         long activationMax = r.ReadInt64();
         if (activationBits is >= 2 and <= 16 && activationMax != (1L << activationBits) - 1)
         {
-            throw new ModelFormatException($"Layer {i}: largest activation code {activationMax}, expected {(1L << activationBits) - 1} for {activationBits} bits.");
+            throw new ModelFormatException($"{i}: largest activation code {activationMax}, expected {(1L << activationBits) - 1} for {activationBits} bits.");
         }
 
         return floatWeights is not null
@@ -206,7 +257,7 @@ internal static class QuantizedMlpFormat
     }
 
     // The weight bits and the smallest code that goes with them (0 for binary and float weights, -qmax otherwise).
-    private static int ReadWeightBits(BinaryReader r, int i)
+    private static int ReadWeightBits(BinaryReader r, string i)
     {
         int bits = r.ReadInt32();
         if (!(bits == 32 || bits is >= 1 and <= 8))
@@ -216,16 +267,16 @@ internal static class QuantizedMlpFormat
 
         long codeMin = r.ReadInt64();
         long expectedMin = bits is 1 or 32 ? 0 : -QuantizedLayer.CodeMax(bits);
-        return codeMin == expectedMin ? bits : throw new ModelFormatException($"Layer {i}: smallest code {codeMin}, expected {expectedMin} for {bits}-bit weights.");
+        return codeMin == expectedMin ? bits : throw new ModelFormatException($"{i}: smallest code {codeMin}, expected {expectedMin} for {bits}-bit weights.");
     }
 
-    private static byte[] ReadPackedCodes(BinaryReader r, int i, int weights, int bits)
+    private static byte[] ReadPackedCodes(BinaryReader r, string i, int weights, int bits)
     {
         int length = r.ReadInt32();
         long expected = ((long)weights * bits + 7) / 8;
         if (length != expected)
         {
-            throw new ModelFormatException($"Layer {i}: {length} bytes of codes, expected {expected}.");
+            throw new ModelFormatException($"{i}: {length} bytes of codes, expected {expected}.");
         }
 
         Left(r, length);

@@ -27,13 +27,54 @@ public sealed class QuantizedMlp
     /// <exception cref="ArgumentException">The layers do not chain, or do not fit the task.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count, position, step, scale or shift is out of its range.</exception>
     public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings = null, AffineGrid? inputGrid = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
+        : this(task, classes, Array.Empty<QuantizedConvolution>(), layers, roundings, inputGrid, inputStep, outputScale, outputShift)
+    {
+    }
+
+    /// <summary>Creates a convolutional network: convolution blocks on an image-shaped input, then dense layers; every argument is checked.</summary>
+    /// <param name="task">The task: one output (regression, binary) or one per class (multiclass).</param>
+    /// <param name="classes">The number of classes: 1 for regression, 2 for binary, at least 2 for multiclass (the last layer's outputs).</param>
+    /// <param name="convolutions">The convolution blocks, 1 to 16, input first; each takes the previous one's output
+    /// shape; the first one's input shape is the network's (<see cref="InputShape"/>).</param>
+    /// <param name="layers">The dense layers; the first takes the last block's output, flattened channel-planar.</param>
+    /// <param name="inputGrid">The grid the image's values are quantized to before the first block, with one scale and
+    /// zero point per channel (a convolution shares its weights across positions: one slot per pixel must repeat its
+    /// channel's), or a single scale; null for float input.</param>
+    /// <param name="inputStep">What one input code is worth to the first block (see the other constructor).</param>
+    /// <param name="outputScale">Positive scale of the last layer's output (regression: the labels' standard deviation).</param>
+    /// <param name="outputShift">Shift added after the scale (regression: the labels' mean).</param>
+    /// <exception cref="ArgumentException">The blocks or layers do not chain, or do not fit the task; the input grid differs within a channel.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count, step, scale or shift is out of its range.</exception>
+    public QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedConvolution> convolutions, IReadOnlyList<QuantizedLayer> layers, AffineGrid? inputGrid = null, float inputStep = 0, float outputScale = 1, float outputShift = 0)
+        : this(task, classes, convolutions, layers, null, inputGrid, inputStep, outputScale, outputShift)
+    {
+        if (convolutions.Count == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(convolutions), 0, $"A convolutional network has 1 to {MaxConvolutions} convolution blocks.");
+        }
+    }
+
+    private QuantizedMlp(QatTask task, int classes, IReadOnlyList<QuantizedConvolution> convolutions, IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<(int Position, RoundingGrid Grid)>? roundings, AffineGrid? inputGrid, float inputStep, float outputScale, float outputShift)
     {
         CheckLayers(task, classes, layers);
+        var blocks = CheckConvolutions(convolutions, layers[0].Inputs);
         var extra = roundings?.ToArray() ?? Array.Empty<(int, RoundingGrid)>();
+        if (extra.Length > 0 && blocks.Length > 0)
+        {
+            throw new ArgumentException("A convolutional network has no extra rounding layers.", nameof(roundings));
+        }
+
         CheckRoundings(extra, layers);
-        CheckInputAndOutput(layers[0].Inputs, inputGrid, inputStep, outputScale, outputShift);
+        int features = blocks.Length > 0 ? blocks[0].Input.Size : layers[0].Inputs;
+        CheckInputAndOutput(features, inputGrid, inputStep, outputScale, outputShift);
+        if (blocks.Length > 0 && inputGrid is { SlotCount: > 0 })
+        {
+            CheckChannelGrid(inputGrid, blocks[0].Input);
+        }
+
         Task = task;
         Classes = classes;
+        Convolutions = blocks;
         Layers = layers.ToArray();
         Roundings = extra;
         InputGrid = inputGrid;
@@ -75,6 +116,46 @@ public sealed class QuantizedMlp
         if (classes != expectedClasses || layers[^1].Outputs != expectedOutputs || (task == QatTask.MulticlassClassification && (classes < 2 || classes > MaxClasses)))
         {
             throw new ArgumentOutOfRangeException(nameof(classes), classes, $"A {task} network has {(task == QatTask.MulticlassClassification ? $"2 to {MaxClasses} classes, one output each" : $"{expectedClasses} class(es) and one output")}; the last layer has {layers[^1].Outputs} outputs.");
+        }
+    }
+
+    /// <summary>Checks that the blocks chain into the first dense layer; returns them.</summary>
+    private static QuantizedConvolution[] CheckConvolutions(IReadOnlyList<QuantizedConvolution> convolutions, int denseInputs)
+    {
+        ArgumentNullException.ThrowIfNull(convolutions);
+        if (convolutions.Count > MaxConvolutions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(convolutions), convolutions.Count, $"A network has at most {MaxConvolutions} convolution blocks.");
+        }
+
+        var blocks = convolutions.ToArray();
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            ArgumentNullException.ThrowIfNull(blocks[i], $"convolutions[{i}]");
+            if (i > 0 && !blocks[i].Input.Equals(blocks[i - 1].Output))
+            {
+                throw new ArgumentException($"Convolution block {i} takes {blocks[i].Input} but block {i - 1} gives {blocks[i - 1].Output}.", nameof(convolutions));
+            }
+        }
+
+        if (blocks.Length > 0 && blocks[^1].Output.Size != denseInputs)
+        {
+            throw new ArgumentException($"The first dense layer takes {denseInputs} inputs but the last convolution block gives {blocks[^1].Output} = {blocks[^1].Output.Size} values.", "layers");
+        }
+
+        return blocks;
+    }
+
+    /// <summary>Checks that a per-slot input grid repeats one scale and zero point across each channel's pixels.</summary>
+    private static void CheckChannelGrid(AffineGrid grid, ImageShape shape)
+    {
+        for (int k = 0; k < shape.Size; k++)
+        {
+            int first = k / shape.Plane * shape.Plane;
+            if (grid.Scales[k] != grid.Scales[first] || grid.ZeroPoints[k] != grid.ZeroPoints[first])
+            {
+                throw new ArgumentException($"The input grid of a convolutional network has one scale and zero point per channel; slot {k} differs from slot {first} of its channel.", "inputGrid");
+            }
         }
     }
 
@@ -128,6 +209,13 @@ public sealed class QuantizedMlp
     internal const int MaxLayers = 64;
     internal const int MaxClasses = 65536;
     internal const int MaxRoundings = 16;
+    internal const int MaxConvolutions = 16;
+
+    /// <summary>Gets the convolution blocks before the dense layers, input first; empty for a dense network.</summary>
+    public IReadOnlyList<QuantizedConvolution> Convolutions { get; }
+
+    /// <summary>Gets the shape of the image-shaped input of a convolutional network (the first block's input), or null for a dense network.</summary>
+    public ImageShape? InputShape => Convolutions.Count > 0 ? Convolutions[0].Input : null;
 
     /// <summary>Gets the scale applied to the last layer's output (regression: the training labels' standard deviation; else 1).</summary>
     public float OutputScale { get; }
@@ -163,13 +251,13 @@ public sealed class QuantizedMlp
     public IReadOnlyList<QuantizedLayer> Layers { get; }
 
     /// <summary>Gets the number of input features.</summary>
-    public int FeatureCount => Layers[0].Inputs;
+    public int FeatureCount => InputShape?.Size ?? Layers[0].Inputs;
 
     /// <summary>Gets the bytes of all parameters as stored.</summary>
-    public long ParameterBytes => Layers.Sum(l => l.ParameterBytes);
+    public long ParameterBytes => Convolutions.Sum(c => c.ParameterBytes) + Layers.Sum(l => l.ParameterBytes);
 
     /// <summary>Gets the bytes the same network takes with float32 weights and biases.</summary>
-    public long FloatParameterBytes => Layers.Sum(l => 4L * (l.Inputs * (long)l.Outputs + l.Outputs));
+    public long FloatParameterBytes => Convolutions.Select(c => c.Filters).Concat(Layers).Sum(l => 4L * (l.Inputs * (long)l.Outputs + l.Outputs));
 
     /// <summary>
     /// Raw outputs for one row: class logits (multiclass), the logit (binary) or the prediction (regression).

@@ -19,7 +19,7 @@ namespace MlRounding;
 /// <item>An extra rounding layer rounds values: codes become their values (code · step) first.</item>
 /// </list>
 /// </remarks>
-internal sealed class ScoringPlan
+internal sealed partial class ScoringPlan
 {
     private readonly QuantizedMlp _model;
     private readonly LayerPlan[] _plans;
@@ -29,7 +29,8 @@ internal sealed class ScoringPlan
     {
         _model = model;
         var layers = model.Layers;
-        _width = Math.Max(layers[0].Inputs, layers.Max(l => l.Outputs));
+        var blocks = model.Convolutions;
+        _width = new[] { model.FeatureCount, layers[0].Inputs, layers.Max(l => l.Outputs) }.Concat(blocks.Select(b => Math.Max(b.Filters.Inputs, b.Filters.Outputs))).Max();
         _plans = new LayerPlan[layers.Count];
         bool[] roundingAt = new bool[layers.Count + 1];
         foreach (var (position, _) in model.Roundings)
@@ -37,41 +38,78 @@ internal sealed class ScoringPlan
             roundingAt[position] = true;
         }
 
+        _blocks = new LayerPlan[blocks.Count];
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            _blocks[b] = b == 0 ? InputPlan(model, blocks[0].Filters.Inputs, k => k / (blocks[0].KernelSize * blocks[0].KernelSize) * blocks[0].Input.Plane) : CodesPlan(blocks[b - 1].Filters);
+            Prepare(_blocks[b], blocks[b].Filters);
+        }
+
         for (int l = 0; l < layers.Count; l++)
         {
-            var plan = new LayerPlan { RoundingAfter = roundingAt[l + 1] };
-            if (l == 0)
-            {
-                plan.RoundingBefore = roundingAt[0];
-                if (model.InputGrid is { } grid && !roundingAt[0])
-                {
-                    plan.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
-                    plan.CodeStep = model.InputStep;
-                    plan.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
-                    int n = layers[0].Inputs;
-                    // Per feature (a single-scale grid repeats its one set): 1/s rounded to float32 and z, as AffineGrid computes the codes.
-                    plan.Inverse = Enumerable.Range(0, n).Select(k => 1f / (float)grid.Scales[grid.Scales.Count == 1 ? 0 : k]).ToArray();
-                    plan.Zeros = Enumerable.Range(0, n).Select(k => (int)grid.ZeroPoints[grid.ZeroPoints.Count == 1 ? 0 : k]).ToArray();
-                    plan.ZeroFloats = Array.ConvertAll(plan.Zeros, z => (float)z);
-                }
-            }
-            else if (layers[l - 1].ActivationBits != 32 && !roundingAt[l])
-            {
-                plan.Input = layers[l - 1].ActivationMax <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
-                plan.CodeStep = layers[l - 1].ActivationStep;
-                plan.CodeMax = layers[l - 1].ActivationMax;
-            }
-
-            QuantizedLayer layer = layers[l];
-            if (plan.Input != Codes.None && !layer.HasFloatWeights)
-            {
-                plan.Packed = new PackedLayer(layer);
-                plan.Kernel = plan.Input == Codes.Bytes && plan.Packed.Fits(plan.CodeMax);
-                plan.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * plan.CodeStep).ToArray();
-                plan.Correction = plan.Zeros.All(z => z == 0) ? Array.Empty<int>() : Corrections(layer, plan.Zeros);
-            }
-
+            var plan = l > 0 ? (roundingAt[l] ? new LayerPlan() : CodesPlan(layers[l - 1]))
+                : blocks.Count > 0 ? CodesPlan(blocks[^1].Filters)
+                : roundingAt[0] ? new LayerPlan { RoundingBefore = true }
+                : InputPlan(model, layers[0].Inputs, k => k);
+            plan.RoundingAfter = roundingAt[l + 1];
+            Prepare(plan, layers[l]);
             _plans[l] = plan;
+        }
+
+        _input = blocks.Count > 0 ? InputPlan(model, model.FeatureCount, k => k) : _plans[0];
+    }
+
+    /// <summary>The plan that quantizes the features (the first block's or layer's, or the features' own for a convolutional network).</summary>
+    private readonly LayerPlan _input;
+
+    /// <summary>The plans of the convolution blocks' filters.</summary>
+    private readonly LayerPlan[] _blocks;
+
+    /// <summary>
+    /// A plan whose inputs are the model's input codes (or float features without an input grid): the reciprocal scale
+    /// and zero point of input k are the grid's at feature <paramref name="featureOf"/>(k) (a convolution's patch entry
+    /// takes its channel's).
+    /// </summary>
+    private static LayerPlan InputPlan(QuantizedMlp model, int inputs, Func<int, int> featureOf)
+    {
+        var plan = new LayerPlan();
+        if (model.InputGrid is { } grid)
+        {
+            plan.Input = grid.Range.Min >= 0 && grid.Range.Max <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+            plan.CodeStep = model.InputStep;
+            plan.CodeMax = Math.Max(Math.Abs(grid.Range.Min), Math.Abs(grid.Range.Max));
+            // Per input (a single-scale grid repeats its one set): 1/s rounded to float32 and z, as AffineGrid computes the codes.
+            plan.Inverse = Enumerable.Range(0, inputs).Select(k => 1f / (float)grid.Scales[grid.Scales.Count == 1 ? 0 : featureOf(k)]).ToArray();
+            plan.Zeros = Enumerable.Range(0, inputs).Select(k => (int)grid.ZeroPoints[grid.ZeroPoints.Count == 1 ? 0 : featureOf(k)]).ToArray();
+            plan.ZeroFloats = Array.ConvertAll(plan.Zeros, z => (float)z);
+        }
+
+        return plan;
+    }
+
+    /// <summary>A plan whose inputs are the activation codes of <paramref name="previous"/> (float values when its activation is float).</summary>
+    private static LayerPlan CodesPlan(QuantizedLayer previous)
+    {
+        var plan = new LayerPlan();
+        if (previous.ActivationBits != 32)
+        {
+            plan.Input = previous.ActivationMax <= byte.MaxValue ? Codes.Bytes : Codes.Ints;
+            plan.CodeStep = previous.ActivationStep;
+            plan.CodeMax = previous.ActivationMax;
+        }
+
+        return plan;
+    }
+
+    /// <summary>The integer kernel's weights, the combined scales and the zero-point corrections of a layer on codes.</summary>
+    private static void Prepare(LayerPlan plan, QuantizedLayer layer)
+    {
+        if (plan.Input != Codes.None && !layer.HasFloatWeights)
+        {
+            plan.Packed = new PackedLayer(layer);
+            plan.Kernel = plan.Input == Codes.Bytes && plan.Packed.Fits(plan.CodeMax);
+            plan.Scale = Enumerable.Range(0, layer.Outputs).Select(j => WeightStep(layer, j) * plan.CodeStep).ToArray();
+            plan.Correction = plan.Zeros.All(z => z == 0) ? Array.Empty<int>() : Corrections(layer, plan.Zeros);
         }
     }
 
@@ -94,7 +132,12 @@ internal sealed class ScoringPlan
             return;
         }
 
-        Span<float> h = s.H.AsSpan(0, features.Length);
+        if (_blocks.Length > 0)
+        {
+            Convolve(s);
+        }
+
+        Span<float> h = s.H.AsSpan(0, layers[0].Inputs);
         for (int l = 0; l < layers.Count; l++)
         {
             QuantizedLayer layer = layers[l];
@@ -128,7 +171,7 @@ internal sealed class ScoringPlan
     /// </summary>
     private bool Input(ReadOnlySpan<float> features, Scratch s)
     {
-        LayerPlan first = _plans[0];
+        LayerPlan first = _input;
         if (first.Input == Codes.Bytes)
         {
             AffineGrid grid = _model.InputGrid!;
