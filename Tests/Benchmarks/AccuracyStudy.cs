@@ -135,8 +135,15 @@ internal static class AccuracyStudy
         using (var stream = new MemoryStream())
         {
             ITransformer whole = normalizer is null ? fitted : normalizer.Append(fitted);
-            ml.Model.ExportToOnnx(whole, ml.Data.LoadFromEnumerable(trainRows.Take(1), schema).Schema, stream);
-            onnxBytes = stream.Length;
+            try
+            {
+                ml.Model.ExportToOnnx(whole, ml.Data.LoadFromEnumerable(trainRows.Take(1), schema).Schema, stream);
+                onnxBytes = stream.Length;
+            }
+            catch (NotSupportedException)
+            {
+                onnxBytes = -1;
+            }
         }
 
         QatProgress kept = reports.FirstOrDefault(r => r.Epoch == reports[^1].BestEpoch);
@@ -190,7 +197,8 @@ internal static class AccuracyStudy
     /// <summary>
     /// The trainer's options from a spec: mode (qat, ptq, float), hidden (e.g. 256,128), bits (one number, or one per
     /// layer: 2,8,8), abits, inbits, gradient (lsq, ste), epochs, lr, batch, schedule (constant, cosine), warmup, distill
-    /// (the weight), temp, teacher (hidden sizes), tepochs, patience, valfrac, wd.
+    /// (the weight), temp, teacher (hidden sizes), tepochs, patience, valfrac, wd; image (HxW or HxWxC, a convolutional
+    /// network), conv (the blocks' channels), kernel.
     /// </summary>
     public static QatOptions Options(string spec, int seed)
     {
@@ -224,6 +232,9 @@ internal static class AccuracyStudy
                 case "patience": o.EarlyStoppingPatience = Ints()[0]; break;
                 case "valfrac": o.ValidationFraction = D(); break;
                 case "wd": o.WeightDecay = D(); break;
+                case "image": o.ImageShape = Image(value); break;
+                case "conv": o.ConvolutionChannels = Ints(); break;
+                case "kernel": o.ConvolutionKernelSize = Ints()[0]; break;
                 default: throw new ArgumentException($"unknown spec key '{key}'", nameof(spec));
             }
         }
@@ -235,6 +246,13 @@ internal static class AccuracyStudy
         }
 
         return o;
+    }
+
+    /// <summary>An image shape from "HxW" (one channel) or "HxWxC".</summary>
+    private static ImageShape Image(string text)
+    {
+        int[] sides = text.Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return new ImageShape(sides.Length > 2 ? sides[2] : 1, sides[0], sides[1]);
     }
 
     private sealed class Progress(Action<QatProgress> report) : IProgress<QatProgress>

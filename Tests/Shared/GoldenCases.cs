@@ -11,8 +11,8 @@ namespace MlRounding.Tests.Shared;
 /// </summary>
 internal static class GoldenCases
 {
-    // The first five were written by network format 1 (2026-12-01, before the input grid), the last by format 2: files of
-    // both versions must keep loading.
+    // The first five were written by network format 1 (2026-12-01, before the input grid), the sixth by format 2, the
+    // convolutional network by format 3: files of every version must keep loading.
 
     /// <summary>One golden model.</summary>
     /// <param name="Name">File name without extension: NAME.zip (the model) and NAME.scores.csv (expected outputs).</param>
@@ -32,6 +32,7 @@ internal static class GoldenCases
         new("multiclass-w4a8-integer", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-w8a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-w4a8-input8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
+        new("multiclass-cnn-w4a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
     };
 
     /// <summary>The CSV as the pipelines read it: every column but the last is a feature, the last is the label.</summary>

@@ -70,6 +70,12 @@ static IEstimator<ITransformer> Pipeline(MLContext ml, string name)
             return ml.Transforms.Conversion.MapValueToKey("Label")
                 .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
                 .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 15, NumberOfThreads = 2, Seed = 1 }));
+        case "multiclass-cnn-w4a8":
+            // The digits as 8x8 images: two convolution blocks (8, 16 channels), one dense hidden layer of 32, W4A8.
+            var cnn = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 2, Seed = 1, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 8, 16 }, HiddenLayers = new[] { 32 } };
+            return ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(cnn));
         case "multiclass-w8a8":
             return ml.Transforms.Conversion.MapValueToKey("Label")
                 .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))

@@ -57,7 +57,7 @@ public sealed class QuantizedMlpFormatTests
     {
         byte[] newer = (byte[])Bytes.Clone();
         BitConverter.GetBytes(QuantizedMlpFormat.CurrentVersion + 1).CopyTo(newer, 0);
-        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => QuantizedMlpFormat.Read(newer)).Message, "saved by a newer MlRounding (network format 3)");
+        StringAssert.Contains(Assert.ThrowsExactly<ModelFormatException>(() => QuantizedMlpFormat.Read(newer)).Message, $"saved by a newer MlRounding (network format {QuantizedMlpFormat.CurrentVersion + 1})");
     }
 
     /// <summary>Offsets of the length fields in <see cref="Bytes"/>, worked out from the format's remarks.</summary>
@@ -131,4 +131,85 @@ public sealed class QuantizedMlpFormatTests
             Assert.AreEqual(ByteMutations.Iterations(), read + rejected, "every input ran");
         }
     }
+
+    /// <summary>A convolutional network: two blocks on a 2x6x5 image (odd sides: pooling drops the last column), a per-channel input grid with zero point 1, 4-bit codes.</summary>
+    private static QuantizedMlp Cnn() => Model.ConvolutionScoringTests.RandomCnn(new Random(9), new ImageShape(2, 6, 5), new[] { 3, 4 }, 3, 4, 1);
+
+    private static readonly byte[] CnnBytes = QuantizedMlpFormat.Write(Cnn());
+
+    private static readonly float[] Image = Enumerable.Range(0, 60).Select(i => (float)Math.Sin(i)).ToArray();
+
+    [TestMethod]
+    public void Cnn_RoundTrips_AsVersion3_DenseNetworksStayVersion2()
+    {
+        Assert.AreEqual(3, BitConverter.ToInt32(CnnBytes, 0), "a network with convolution blocks");
+        Assert.AreEqual(2, BitConverter.ToInt32(Bytes, 0), "a dense network: the version older readers read");
+        QuantizedMlp read = QuantizedMlpFormat.Read(CnnBytes);
+        CollectionAssert.AreEqual(CnnBytes, QuantizedMlpFormat.Write(read));
+        Assert.AreEqual(new ImageShape(2, 6, 5), read.InputShape);
+        CollectionAssert.AreEqual(Cnn().Forward(Image).Select(BitConverter.SingleToInt32Bits).ToArray(), read.Forward(Image).Select(BitConverter.SingleToInt32Bits).ToArray());
+    }
+
+    [TestMethod]
+    public void Cnn_EveryTruncation_IsAModelFormatException()
+    {
+        for (int length = 0; length < CnnBytes.Length; length++)
+        {
+            Assert.ThrowsExactly<ModelFormatException>(() => QuantizedMlpFormat.Read(CnnBytes[..length]), $"length {length}");
+        }
+    }
+
+    [TestMethod]
+    public void Cnn_BlockFieldsAtExtremes_AreRejectedBeforeAllocating()
+    {
+        // The blocks follow the output shift: the last float32 before them is the shift, written last in version 2.
+        int blocks = CnnBytes.Length - BlockBytes();
+        Assert.AreEqual(2, BitConverter.ToInt32(CnnBytes, blocks), "block count");
+        Assert.AreEqual(2, BitConverter.ToInt32(CnnBytes, blocks + 4), "channels of block 0");
+        foreach (var (field, offset) in new[] { ("block count", 0), ("channels", 4), ("height", 8), ("width", 12), ("kernel", 16), ("pool", 20) })
+        {
+            foreach (int value in new[] { int.MaxValue, int.MinValue, -1, 0, 2, 4096, 1 << 20 })
+            {
+                byte[] bad = (byte[])CnnBytes.Clone();
+                BitConverter.GetBytes(value).CopyTo(bad, blocks + offset);
+                if (bad.AsSpan().SequenceEqual(CnnBytes))
+                {
+                    continue;
+                }
+
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                var e = Assert.ThrowsExactly<ModelFormatException>(() => QuantizedMlpFormat.Read(bad), $"{field} = {value}");
+                Assert.IsLessThan(1L << 20, GC.GetAllocatedBytesForCurrentThread() - before, $"{field} = {value}: {e.Message}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Cnn_Mutations_ReadAsANetworkThatScores_OrModelFormatException()
+    {
+        int read = 0, rejected = 0;
+        ByteMutations.Of(CnnBytes).Sample(bytes =>
+        {
+            try
+            {
+                QuantizedMlp network = QuantizedMlpFormat.Read(bytes);
+                network.Forward(new float[network.FeatureCount]);
+                Interlocked.Increment(ref read);
+            }
+            catch (ModelFormatException)
+            {
+                Interlocked.Increment(ref rejected);
+            }
+        }, iter: ByteMutations.Iterations());
+        Assert.IsTrue(read > 0 && rejected > 0, $"both outcomes reached: {read} read, {rejected} rejected");
+    }
+
+    /// <summary>The bytes of the convolution section: the count, then per block 5 int32 fields and its filters as a layer.</summary>
+    private static int BlockBytes()
+    {
+        QuantizedMlp cnn = Cnn();
+        return 4 + cnn.Convolutions.Sum(b => 20 + LayerBytes(b.Filters));
+    }
+
+    private static int LayerBytes(QuantizedLayer l) => 4 + 4 + 4 + 8 + 4 + l.PackedWeights.Length + 4 + (4 * l.WeightSteps.Length) + (4 * l.Outputs) + 4 + 4 + 8;
 }
