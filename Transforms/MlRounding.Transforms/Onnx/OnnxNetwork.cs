@@ -41,6 +41,11 @@ internal static class OnnxNetwork
             codeStep = network.InputStep;
         }
 
+        if (network.Convolutions.Count > 0)
+        {
+            (h, codes, codeStep) = OnnxConvolutions.Exact(g, h, codes, codeStep, network, one, options.WeightStorage);
+        }
+
         for (int l = 0; l < network.Layers.Count; l++)
         {
             QuantizedLayer layer = network.Layers[l];
@@ -110,6 +115,11 @@ internal static class OnnxNetwork
             h = g.Node("Mul", new[] { inputCodes, g.Scalar("input_step", network.InputStep) });
         }
 
+        if (network.Convolutions.Count > 0)
+        {
+            h = OnnxConvolutions.Qdq(g, h, network, storage);
+        }
+
         for (int l = 0; l < network.Layers.Count; l++)
         {
             QuantizedLayer layer = network.Layers[l];
@@ -154,7 +164,7 @@ internal static class OnnxNetwork
     /// <c>Cast</c> to INT8, which ONNX Runtime folds at load, so the graph that runs is the INT8 one (ONNX Runtime 1.31 fuses
     /// <c>DequantizeLinear</c> of INT2 weights with a QDQ <c>Gemm</c> into a <c>QGemm</c> that rejects INT2).
     /// </summary>
-    private static string WeightCodes(OnnxGraph g, QuantizedLayer layer, OnnxWeightStorage storage)
+    internal static string WeightCodes(OnnxGraph g, QuantizedLayer layer, OnnxWeightStorage storage, params long[] dims)
     {
         DataType type = DataType.Int8;
         if (layer.WeightBits <= 2 && storage == OnnxWeightStorage.Packed)
@@ -168,7 +178,7 @@ internal static class OnnxNetwork
             type = DataType.Int4;
         }
 
-        string codes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), type, layer.Outputs, layer.Inputs);
+        string codes = g.Codes("weight_codes", layer.Codes.Select(c => (long)c).ToArray(), type, dims.Length > 0 ? dims : new long[] { layer.Outputs, layer.Inputs });
         return type == DataType.Int8 ? codes : g.Node("Cast", new[] { codes }, Int("to", (long)DataType.Int8));
     }
 
@@ -196,14 +206,14 @@ internal static class OnnxNetwork
     private static string Float(OnnxGraph g, string x) => g.Node("Cast", new[] { x }, Int("to", (long)DataType.Float));
 
     /// <summary>An activation grid: unsigned codes 0..max at the layer's step (<c>QuantizeLinear</c>), as integer-valued floats.</summary>
-    private static string ActivationCodes(OnnxGraph g, string y, QuantizedLayer layer)
+    internal static string ActivationCodes(OnnxGraph g, string y, QuantizedLayer layer)
     {
         var (q, zero) = QuantizeActivation(g, y, layer);
         return g.Node("DequantizeLinear", new[] { q, g.Scalar("unit_scale", 1f), zero });
     }
 
     /// <summary><c>QuantizeLinear</c> of a ReLU output at the layer's step (uint8, or uint16 above 8 bits, clamped to the grid's maximum).</summary>
-    private static (string Quantized, string ZeroPoint) QuantizeActivation(OnnxGraph g, string y, QuantizedLayer layer)
+    internal static (string Quantized, string ZeroPoint) QuantizeActivation(OnnxGraph g, string y, QuantizedLayer layer)
     {
         bool sixteen = layer.ActivationBits > 8;
         if (sixteen)
