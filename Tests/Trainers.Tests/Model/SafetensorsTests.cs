@@ -48,6 +48,33 @@ public sealed class SafetensorsTests
     }
 
     [TestMethod]
+    [DataRow(4)]
+    [DataRow(32)]
+    public void Cnn_RoundTrip_ScoresBitIdentical_FiltersShapedAsConv2dWeights(int bits)
+    {
+        var options = new QatOptions { Mode = bits == 32 ? QatMode.Float : QatMode.QuantizationAware, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 4, 6 }, HiddenLayers = new[] { 8 }, MaxEpoch = 1, NumberOfThreads = 2 };
+        var network = QatTraining.Train(Digits.Train, 10, options);
+        string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            network.SaveSafetensors(path);
+            var loaded = QuantizedMlpSafetensors.LoadSafetensors(path);
+            Assert.AreEqual(QuantizedMlpFormat.Write(network).Length, QuantizedMlpFormat.Write(loaded).Length);
+            CollectionAssert.AreEqual(QuantizedMlpFormat.Write(network), QuantizedMlpFormat.Write(loaded), "the same network");
+            var x = Digits.Test.Features.AsSpan(0, 64);
+            CollectionAssert.AreEqual(network.Forward(x), loaded.Forward(x));
+            using var scope = NewDisposeScope();
+            var state = Safetensors.LoadStateDict(path);
+            CollectionAssert.AreEqual(new long[] { 6, 4, 3, 3 }, state[bits == 32 ? "convolutions.1.weight" : "convolutions.1.weight_codes"].shape);
+            CollectionAssert.AreEqual(new long[] { 4, 4, 4 }, state["convolutions.1.input_shape"].data<long>().ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void MissingTensor_FormatExceptionNamingIt()
     {
         string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");

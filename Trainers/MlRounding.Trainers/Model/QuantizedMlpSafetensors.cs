@@ -17,6 +17,9 @@ namespace MlRounding.Trainers;
 /// <c>input_scale</c> (float32 [1] or one per feature; [0] for float input), <c>input_zero_point</c> (int64, as many),
 /// <c>input_code_min</c>, <c>input_code_max</c>, <c>input_bits</c> (int64) and <c>input_step</c> (float32): the first
 /// layer sees (clamp(round(x / scale) + zero_point, min, max) - zero_point) · input_step.
+/// Convolution blocks, per block i: the same tensors under <c>convolutions.i.</c>, the codes or weights shaped as
+/// PyTorch's <c>Conv2d</c> weight (int8 or float32 [out, in, k, k]), and <c>convolutions.i.input_shape</c> (int64
+/// [channels, height, width]), <c>convolutions.i.kernel_size</c>, <c>convolutions.i.pool_size</c> (int64 scalars).
 /// Models with extra rounding layers are not supported (their grids are not tensors).
 /// </summary>
 public static class QuantizedMlpSafetensors
@@ -51,29 +54,44 @@ public static class QuantizedMlpSafetensors
         for (int i = 0; i < network.Layers.Count; i++)
         {
             QuantizedLayer l = network.Layers[i];
-            string p = $"layers.{i}.";
-            if (l.HasFloatWeights)
-            {
-                state[p + "weight"] = tensor(l.FloatWeights.ToArray(), new long[] { l.Outputs, l.Inputs });
-            }
-            else
-            {
-                state[p + "weight_codes"] = tensor(l.WeightCodes.Select(c => (sbyte)c).ToArray(), new long[] { l.Outputs, l.Inputs });
-                state[p + "weight_scale"] = tensor(l.WeightSteps.ToArray());
-            }
+            AddLayer(state, $"layers.{i}.", l, l.Outputs, l.Inputs);
+        }
 
-            state[p + "bias"] = tensor(l.Bias.ToArray());
-            state[p + "weight_bits"] = tensor((long)l.WeightBits);
-            state[p + "weight_code_min"] = tensor(SmallestCode(l.WeightBits));
-            state[p + "activation_bits"] = tensor((long)l.ActivationBits);
-            state[p + "activation_scale"] = tensor(l.ActivationStep);
-            state[p + "activation_max"] = tensor(l.ActivationMax);
+        for (int i = 0; i < network.Convolutions.Count; i++)
+        {
+            QuantizedConvolution c = network.Convolutions[i];
+            string p = $"convolutions.{i}.";
+            AddLayer(state, p, c.Filters, c.Filters.Outputs, c.Input.Channels, c.KernelSize, c.KernelSize);
+            state[p + "input_shape"] = tensor(new long[] { c.Input.Channels, c.Input.Height, c.Input.Width });
+            state[p + "kernel_size"] = tensor((long)c.KernelSize);
+            state[p + "pool_size"] = tensor((long)c.PoolSize);
         }
 
         using var written = new MemoryStream();
         Safetensors.SaveStateDict(written, state, leaveOpen: true);
         byte[] file = SafetensorsHeader.Aligned(written.ToArray());
         AtomicFile.Write(path, (Stream stream) => stream.Write(file));
+    }
+
+    /// <summary>A layer's tensors under the prefix <paramref name="p"/>: weights (codes and scales, or floats) shaped <paramref name="dims"/>, bias, bits and activation grid.</summary>
+    private static void AddLayer(Dictionary<string, Tensor> state, string p, QuantizedLayer l, params long[] dims)
+    {
+        if (l.HasFloatWeights)
+        {
+            state[p + "weight"] = tensor(l.FloatWeights.ToArray(), dims);
+        }
+        else
+        {
+            state[p + "weight_codes"] = tensor(l.WeightCodes.Select(c => (sbyte)c).ToArray(), dims);
+            state[p + "weight_scale"] = tensor(l.WeightSteps.ToArray());
+        }
+
+        state[p + "bias"] = tensor(l.Bias.ToArray());
+        state[p + "weight_bits"] = tensor((long)l.WeightBits);
+        state[p + "weight_code_min"] = tensor(SmallestCode(l.WeightBits));
+        state[p + "activation_bits"] = tensor((long)l.ActivationBits);
+        state[p + "activation_scale"] = tensor(l.ActivationStep);
+        state[p + "activation_max"] = tensor(l.ActivationMax);
     }
 
     /// <summary>Reads a network written by <see cref="SaveSafetensors"/> (or by PyTorch in the same layout).</summary>
@@ -108,8 +126,17 @@ public static class QuantizedMlpSafetensors
                 throw new ModelFormatException($"'{path}' holds no layers (expected tensors layers.0.bias, ...).");
             }
 
+            var blocks = new List<QuantizedConvolution>();
+            for (int i = 0; state.Has($"convolutions.{i}.bias"); i++)
+            {
+                blocks.Add(state.Convolution($"convolutions.{i}."));
+            }
+
             AffineGrid? inputGrid = state.InputGrid();
-            return new QuantizedMlp((QatTask)state.Long("task"), (int)state.Long("classes"), layers, null, inputGrid, state.Float("input_step"), state.Float("output_scale"), state.Float("output_shift"));
+            var (task, classes) = ((QatTask)state.Long("task"), (int)state.Long("classes"));
+            return blocks.Count > 0
+                ? new QuantizedMlp(task, classes, blocks, layers, inputGrid, state.Float("input_step"), state.Float("output_scale"), state.Float("output_shift"))
+                : new QuantizedMlp(task, classes, layers, null, inputGrid, state.Float("input_step"), state.Float("output_scale"), state.Float("output_shift"));
         }
         catch (ArgumentException e)
         {
@@ -172,6 +199,19 @@ public static class QuantizedMlpSafetensors
             int[] codes = Get(p + "weight_codes", ScalarType.Int8).data<sbyte>().ToArray().Select(c => (int)c).ToArray();
             float[] steps = Get(p + "weight_scale", ScalarType.Float32).data<float>().ToArray();
             return new QuantizedLayer(codes.Length / Math.Max(1, outputs), outputs, bits, codes, steps, bias, activationBits, activationStep);
+        }
+
+        /// <summary>The convolution block whose tensors' names start with <paramref name="p"/>: its input shape, kernel and pool sizes, and filters.</summary>
+        public QuantizedConvolution Convolution(string p)
+        {
+            long[] shape = Get(p + "input_shape", ScalarType.Int64).data<long>().ToArray();
+            if (shape.Length != 3 || shape.Any(v => v < 1 || v > 4096))
+            {
+                throw new ModelFormatException($"'{path}': tensor '{p}input_shape' must hold channels, height and width, each 1 to 4096.");
+            }
+
+            var input = new ImageShape((int)shape[0], (int)shape[1], (int)shape[2]);
+            return new QuantizedConvolution(input, (int)Long(p + "kernel_size"), Layer(p), (int)Long(p + "pool_size"));
         }
 
         /// <summary>The input grid, or null where the file stores a single scale 0 (float input).</summary>
