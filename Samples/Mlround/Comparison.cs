@@ -6,7 +6,7 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>One row of <c>mlround compare</c>: a training mode at a bit width, its held-out metrics, size and time.</summary>
-/// <param name="Mode">float, ptq, qat, or lightgbm for the peer.</param>
+/// <param name="Mode">float, ptq, qat, or lightgbm for the peer; with --image cnn-float, cnn-ptq, cnn-qat and mlp-qat (the default MLP).</param>
 /// <param name="WeightBits">The weights' bits (32: float).</param>
 /// <param name="ActivationBits">The activations' bits (32: float).</param>
 /// <param name="Metrics">The held-out metrics.</param>
@@ -28,26 +28,34 @@ internal static class Comparison
         var ml = new MLContext(seed: makeOptions().Seed);
         IDataView trainView = TableRows.ToDataView(ml, train, schema);
         IDataView testView = TableRows.ToDataView(ml, test, schema);
-        var configurations = new List<(QatMode Mode, int Weights, int Activations)> { (QatMode.Float, 32, 32) };
+        bool image = makeOptions().ImageShape is not null;
+        var configurations = new List<(QatMode Mode, int Weights, int Activations, bool Dense)> { (QatMode.Float, 32, 32, false) };
         foreach (int b in bits)
         {
-            configurations.Add((QatMode.PostTraining, b, 8));
-            configurations.Add((QatMode.QuantizationAware, b, 8));
+            configurations.Add((QatMode.PostTraining, b, 8, false));
+            configurations.Add((QatMode.QuantizationAware, b, 8, false));
+        }
+
+        if (image)
+        {
+            configurations.Add((QatMode.QuantizationAware, bits[0], 8, true)); // the default MLP on the same pixels, beside the CNNs
         }
 
         var rows = new List<ComparisonRow>();
-        foreach (var (mode, weights, activations) in configurations)
+        foreach (var (mode, weights, activations, dense) in configurations)
         {
             QatOptions options = makeOptions();
+            string name = (image ? (dense ? "mlp-" : "cnn-") : "") + Name(mode);
+            options.ImageShape = dense ? null : options.ImageShape;
             options.Mode = mode;
             options.WeightBits = weights;
             options.ActivationBits = activations;
             var watch = Stopwatch.StartNew();
-            ITransformer model = TaskPipeline.Build(ml, task, options, schema, TaskPipeline.UsesBins("auto", schema)).Fit(trainView);
+            ITransformer model = TaskPipeline.Build(ml, task, options, schema, !image && TaskPipeline.UsesBins("auto", schema)).Fit(trainView);
             double seconds = watch.Elapsed.TotalSeconds;
             var metrics = TaskPipeline.Evaluate(ml, task, model, testView, schema.TextLabel, out _);
-            rows.Add(new ComparisonRow(Name(mode), weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));
-            progress?.Report($"{Name(mode)} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
+            rows.Add(new ComparisonRow(name, weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));
+            progress?.Report($"{name} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         }
 
         var peerWatch = Stopwatch.StartNew();

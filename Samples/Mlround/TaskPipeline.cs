@@ -48,7 +48,7 @@ internal static class TaskPipeline
     /// </summary>
     public static IEstimator<ITransformer> Build(MLContext ml, QatTask task, QatOptions options, TableSchema schema, bool bins)
     {
-        IEstimator<ITransformer> chain = Featurize(ml, schema);
+        IEstimator<ITransformer> chain = Featurize(ml, schema, image: options.ImageShape is not null);
         options.FeatureColumnName = "Features";
         if (bins)
         {
@@ -93,7 +93,8 @@ internal static class TaskPipeline
     /// (with a missing-value indicator for the columns that had gaps in training), categoricals one-hot encoded (an
     /// unseen value encodes as none of the known ones), free text featurized when asked for.
     /// </summary>
-    public static IEstimator<ITransformer> Featurize(MLContext ml, TableSchema schema)
+    /// <remarks>An image's features are its values in column order alone: no indicators (they would add slots).</remarks>
+    public static IEstimator<ITransformer> Featurize(MLContext ml, TableSchema schema, bool image = false)
     {
         var parts = new List<string>();
         IEstimator<ITransformer>? chain = null;
@@ -103,7 +104,7 @@ internal static class TaskPipeline
             parts.Add("NumericFilled");
         }
 
-        if (schema.MissingIndicators.Length > 0)
+        if (schema.MissingIndicators.Length > 0 && !image)
         {
             chain = Then(chain, ml.Transforms.IndicateMissingValues("GappyMissing", nameof(TableRow.Gappy)));
             chain = Then(chain, ml.Transforms.Conversion.ConvertType("GappyIndicators", "GappyMissing", DataKind.Single));

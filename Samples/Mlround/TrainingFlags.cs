@@ -44,6 +44,9 @@ internal sealed class TrainingFlags
     private readonly Option<int> _seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed" };
     private readonly Option<int> _threads = Threads();
 
+    /// <summary>Gets --image and --conv.</summary>
+    public ImageFlags Image { get; } = new();
+
     /// <summary>--threads: LibTorch's threads for training (QatOptions.NumberOfThreads); also a flag of compare.</summary>
     public static Option<int> Threads() => new("--threads") { DefaultValueFactory = _ => 1, Description = "LibTorch threads for training (default 1: faster than 2 here at these network sizes, and unhurt by other work on the machine; see docs/benchmarks.md)" };
 
@@ -55,7 +58,7 @@ internal sealed class TrainingFlags
     public IEnumerable<Option> All => new Option[]
     {
         _hidden, _weightBits, _activationBits, _inputBits, _quantizer, _mode, _epochs, _batch, _rate, _schedule, _warmup,
-        _distillation, _temperature, _teacher, _teacherEpochs, _validation, _selection, _seed, _threads,
+        _distillation, _temperature, _teacher, _teacherEpochs, _validation, _selection, _seed, _threads, Image.Image, Image.Conv,
     };
 
     /// <summary>The seed flag (the command's split uses it too).</summary>
@@ -110,6 +113,7 @@ internal sealed class TrainingFlags
             options.LayerWeightBits = null;
         }
 
+        Image.Apply(result, options);
         Validate(options);
         return options;
     }
@@ -143,6 +147,8 @@ internal sealed class TrainingFlags
         [nameof(QatOptions.TeacherHiddenLayers)] = "--teacher-hidden",
         [nameof(QatOptions.TeacherEpochs)] = "--teacher-epochs",
         [nameof(QatOptions.ValidationFraction)] = "--validation-fraction",
+        [nameof(QatOptions.ConvolutionChannels)] = "--conv",
+        [nameof(QatOptions.ImageShape)] = "--image",
     };
 
     private static T Pick<T>((string Name, T Value)[] choices, string text, string flag) =>

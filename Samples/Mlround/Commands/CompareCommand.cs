@@ -25,11 +25,12 @@ internal static class CompareCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line" };
         var png = new Option<string?>("--png") { Description = "Draw the metric against bits into this PNG file" };
         var threads = TrainingFlags.Threads();
+        var image = new ImageFlags();
         var command = new Command("compare", "Compare float, post-training and quantization-aware training at several bit widths.")
         {
             data, bits, epochs, seed, json, png, threads,
         };
-        foreach (Option flag in table.All)
+        foreach (Option flag in table.All.Concat(image.All))
         {
             command.Options.Add(flag);
         }
@@ -44,13 +45,25 @@ internal static class CompareCommand
                 throw new ArgumentOutOfRangeException("epochs", "--epochs must be positive.");
             }
 
+            QatOptions Options()
+            {
+                var options = new QatOptions { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = threadCount, CancellationToken = cancellation };
+                image.Apply(result, options);
+                return options;
+            }
+
+            TrainingFlags.Validate(Options()); // bad --image or --conv values fail before the table is read
             var (csv, schema, train, test, task, _) = table.Load(result, path, result.GetValue(seed), stdout, stderr);
+            if (Options().ImageShape is { } shape)
+            {
+                ImageFlags.Check(shape, schema, result.GetValue(image.Image)!);
+            }
+
             if (test.Count < SmallTestSplit)
             {
                 stderr.WriteLine($"warning: the test rows are {test.Count}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, test.Count):P1}) and say little.");
             }
 
-            QatOptions Options() => new() { MaxEpoch = result.GetValue(epochs), Seed = result.GetValue(seed), NumberOfThreads = threadCount, CancellationToken = cancellation };
             stderr.WriteLine($"{Path.GetFileName(path)}: {csv.RowCount} rows, label '{schema.Label}', task {task}, {train.Count} train / {test.Count} test");
             var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);

@@ -37,9 +37,15 @@ internal static class TrainCommand
     {
         AtomicFile.CheckFolder(result.GetValue(o.Output)!); // before training, not after
         QatOptions options = o.Flags.Options(result, cancellation); // bad flags fail before the table is read
+        ImageShape? image = options.ImageShape;
         TaskPipeline.CheckNormalize(result.GetValue(o.Normalize)!);
         var (_, schema, train, test, qatTask, skipped) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
-        bool bins = TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema);
+        if (image is not null)
+        {
+            ImageFlags.Check(image, schema, result.GetValue(o.Flags.Image.Image)!);
+        }
+
+        bool bins = image is null && TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema); // an image's grid is per channel
         var ml = new MLContext(seed: options.Seed);
         var trainView = TableRows.ToDataView(ml, train, schema);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -59,8 +65,32 @@ internal static class TrainCommand
         var info = new CliModelInfo(CliModelInfo.Name(qatTask), schema);
         info.Save(ml, model, trainView.Schema, result.GetValue(o.Output)!);
         var counts = new Dictionary<string, object> { ["rows"] = train.Count + test.Count, ["test_rows"] = test.Count, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skipped }, ["unseen_label_rows"] = unseen };
+        if (TaskPipeline.Network(model) is { } network)
+        {
+            counts["architecture"] = Architecture(network);
+        }
+
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null, counts);
         return 0;
+    }
+
+    /// <summary>The network's layers for --json: the input shape and convolution blocks (channels, kernel, pool, bits), the dense layers' sizes and bits.</summary>
+    internal static Dictionary<string, object> Architecture(QuantizedMlp network)
+    {
+        var architecture = new Dictionary<string, object>
+        {
+            ["dense"] = network.Layers.Select(l => new Dictionary<string, object> { ["inputs"] = l.Inputs, ["outputs"] = l.Outputs, ["weight_bits"] = l.WeightBits, ["activation_bits"] = l.ActivationBits }).ToArray(),
+        };
+        if (network.InputShape is { } shape)
+        {
+            architecture["image"] = new[] { shape.Channels, shape.Height, shape.Width };
+            architecture["convolutions"] = network.Convolutions.Select(c => new Dictionary<string, object>
+            {
+                ["channels"] = c.Filters.Outputs, ["kernel"] = c.KernelSize, ["pool"] = c.PoolSize, ["weight_bits"] = c.Filters.WeightBits, ["activation_bits"] = c.Filters.ActivationBits,
+            }).ToArray();
+        }
+
+        return architecture;
     }
 
     /// <summary>The held-out metrics, the trained and kept epochs, the size and the file; with a schema, the JSON line too.</summary>
