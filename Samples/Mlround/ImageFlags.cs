@@ -48,6 +48,15 @@ internal sealed class ImageFlags
         return new ImageShape(sides.Length == 3 ? sides[2] : 1, sides[0], sides[1]);
     }
 
+    /// <summary>With --image, checks the table against the shape (see <see cref="Check(ImageShape, TableSchema, string)"/>).</summary>
+    public void Check(ParseResult result, QatOptions options, TableSchema schema)
+    {
+        if (options.ImageShape is { } shape)
+        {
+            Check(shape, schema, result.GetValue(Image)!);
+        }
+    }
+
     /// <summary>
     /// Checks that the table's features are the image's values: every used column numeric, as many as the shape has
     /// values. The message names both numbers.

@@ -54,16 +54,8 @@ internal static class CompareCommand
 
             TrainingFlags.Validate(Options()); // bad --image or --conv values fail before the table is read
             var (csv, schema, train, test, task, _) = table.Load(result, path, result.GetValue(seed), stdout, stderr);
-            if (Options().ImageShape is { } shape)
-            {
-                ImageFlags.Check(shape, schema, result.GetValue(image.Image)!);
-            }
-
-            if (test.Count < SmallTestSplit)
-            {
-                stderr.WriteLine($"warning: the test rows are {test.Count}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, test.Count):P1}) and say little.");
-            }
-
+            image.Check(result, Options(), schema);
+            WarnIfSmall(stderr, test.Count);
             stderr.WriteLine($"{Path.GetFileName(path)}: {csv.RowCount} rows, label '{schema.Label}', task {task}, {train.Count} train / {test.Count} test");
             var rows = Comparison.Run(train, test, task, schema, widths, Options, new Progress(stderr));
             PrintTable(stdout, rows);
@@ -80,6 +72,15 @@ internal static class CompareCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Warns when the test rows are too few for the metrics to say much.</summary>
+    private static void WarnIfSmall(TextWriter stderr, int testRows)
+    {
+        if (testRows < SmallTestSplit)
+        {
+            stderr.WriteLine($"warning: the test rows are {testRows}, fewer than {SmallTestSplit}: the metrics below move by a whole row's share ({1.0 / Math.Max(1, testRows):P1}) and say little.");
+        }
     }
 
     private static int[] ParseBits(string text)

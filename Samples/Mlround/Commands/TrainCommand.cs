@@ -40,11 +40,7 @@ internal static class TrainCommand
         ImageShape? image = options.ImageShape;
         TaskPipeline.CheckNormalize(result.GetValue(o.Normalize)!);
         var (_, schema, train, test, qatTask, skipped) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
-        if (image is not null)
-        {
-            ImageFlags.Check(image, schema, result.GetValue(o.Flags.Image.Image)!);
-        }
-
+        o.Flags.Image.Check(result, options, schema);
         bool bins = image is null && TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema); // an image's grid is per channel
         var ml = new MLContext(seed: options.Seed);
         var trainView = TableRows.ToDataView(ml, train, schema);

@@ -121,7 +121,7 @@ public sealed class ConvolutionScoringTests
 
     /// <summary>
     /// A CNN with random codes: blocks of <paramref name="channels"/>, 8-bit activations, a dense hidden layer of 6 and 3
-    /// outputs; a per-channel 8-bit input grid with scales 1.5/255, 2.5/255, ... and zero point <paramref name="zero"/>.
+    /// outputs; a per-channel 8-bit input grid with scales 1.5/255, 2.5/255, ... and zero points <paramref name="zero"/>, zero + 1, ... (or all 0).
     /// </summary>
     internal static QuantizedMlp RandomCnn(Random random, ImageShape shape, int[] channels, int kernel, int weightBits, long zero)
     {
@@ -136,7 +136,8 @@ public sealed class ConvolutionScoringTests
 
         var layers = new[] { RandomLayer(random, input.Size, 6, weightBits, 8), RandomLayer(random, 6, 3, weightBits, 32) };
         double[] scales = Enumerable.Range(0, shape.Size).Select(k => (1.5 + k / (shape.Height * shape.Width)) / 255).ToArray();
-        var grid = new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), scales, Enumerable.Repeat(zero, shape.Size).ToArray());
+        long[] zeros = Enumerable.Range(0, shape.Size).Select(k => zero == 0 ? 0 : zero + k / (shape.Height * shape.Width)).ToArray(); // per channel
+        var grid = new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), scales, zeros);
         return new QuantizedMlp(QatTask.MulticlassClassification, 3, blocks, layers, grid, 1f / 255);
     }
 

@@ -1,3 +1,4 @@
+using MlRounding.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -118,7 +119,7 @@ internal sealed class QatConvolutions : nn.Module<Tensor, Tensor>
     private Tensor Convolve(Tensor x, Tensor w, Tensor bias)
     {
         Tensor columns = nn.functional.unfold(x, _kernel, padding: _kernel / 2);
-        return matmul(w, columns).add_(bias.view(1, -1, 1)).view(x.shape[0], w.shape[0], x.shape[2], x.shape[3]);
+        return matmul(w, columns).add_(bias.view(1, -1, 1), ScalarArithmetic.One).view(x.shape[0], w.shape[0], x.shape[2], x.shape[3]);
     }
 
     /// <summary>The blocks as the deployed model has them: weight codes and steps of enabled quantizers, activation grids of enabled ones.</summary>

@@ -29,13 +29,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
     {
         int[] channels = options.ImageShape is null ? Array.Empty<int>() : options.ConvolutionChannels;
-        ImageShape? image = options.ImageShape;
-        for (int i = 0; i < channels.Length; i++)
-        {
-            image = new ImageShape(channels[i], image!.Height / 2, image.Width / 2);
-        }
-
-        int[] sizes = new[] { image?.Size ?? inputs }.Concat(options.HiddenLayers).Append(outputs).ToArray();
+        int[] sizes = new[] { DenseInputs(options, inputs) }.Concat(options.HiddenLayers).Append(outputs).ToArray();
         bool quantize = options.Mode != QatMode.Float;
         int[] allBits = options.WeightBitsOfLayers(channels.Length + sizes.Length - 1).Select(b => quantize ? b : 32).ToArray();
         int[] bits = allBits[channels.Length..];
@@ -62,21 +56,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         _quantizedWeights = new QuantizedWeightBuffers(sizes.Length - 1);
-        var weightQuantizers = new Quantizer?[sizes.Length - 1];
-        for (int i = 0; i + 1 < sizes.Length; i++)
-        {
-            _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
-            if (Weights(i))
-            {
-                weightQuantizers[i] = new Quantizer($"wq{i}", weights: true, bits[i], Next(weightSteps(i)), options.PerChannelWeights, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + i);
-                _weightQuantizers.Add(weightQuantizers[i]!);
-            }
-
-            if (activations && i + 2 < sizes.Length)
-            {
-                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, Next(1), false, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
-            }
-        }
+        var weightQuantizers = AddDenseLayers(sizes, bits, activations, options, Next);
 
         foreach (var layer in options.RoundingLayers)
         {
@@ -94,6 +74,41 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         {
             SetQuantizersEnabled(false);
         }
+    }
+
+    /// <summary>The dense layers and their quantizers; returns each layer's weight quantizer (null for float weights).</summary>
+    private Quantizer?[] AddDenseLayers(int[] sizes, int[] bits, bool activations, QatOptions options, Func<long, StepSlice> next)
+    {
+        var weightQuantizers = new Quantizer?[sizes.Length - 1];
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            _layers.Add(nn.Linear(sizes[i], sizes[i + 1]));
+            if (bits[i] != 32)
+            {
+                weightQuantizers[i] = new Quantizer($"wq{i}", weights: true, bits[i], next(options.PerChannelWeights ? sizes[i + 1] : 1), options.PerChannelWeights, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + i);
+                _weightQuantizers.Add(weightQuantizers[i]!);
+            }
+
+            if (activations && i + 2 < sizes.Length)
+            {
+                _activationQuantizers.Add(new Quantizer($"aq{i}", weights: false, options.ActivationBits, next(1), false, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + 100 + i));
+            }
+        }
+
+        return weightQuantizers;
+    }
+
+    /// <summary>The first dense layer's inputs: the features, or the last convolution block's output (each block halves the sides).</summary>
+    private static int DenseInputs(QatOptions options, int inputs)
+    {
+        if (options.ImageShape is not { } image)
+        {
+            return inputs;
+        }
+
+        int channels = options.ConvolutionChannels.Length > 0 ? options.ConvolutionChannels[^1] : image.Channels;
+        int halvings = options.ConvolutionChannels.Length;
+        return channels * (image.Height >> halvings) * (image.Width >> halvings);
     }
 
     public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();

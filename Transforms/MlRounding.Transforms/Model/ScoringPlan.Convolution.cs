@@ -13,7 +13,7 @@ internal sealed partial class ScoringPlan
     {
         var blocks = _model.Convolutions;
         Maps m = Maps.For(blocks);
-        LoadInput(s, m.In, blocks[0].Input.Size);
+        LoadInput(s, m, blocks[0].Input.Size);
         for (int b = 0; b < blocks.Count; b++)
         {
             QuantizedConvolution block = blocks[b];
@@ -28,24 +28,81 @@ internal sealed partial class ScoringPlan
             {
                 for (int x = 0; x < block.Input.Width; x++)
                 {
-                    Gather(block, plan, m.In, y, x, s);
+                    if (plan.Input == Codes.Bytes)
+                    {
+                        GatherBytes(block, plan, m.BytesIn, y, x, s.Bytes);
+                    }
+                    else
+                    {
+                        Gather(block, plan, m.In, y, x, s);
+                    }
+
                     Dense(block.Filters, plan, s.H.AsSpan(0, patch), s, m.Y.AsSpan((y * block.Input.Width + x) * outputs, outputs));
                 }
             }
 
-            PoolAndActivate(block, m.Y, m.Out);
-            (m.In, m.Out) = (m.Out, m.In);
+            bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
+            PoolAndActivate(block, m.Y, m.Out, bytesOut ? m.BytesOut : null);
+            (m.In, m.Out, m.BytesIn, m.BytesOut) = (m.Out, m.In, m.BytesOut, m.BytesIn);
         }
 
-        Store(_plans[0], m.In.AsSpan(0, blocks[^1].Output.Size), s);
+        int size = blocks[^1].Output.Size;
+        if (_plans[0].Input == Codes.Bytes)
+        {
+            m.BytesIn.AsSpan(0, size).CopyTo(s.Bytes);
+            s.Bytes.AsSpan(size, (_plans[0].Packed?.Stride ?? size) - size).Clear();
+        }
+        else
+        {
+            Store(_plans[0], m.In.AsSpan(0, size), s);
+        }
     }
 
-    /// <summary>The features as the first block reads them: input codes (bytes or ints) or float values, as floats.</summary>
-    private void LoadInput(Scratch s, float[] map, int size)
+    /// <summary>The features as the first block reads them: input codes in bytes, or codes (ints) or float values as floats.</summary>
+    private void LoadInput(Scratch s, Maps m, int size)
     {
-        for (int k = 0; k < size; k++)
+        if (_input.Input == Codes.Bytes)
         {
-            map[k] = _input.Input == Codes.Bytes ? s.Bytes[k] : s.H[k]; // ints: Input left the codes in H too
+            s.Bytes.AsSpan(0, size).CopyTo(m.BytesIn);
+            return;
+        }
+
+        s.H.AsSpan(0, size).CopyTo(m.In); // ints: Input left the codes in H too
+    }
+
+    /// <summary>
+    /// The patch around (y, x) of a byte map into <paramref name="patch"/>, channel by channel and row by row (each row of
+    /// the kernel one copy where it lies inside the image); outside the image, the channel's code of value 0 (its input
+    /// grid's zero point, or 0 after a ReLU).
+    /// </summary>
+    private static void GatherBytes(QuantizedConvolution block, LayerPlan plan, byte[] map, int y, int x, byte[] patch)
+    {
+        int k = block.KernelSize, half = k / 2, height = block.Input.Height, width = block.Input.Width, plane = block.Input.Plane;
+        bool inside = x >= half && x + half < width;
+        int p = 0;
+        for (int c = 0; c < block.Input.Channels; c++)
+        {
+            byte zero = (byte)plan.ZeroOf(p);
+            for (int dy = 0; dy < k; dy++, p += k)
+            {
+                int yy = y + dy - half;
+                if (yy < 0 || yy >= height)
+                {
+                    patch.AsSpan(p, k).Fill(zero);
+                }
+                else if (inside)
+                {
+                    map.AsSpan(c * plane + yy * width + x - half, k).CopyTo(patch.AsSpan(p, k));
+                }
+                else
+                {
+                    for (int dx = 0; dx < k; dx++)
+                    {
+                        int xx = x + dx - half;
+                        patch[p + dx] = xx >= 0 && xx < width ? map[c * plane + yy * width + xx] : zero;
+                    }
+                }
+            }
         }
     }
 
@@ -83,10 +140,11 @@ internal sealed partial class ScoringPlan
 
     /// <summary>
     /// The maximum over each pooling window of every channel's outputs (position-major in <paramref name="y"/>), then
-    /// ReLU and the activation code (or the ReLU'd value), channel-planar into <paramref name="output"/>. Both functions do
+    /// ReLU and the activation code (or the ReLU'd value), channel-planar into <paramref name="output"/>, or into
+    /// <paramref name="bytes"/> when the next layer reads byte codes. Both functions do
     /// not decrease, so pooling first gives the codes of pooling last.
     /// </summary>
-    private static void PoolAndActivate(QuantizedConvolution block, float[] y, float[] output)
+    private static void PoolAndActivate(QuantizedConvolution block, float[] y, float[] output, byte[]? bytes)
     {
         QuantizedLayer filters = block.Filters;
         int channels = filters.Outputs, pool = block.PoolSize, width = block.Input.Width;
@@ -107,7 +165,15 @@ internal sealed partial class ScoringPlan
                         }
                     }
 
-                    output[c * shape.Plane + py * shape.Width + px] = filters.ActivationBits == 32 ? Math.Max(m, 0) : grid.ClampedCode(m, relu: true);
+                    float code = filters.ActivationBits == 32 ? Math.Max(m, 0) : grid.ClampedCode(m, relu: true);
+                    if (bytes is null)
+                    {
+                        output[c * shape.Plane + py * shape.Width + px] = code;
+                    }
+                    else
+                    {
+                        bytes[c * shape.Plane + py * shape.Width + px] = (byte)code;
+                    }
                 }
             }
         }
@@ -145,8 +211,16 @@ internal sealed partial class ScoringPlan
         {
             In = new float[map];
             Out = new float[map];
+            BytesIn = new byte[map];
+            BytesOut = new byte[map];
             Y = new float[outputs];
         }
+
+        /// <summary>Gets or sets the byte map a block reads (codes that fit in a byte).</summary>
+        public byte[] BytesIn { get; set; }
+
+        /// <summary>Gets or sets the byte map a block writes.</summary>
+        public byte[] BytesOut { get; set; }
 
         /// <summary>Gets or sets the map a block reads.</summary>
         public float[] In { get; set; }
