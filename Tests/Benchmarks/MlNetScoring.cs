@@ -41,7 +41,7 @@ internal sealed class MlNetScoring
 
     public int Count => Rows.Length;
 
-    public static MlNetScoring Build(int weightBits, int inputBits = 32, int trainRows = 6000, int epochs = 2)
+    public static MlNetScoring Build(int weightBits, int inputBits = 32, int trainRows = 6000, int epochs = 2, bool image = false)
     {
         var s = new MlNetScoring();
         var (pixels, labels) = FashionMnist.Load(train: true);
@@ -51,13 +51,17 @@ internal sealed class MlNetScoring
         s.Test = s.Ml.Data.Cache(s.Ml.Data.LoadFromEnumerable(Read(testPixels, testLabels)));
         // Trained once and kept in the temporary folder: the benchmarks then score in a process that has not trained
         // (training leaves TorchSharp objects to the finalizer thread, which would run during the measurements).
-        string file = Path.Combine(Path.GetTempPath(), "mlrounding-benchmarks", $"fashion-w{weightBits}-i{inputBits}-r{trainRows}-e{epochs}.zip");
+        string file = Path.Combine(Path.GetTempPath(), "mlrounding-benchmarks", $"fashion{(image ? "-cnn" : "")}-w{weightBits}-i{inputBits}-r{trainRows}-e{epochs}.zip");
         if (!File.Exists(file))
         {
-            var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey" };
+            var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey", ImageShape = image ? new ImageShape(1, 28, 28) : null };
             // As `mlround train` builds it: a network with an input grid quantizes (and so normalizes) each feature itself;
             // only a float input needs NormalizeMinMax in front.
-            IEstimator<ITransformer> front = inputBits == 32
+            // A CNN as `mlround train --image 28x28` builds it: missing pixels replaced by the training mean, no normalizer
+            // (the input grid is per channel).
+            IEstimator<ITransformer> front = image
+                ? s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Append(s.Ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean))
+                : inputBits == 32
                 ? s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Append(s.Ml.Transforms.NormalizeMinMax("Features"))
                 : s.Ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label");
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);

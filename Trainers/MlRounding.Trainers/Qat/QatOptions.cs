@@ -25,11 +25,12 @@ public sealed class QatOptions
     /// Gets or sets the sizes of the hidden layers. By default (or when set to null) they follow the bits of the first
     /// weight matrix, which holds most of the weights: 512, 128 at 1 bit; 256, 128 at 2 bits; 128, 64 at 3..8 bits, so
     /// that a narrower code buys a wider layer at about the same bytes; 256, 128 for a float network, the accuracy
-    /// reference (chosen by measurement on Fashion-MNIST and digits, docs/trainer.md).
+    /// reference (chosen by measurement on Fashion-MNIST and digits, docs/trainer.md). With <see cref="ImageShape"/> they
+    /// are the dense layers after the convolution blocks, by default one (see <see cref="ConvolutionChannels"/>).
     /// </summary>
     public int[] HiddenLayers
     {
-        get => _hiddenLayers ?? (ImageShape is null ? DefaultHiddenLayers(FirstWeightBits) : DefaultConvolutionalHiddenLayers);
+        get => _hiddenLayers ?? (ImageShape is null ? DefaultHiddenLayers(FirstWeightBits) : DefaultConvolutionalHiddenLayers(LayerWeightBits is { } bits && bits.Length > ConvolutionCount ? bits[ConvolutionCount] : Mode == QatMode.Float ? 32 : WeightBits));
         set => _hiddenLayers = value;
     }
 
@@ -48,19 +49,25 @@ public sealed class QatOptions
     /// <summary>
     /// Gets or sets the output channels of the convolution blocks, input first, each block a
     /// <see cref="ConvolutionKernelSize"/> convolution (stride 1, "same" padding), ReLU, 2x2 max pooling and the activation
-    /// quantizer; used with <see cref="ImageShape"/>. By default (or when set to null) 32, 64, with one dense hidden layer
-    /// of 128 (chosen by measurement on Fashion-MNIST, docs/trainer.md).
+    /// quantizer; used with <see cref="ImageShape"/>. By default (or when set to null) 16, 32; the dense part then has one
+    /// hidden layer of 64 (256 at 1 bit, 128 at 2 bits: a narrower code buys a wider layer at about the same bytes, as for
+    /// the dense defaults; measured on Fashion-MNIST, docs/trainer.md).
     /// </summary>
     public int[] ConvolutionChannels
     {
-        get => _convolutionChannels ?? new[] { 32, 64 };
+        get => _convolutionChannels ?? new[] { 16, 32 };
         set => _convolutionChannels = value;
     }
 
     private int[]? _convolutionChannels;
 
-    /// <summary>The dense hidden layers after the convolution blocks by default.</summary>
-    private static int[] DefaultConvolutionalHiddenLayers => new[] { 128 };
+    /// <summary>The dense hidden layer after the convolution blocks by default, by the bits of the first dense weight matrix (which holds most of the weights).</summary>
+    private static int[] DefaultConvolutionalHiddenLayers(int bits) => bits switch
+    {
+        1 => new[] { 256 },
+        2 => new[] { 128 },
+        _ => new[] { 64 },
+    };
 
     /// <summary>Gets or sets the side of the convolutions' square kernels: odd, 1 to 15. Default 3.</summary>
     public int ConvolutionKernelSize { get; set; } = 3;
