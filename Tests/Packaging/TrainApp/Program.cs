@@ -1,6 +1,7 @@
 // Trains MapValueToKey -> NormalizeMinMax -> Quantize(8 bits) -> QuantizationAware (multiclass, W4A8) on the digits CSV,
-// saves the model, and writes the Score vector of every row as the bits of each float (one row per line).
-// Usage: TrainApp DIGITS.csv MODEL.zip SCORES.txt
+// saves the model, and writes the Score vector of every row as the bits of each float (one row per line); with two more
+// arguments, the same for a convolutional network on the digits as 8x8 images (W4A8, blocks of 8 and 16 channels).
+// Usage: TrainApp DIGITS.csv MODEL.zip SCORES.txt [CNN.zip CNN-SCORES.txt]
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlRounding;
@@ -16,6 +17,16 @@ ITransformer model = pipeline.Fit(data);
 ml.Model.SaveDeterministic(model, data.Schema, args[1]);
 Scores.Write(ml, model.Transform(data), args[2]);
 Console.WriteLine($"trained and saved {args[1]}");
+if (args.Length > 4)
+{
+    var cnn = new QatOptions { WeightBits = 4, ActivationBits = 8, MaxEpoch = 10, NumberOfThreads = 2, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 8, 16 }, HiddenLayers = new[] { 32 } };
+    ITransformer images = ml.Transforms.Conversion.MapValueToKey("Label")
+        .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+        .Append(ml.MulticlassClassification.Trainers.QuantizationAware(cnn)).Fit(data);
+    ml.Model.SaveDeterministic(images, data.Schema, args[3]);
+    Scores.Write(ml, images.Transform(data), args[4]);
+    Console.WriteLine($"trained and saved {args[3]}");
+}
 
 public sealed class Digit
 {
