@@ -141,6 +141,24 @@ public sealed class ConvolutionTrainingTests
     }
 
     [TestMethod]
+    public void Validation_ScoresTheDeployedCnn_BitForBit()
+    {
+        // As for dense networks: the epoch kept is chosen on the scores of the one C# scorer, and the model returned is
+        // the one judged (its validation loss, recomputed, has the same bits).
+        var seen = new List<QatProgress>();
+        QuantizedMlp model = QatTraining.Train(Digits.Train, 10, Cnn(QatMode.QuantizationAware, 4, epochs: 4), validation: Digits.Test, progress: new Collect(seen));
+        double best = seen.Min(p => p.ValidationLoss);
+        var (metric, loss) = QatTraining.Validate(model, Digits.Test);
+        Assert.AreEqual(BitConverter.DoubleToInt64Bits(best), BitConverter.DoubleToInt64Bits(loss), "validation loss of the returned model");
+        Assert.AreEqual(metric, Digits.Accuracy(model, Digits.Test), 1e-12, "the accuracy is the scorer's");
+    }
+
+    private sealed class Collect(List<QatProgress> seen) : IProgress<QatProgress>
+    {
+        public void Report(QatProgress value) => seen.Add(value);
+    }
+
+    [TestMethod]
     public void EqualSeeds_GiveByteIdenticalModelFiles()
     {
         QatData rows = Digits.Train.Subset(Enumerable.Range(0, 300).ToArray());
