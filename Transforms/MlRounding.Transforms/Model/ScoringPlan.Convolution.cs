@@ -18,27 +18,19 @@ internal sealed partial class ScoringPlan
         {
             QuantizedConvolution block = blocks[b];
             LayerPlan plan = _blocks[b];
-            int patch = block.Filters.Inputs, outputs = block.Filters.Outputs;
+            int patch = block.Filters.Inputs;
             if (plan.Input == Codes.Bytes)
             {
                 s.Bytes.AsSpan(patch, (plan.Packed?.Stride ?? patch) - patch).Clear(); // the kernels read whole padded rows
             }
 
-            for (int y = 0; y < block.Input.Height; y++)
+            if (plan.Kernel && patch <= DirectConvolution.MaxPatch)
             {
-                for (int x = 0; x < block.Input.Width; x++)
-                {
-                    if (plan.Input == Codes.Bytes)
-                    {
-                        GatherBytes(block, plan, m.BytesIn, y, x, s.Bytes);
-                    }
-                    else
-                    {
-                        Gather(block, plan, m.In, y, x, s);
-                    }
-
-                    Dense(block.Filters, plan, s.H.AsSpan(0, patch), s, m.Y.AsSpan((y * block.Input.Width + x) * outputs, outputs));
-                }
+                DirectConvolution.Run(block, plan.Zeros, plan.Scale, plan.Correction, m.BytesIn, m.Y, m.Padded, m.Acc);
+            }
+            else
+            {
+                Patches(block, plan, m, s);
             }
 
             bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
@@ -55,6 +47,28 @@ internal sealed partial class ScoringPlan
         else
         {
             Store(_plans[0], m.In.AsSpan(0, size), s);
+        }
+    }
+
+    /// <summary>Each output position's patch, gathered and scored as a dense layer's input row.</summary>
+    private void Patches(QuantizedConvolution block, LayerPlan plan, Maps m, Scratch s)
+    {
+        int patch = block.Filters.Inputs, outputs = block.Filters.Outputs;
+        for (int y = 0; y < block.Input.Height; y++)
+        {
+            for (int x = 0; x < block.Input.Width; x++)
+            {
+                if (plan.Input == Codes.Bytes)
+                {
+                    GatherBytes(block, plan, m.BytesIn, y, x, s.Bytes);
+                }
+                else
+                {
+                    Gather(block, plan, m.In, y, x, s);
+                }
+
+                Dense(block.Filters, plan, s.H.AsSpan(0, patch), s, m.Y.AsSpan((y * block.Input.Width + x) * outputs, outputs));
+            }
         }
     }
 
@@ -207,14 +221,22 @@ internal sealed partial class ScoringPlan
         [ThreadStatic]
         private static Maps? _current;
 
-        private Maps(int map, int outputs)
+        private Maps(int map, int outputs, int padded, int run)
         {
+            Padded = new int[padded];
+            Acc = new int[run];
             In = new float[map];
             Out = new float[map];
             BytesIn = new byte[map];
             BytesOut = new byte[map];
             Y = new float[outputs];
         }
+
+        /// <summary>Gets the padded input planes of <see cref="DirectConvolution"/>.</summary>
+        public int[] Padded { get; }
+
+        /// <summary>Gets the accumulators of <see cref="DirectConvolution"/>: one output channel over the padded width.</summary>
+        public int[] Acc { get; }
 
         /// <summary>Gets or sets the byte map a block reads (codes that fit in a byte).</summary>
         public byte[] BytesIn { get; set; }
@@ -235,7 +257,10 @@ internal sealed partial class ScoringPlan
         {
             int map = blocks.Max(b => Math.Max(b.Input.Size, b.Output.Size));
             int outputs = blocks.Max(b => b.Input.Plane * b.Filters.Outputs);
-            return _current is { } m && m.In.Length >= map && m.Y.Length >= outputs ? m : _current = new Maps(map, outputs);
+            int padded = blocks.Max(b => b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1));
+            int run = blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1));
+            return _current is { } m && m.In.Length >= map && m.Y.Length >= outputs && m.Padded.Length >= padded && m.Acc.Length >= run ? m
+                : _current = new Maps(map, outputs, padded, run);
         }
     }
 }
