@@ -94,7 +94,7 @@ internal sealed record InputGrid(AffineGrid Grid, float Step)
     {
         for (int first = 0; first < lows.Length; first += plane)
         {
-            float low = lows.AsSpan(first, plane).ToArray().Min(), high = highs.AsSpan(first, plane).ToArray().Max();
+            float low = System.Numerics.Tensors.TensorPrimitives.Min(lows.AsSpan(first, plane)), high = System.Numerics.Tensors.TensorPrimitives.Max(highs.AsSpan(first, plane));
             lows.AsSpan(first, plane).Fill(low);
             highs.AsSpan(first, plane).Fill(high);
         }

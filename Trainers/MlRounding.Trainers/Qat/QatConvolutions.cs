@@ -25,8 +25,7 @@ internal sealed class QatConvolutions : nn.Module<Tensor, Tensor>
         : base(nameof(QatConvolutions))
     {
         _kernel = kernel;
-        _shapes = new ImageShape[channels.Length + 1];
-        _shapes[0] = input;
+        _shapes = Shapes(input, channels);
         _weightQuantizerOf = new Quantizer?[channels.Length];
         for (int i = 0; i < channels.Length; i++)
         {
@@ -43,10 +42,22 @@ internal sealed class QatConvolutions : nn.Module<Tensor, Tensor>
                 _activationQuantizers.Add(new Quantizer($"caq{i}", weights: false, options.ActivationBits, next(1), false, options.Quantizer, options.FiniteDifferenceHalfWidth, options.Seed + 300 + i));
             }
 
-            _shapes[i + 1] = new ImageShape(channels[i], shape.Height / 2, shape.Width / 2);
         }
 
         RegisterComponents();
+    }
+
+    /// <summary>The shape of the blocks' input, then of each block's output: its channels, the sides halved by the pooling.</summary>
+    public static ImageShape[] Shapes(ImageShape input, int[] channels)
+    {
+        var shapes = new ImageShape[channels.Length + 1];
+        shapes[0] = input;
+        for (int i = 0; i < channels.Length; i++)
+        {
+            shapes[i + 1] = new ImageShape(channels[i], shapes[i].Height / 2, shapes[i].Width / 2);
+        }
+
+        return shapes;
     }
 
     /// <summary>The number of log steps the blocks need: per block one per channel (or one) for quantized weights, one for a quantized activation.</summary>

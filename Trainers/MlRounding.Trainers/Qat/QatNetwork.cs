@@ -98,18 +98,14 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         return weightQuantizers;
     }
 
-    /// <summary>The first dense layer's inputs: the features, or the last convolution block's output (each block halves the sides).</summary>
-    private static int DenseInputs(QatOptions options, int inputs)
-    {
-        if (options.ImageShape is not { } image)
-        {
-            return inputs;
-        }
+    /// <summary>The first dense layer's inputs: the features, or the last convolution block's output.</summary>
+    private static int DenseInputs(QatOptions options, int inputs) =>
+        options.ImageShape is { } image ? QatConvolutions.Shapes(image, options.ConvolutionChannels)[^1].Size : inputs;
 
-        int channels = options.ConvolutionChannels.Length > 0 ? options.ConvolutionChannels[^1] : image.Channels;
-        int halvings = options.ConvolutionChannels.Length;
-        return channels * (image.Height >> halvings) * (image.Width >> halvings);
-    }
+    /// <summary>Each convolution's and then each dense layer's weight and bias, input first.</summary>
+    public IEnumerable<(Tensor Weight, Tensor Bias)> WeightsAndBiases() =>
+        (_convolutions?.Convolutions ?? []).Select(c => (c.weight! as Tensor, c.bias! as Tensor))
+            .Concat(_layers.Select(l => (l.weight! as Tensor, l.bias! as Tensor)));
 
     public IReadOnlyList<Linear> Layers { get; private set; } = Array.Empty<Linear>();
 

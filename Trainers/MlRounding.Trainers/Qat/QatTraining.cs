@@ -211,9 +211,7 @@ internal static class QatTraining
     private static void StartFrom(QatNetwork network, QatNetwork teacher)
     {
         using var noGrad = no_grad();
-        foreach (var (target, source) in (network.Convolutions?.Convolutions ?? []).Select(c => (Weight: c.weight!, Bias: c.bias!))
-            .Concat(network.Layers.Select(l => (Weight: l.weight!, Bias: l.bias!)))
-            .Zip((teacher.Convolutions?.Convolutions ?? []).Select(c => (Weight: c.weight!, Bias: c.bias!)).Concat(teacher.Layers.Select(l => (Weight: l.weight!, Bias: l.bias!)))))
+        foreach (var (target, source) in network.WeightsAndBiases().Zip(teacher.WeightsAndBiases()))
         {
             target.Weight.copy_(source.Weight);
             target.Bias.copy_(source.Bias);

@@ -12,7 +12,7 @@ internal sealed partial class ScoringPlan
     private void Convolve(Scratch s)
     {
         var blocks = _model.Convolutions;
-        Maps m = Maps.For(blocks);
+        Maps m = Maps.For(_mapSizes);
         LoadInput(s, m, blocks[0].Input.Size);
         for (int b = 0; b < blocks.Count; b++)
         {
@@ -193,26 +193,31 @@ internal sealed partial class ScoringPlan
         }
     }
 
-    /// <summary>Values (codes or floats) into the buffer a layer with <paramref name="plan"/> reads: bytes (zeros up to the kernel's row), ints, or <see cref="Scratch.H"/>.</summary>
+    /// <summary>Values (wide codes or floats) into the buffer a layer with <paramref name="plan"/> reads: ints, or <see cref="Scratch.H"/> (byte codes go from the byte map, in <see cref="Convolve"/>).</summary>
     private static void Store(LayerPlan plan, ReadOnlySpan<float> values, Scratch s)
     {
-        switch (plan.Input)
+        if (plan.Input == Codes.Ints)
         {
-            case Codes.Bytes:
-                for (int k = 0; k < values.Length; k++)
-                {
-                    s.Bytes[k] = (byte)values[k];
-                }
-
-                s.Bytes.AsSpan(values.Length, (plan.Packed?.Stride ?? values.Length) - values.Length).Clear();
-                break;
-            case Codes.Ints:
-                ToInts(values, s.Ints);
-                break;
-            default:
-                values.CopyTo(s.H);
-                break;
+            ToInts(values, s.Ints);
         }
+        else
+        {
+            values.CopyTo(s.H);
+        }
+    }
+
+    /// <summary>The buffer sizes a network's blocks need, worked out once per plan.</summary>
+    /// <param name="Map">Values of the largest feature map.</param>
+    /// <param name="Outputs">Values of the largest block output before pooling (positions · channels).</param>
+    /// <param name="Padded">Ints of the largest padded input of <see cref="DirectConvolution"/>.</param>
+    /// <param name="Run">Ints of its longest accumulator run.</param>
+    private sealed record MapSizes(int Map, int Outputs, int Padded, int Run)
+    {
+        public static MapSizes Of(IReadOnlyList<QuantizedConvolution> blocks) => blocks.Count == 0 ? new(0, 0, 0, 0) : new(
+            blocks.Max(b => Math.Max(b.Input.Size, b.Output.Size)),
+            blocks.Max(b => b.Input.Plane * b.Filters.Outputs),
+            blocks.Max(b => b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1)),
+            blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1)));
     }
 
     /// <summary>The feature maps of one thread's convolutions, grown to the largest network it has scored.</summary>
@@ -253,14 +258,9 @@ internal sealed partial class ScoringPlan
         /// <summary>Gets every position's outputs before pooling, position-major.</summary>
         public float[] Y { get; }
 
-        public static Maps For(IReadOnlyList<QuantizedConvolution> blocks)
-        {
-            int map = blocks.Max(b => Math.Max(b.Input.Size, b.Output.Size));
-            int outputs = blocks.Max(b => b.Input.Plane * b.Filters.Outputs);
-            int padded = blocks.Max(b => b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1));
-            int run = blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1));
-            return _current is { } m && m.In.Length >= map && m.Y.Length >= outputs && m.Padded.Length >= padded && m.Acc.Length >= run ? m
-                : _current = new Maps(map, outputs, padded, run);
-        }
+        /// <summary>The buffers of the calling thread, grown where <paramref name="sizes"/> needs more (no allocation once grown).</summary>
+        public static Maps For(MapSizes sizes) =>
+            _current is { } m && m.In.Length >= sizes.Map && m.Y.Length >= sizes.Outputs && m.Padded.Length >= sizes.Padded && m.Acc.Length >= sizes.Run ? m
+                : _current = new Maps(sizes.Map, sizes.Outputs, sizes.Padded, sizes.Run);
     }
 }

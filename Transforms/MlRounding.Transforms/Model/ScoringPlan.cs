@@ -39,6 +39,7 @@ internal sealed partial class ScoringPlan
         }
 
         _blocks = new LayerPlan[blocks.Count];
+        _mapSizes = MapSizes.Of(blocks);
         for (int b = 0; b < blocks.Count; b++)
         {
             _blocks[b] = b == 0 ? InputPlan(model, blocks[0].Filters.Inputs, k => k / (blocks[0].KernelSize * blocks[0].KernelSize) * blocks[0].Input.Plane) : CodesPlan(blocks[b - 1].Filters);
@@ -61,6 +62,9 @@ internal sealed partial class ScoringPlan
 
     /// <summary>The plan that quantizes the features (the first block's or layer's, or the features' own for a convolutional network).</summary>
     private readonly LayerPlan _input;
+
+    /// <summary>The sizes of the convolutions' buffers.</summary>
+    private readonly MapSizes _mapSizes;
 
     /// <summary>The plans of the convolution blocks' filters.</summary>
     private readonly LayerPlan[] _blocks;
