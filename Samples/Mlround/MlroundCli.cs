@@ -30,6 +30,7 @@ internal static class MlroundCli
             OpCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr, cancellation),
             TrainCommand.Create(stdout, stderr, terminal, cancellation),
+            QuantizeCommand.Create(stdout, stderr, cancellation),
             EvaluateCommand.CreateEvaluate(stdout, stderr),
             EvaluateCommand.CreatePredict(stdout, stderr),
             ExportCommand.Create(stdout),

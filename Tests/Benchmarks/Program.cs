@@ -49,6 +49,13 @@ if (args is ["study", var dataset, var spec, var seeds, ..])
     return;
 }
 
+if (args is ["learned-study", var learnedDataset, var learnedSpec, var learnedSeeds, var learnedBits, ..])
+{
+    MlRounding.Benchmarks.LearnedRoundingStudy.Run(Console.Out, learnedDataset, learnedSpec, learnedSeeds.Split(',').Select(int.Parse), learnedBits.Split(',').Select(int.Parse).ToArray(),
+        args.Length > 5 ? args[5] : "learned.csv", args.Length > 6 ? args[6] : "");
+    return;
+}
+
 if (args is ["study-peers", var peerDataset, ..])
 {
     MlRounding.Benchmarks.PeerStudy.Run(Console.Out, peerDataset, args.Length > 2 ? args[2] : "peers.csv");

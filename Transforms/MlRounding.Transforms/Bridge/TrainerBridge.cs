@@ -54,6 +54,34 @@ internal static class TrainerBridge
         where TModel : VectorScoringModelParameters =>
         new(env, model, trainSchema, featureColumn, labelColumn, DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel);
 
+    /// <summary>
+    /// The prediction transformer <paramref name="predictor"/> with <paramref name="network"/> in place of its network: the
+    /// same kind of transformer and model parameters, the same training schema, features column and (multiclass) label
+    /// column, which ML.NET keeps private. Null when <paramref name="predictor"/> is not one of MlRounding's.
+    /// </summary>
+    /// <param name="env">The environment.</param>
+    /// <param name="predictor">A prediction transformer.</param>
+    /// <param name="network">The network of the same task.</param>
+    /// <returns>The new transformer, or null.</returns>
+    public static ITransformer? WithNetwork(IHostEnvironment env, ITransformer predictor, QuantizedMlp network) => predictor switch
+    {
+        RegressionPredictionTransformer<QatRegressionModelParameters> r => Regression(env, new QatRegressionModelParameters(env, network), r.TrainSchema, r.FeatureColumnName),
+        BinaryPredictionTransformer<QatBinaryModelParameters> b => Binary(env, new QatBinaryModelParameters(env, network), b.TrainSchema, b.FeatureColumnName),
+        MulticlassPredictionTransformer<QatMulticlassModelParameters> m => Multiclass(env, new QatMulticlassModelParameters(env, network), m.TrainSchema, m.FeatureColumnName, m._trainLabelColumn),
+        _ => null,
+    };
+
+    /// <summary>The network of one of MlRounding's prediction transformers and its features column, or null.</summary>
+    /// <param name="predictor">A transformer.</param>
+    /// <returns>The network and features column, or null.</returns>
+    public static (QuantizedMlp Network, string FeatureColumn)? NetworkOf(ITransformer predictor) => predictor switch
+    {
+        RegressionPredictionTransformer<QatRegressionModelParameters> r => (r.Model.Network, r.FeatureColumnName),
+        BinaryPredictionTransformer<QatBinaryModelParameters> b => (b.Model.Network, b.FeatureColumnName),
+        MulticlassPredictionTransformer<QatMulticlassModelParameters> m => (m.Model.Network, m.FeatureColumnName),
+        _ => null,
+    };
+
     /// <summary>A <see cref="TrainerInfo"/> (its constructor is internal in ML.NET).</summary>
     /// <param name="normalization">Whether the trainer benefits from normalized features.</param>
     /// <param name="caching">Whether the trainer benefits from caching.</param>

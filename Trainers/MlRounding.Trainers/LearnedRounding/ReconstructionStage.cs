@@ -1,0 +1,124 @@
+using static TorchSharp.torch;
+
+namespace MlRounding.Trainers;
+
+/// <summary>
+/// One weight matrix of a float network with what follows it, as learned rounding reconstructs it: a dense layer
+/// (ReLU unless it is the output layer) or a convolution block ("same" padding, ReLU, max pooling). Rows go in and
+/// come out flat (channel-planar for blocks), as the scorer passes them on.
+/// </summary>
+internal sealed class ReconstructionStage : IDisposable
+{
+    private ReconstructionStage(Tensor weight, Tensor bias, QuantizedConvolution? block, bool hidden)
+    {
+        Weight = weight;
+        Bias = bias;
+        Block = block;
+        Hidden = hidden;
+    }
+
+    /// <summary>Gets the float weights flattened to (outputs, inputs): a block's filters in (channel, dy, dx) order.</summary>
+    public Tensor Weight { get; }
+
+    /// <summary>Gets the float biases.</summary>
+    public Tensor Bias { get; }
+
+    /// <summary>Gets the convolution block this stage is (its input shape, kernel and pooling), or null for a dense layer.</summary>
+    public QuantizedConvolution? Block { get; }
+
+    /// <summary>Gets a value indicating whether a ReLU (and an activation grid) follows: every stage but the output layer.</summary>
+    public bool Hidden { get; }
+
+    /// <summary>Gets the number of output channels (rows of <see cref="Weight"/>).</summary>
+    public int Outputs => (int)Weight.shape[0];
+
+    /// <summary>The stages of a float network, input first: its convolution blocks, then its dense layers.</summary>
+    public static ReconstructionStage[] Of(QuantizedMlp network)
+    {
+        var stages = new List<ReconstructionStage>();
+        foreach (QuantizedConvolution block in network.Convolutions)
+        {
+            stages.Add(new ReconstructionStage(Matrix(block.Filters), tensor(block.Filters.Bias.ToArray()), block, hidden: true));
+        }
+
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            QuantizedLayer layer = network.Layers[i];
+            stages.Add(new ReconstructionStage(Matrix(layer), tensor(layer.Bias.ToArray()), null, hidden: i + 1 < network.Layers.Count));
+        }
+
+        return stages.ToArray();
+    }
+
+    private static Tensor Matrix(QuantizedLayer layer) => tensor(layer.FloatWeights.ToArray()).reshape(layer.Outputs, layer.Inputs);
+
+    /// <summary>
+    /// What the stage gives for <paramref name="rows"/> (n, inputs) with the flattened weights <paramref name="weight"/>:
+    /// x Wᵀ + b, then ReLU for a hidden layer; or the convolution, ReLU and pooling of a block, flattened.
+    /// </summary>
+    public Tensor Forward(Tensor rows, Tensor weight, Tensor? bias = null)
+    {
+        bias ??= Bias;
+        if (Block is not { } block)
+        {
+            Tensor y = nn.functional.linear(rows, weight, bias);
+            return Hidden ? nn.functional.relu(y) : y;
+        }
+
+        ImageShape shape = block.Input;
+        int k = block.KernelSize;
+        Tensor image = rows.reshape(rows.shape[0], shape.Channels, shape.Height, shape.Width);
+        Tensor h = nn.functional.conv2d(image, weight.reshape(Outputs, shape.Channels, k, k), bias, padding: new long[] { k / 2, k / 2 });
+        h = nn.functional.relu(h);
+        if (block.PoolSize > 1)
+        {
+            h = nn.functional.max_pool2d(h, new long[] { block.PoolSize, block.PoolSize });
+        }
+
+        return h.flatten(1);
+    }
+
+    /// <summary>
+    /// The second moments of what each weight row multiplies, E[a aᵀ] over <paramref name="rows"/>: the rows themselves for a
+    /// dense layer, every image patch for a block. The output error of weights W + D is then Σ_j d_j E[a aᵀ] d_jᵀ.
+    /// </summary>
+    public Tensor InputMoments(Tensor rows)
+    {
+        using var scope = NewDisposeScope();
+        int inputs = (int)Weight.shape[1];
+        Tensor sum = zeros(inputs, inputs, dtype: ScalarType.Float64);
+        long count = 0;
+        const int Chunk = 128;
+        for (long first = 0; first < rows.shape[0]; first += Chunk)
+        {
+            using var step = NewDisposeScope();
+            Tensor part = rows.narrow(0, first, Math.Min(Chunk, rows.shape[0] - first));
+            Tensor a = Patches(part).to_type(ScalarType.Float64);
+            sum.add_(a.t().matmul(a));
+            count += a.shape[0];
+        }
+
+        return sum.div_(Math.Max(1, count)).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The vectors the weight rows multiply: (n, inputs) rows for a dense layer, (n · positions, C·k²) patches for a block.</summary>
+    private Tensor Patches(Tensor rows)
+    {
+        if (Block is not { } block)
+        {
+            return rows;
+        }
+
+        ImageShape shape = block.Input;
+        int k = block.KernelSize;
+        Tensor image = rows.reshape(rows.shape[0], shape.Channels, shape.Height, shape.Width);
+        return nn.functional.unfold(image, k, padding: k / 2).transpose(1, 2).reshape(-1, shape.Channels * k * k);
+    }
+
+    /// <summary>Releases the tensors.</summary>
+    public void Dispose()
+    {
+        Weight.Dispose();
+        Bias.Dispose();
+    }
+}
