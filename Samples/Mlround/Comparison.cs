@@ -6,19 +6,20 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>One row of <c>mlround compare</c>: a training mode at a bit width, its held-out metrics, size and time.</summary>
-/// <param name="Mode">float, ptq, qat, or lightgbm for the peer; with --image cnn-float, cnn-ptq, cnn-qat and mlp-qat (the default MLP).</param>
+/// <param name="Mode">float, ptq, learned, qat, or lightgbm for the peer; with --image cnn-float, cnn-ptq, cnn-learned, cnn-qat and mlp-qat (the default MLP).</param>
 /// <param name="WeightBits">The weights' bits (32: float).</param>
 /// <param name="ActivationBits">The activations' bits (32: float).</param>
 /// <param name="Metrics">The held-out metrics.</param>
 /// <param name="ModelBytes">The network's parameter bytes (null for the peer, which has no network).</param>
 /// <param name="ZipBytes">The bytes of the pipeline saved by <c>mlContext.Model.Save</c>.</param>
-/// <param name="TrainSeconds">The time of <c>Fit</c>.</param>
+/// <param name="TrainSeconds">The time of <c>Fit</c>; for learned rounding, the time of quantizing the float model (whose training is the float row's).</param>
 internal sealed record ComparisonRow(string Mode, int WeightBits, int ActivationBits, IReadOnlyDictionary<string, double> Metrics, long? ModelBytes, long ZipBytes, double TrainSeconds);
 
 /// <summary>
 /// Trains float, post-training-quantized and quantization-aware MLPs on one split of a table through ordinary ML.NET
-/// pipelines (the table's featurization, then the trainer) and measures them on the held-out rows, beside ML.NET's
-/// LightGbm with its defaults on the same featurization.
+/// pipelines (the table's featurization, then the trainer), quantizes the float one by learned rounding on the training
+/// rows (no labels used), and measures them on the held-out rows, beside ML.NET's LightGbm with its defaults on the same
+/// featurization.
 /// </summary>
 internal static class Comparison
 {
@@ -42,8 +43,14 @@ internal static class Comparison
         }
 
         var rows = new List<ComparisonRow>();
+        ITransformer? floatModel = null;
         foreach (var (mode, weights, activations, dense) in configurations)
         {
+            if (mode == QatMode.QuantizationAware && !dense && floatModel is not null)
+            {
+                rows.Add(Learned(ml, floatModel, task, schema, trainView, testView, weights, makeOptions(), image, progress));
+            }
+
             QatOptions options = makeOptions();
             string name = (image ? (dense ? "mlp-" : "cnn-") : "") + Name(mode);
             options.ImageShape = dense ? null : options.ImageShape;
@@ -55,6 +62,7 @@ internal static class Comparison
             double seconds = watch.Elapsed.TotalSeconds;
             var metrics = TaskPipeline.Evaluate(ml, task, model, testView, schema.TextLabel, out _);
             rows.Add(new ComparisonRow(name, weights, activations, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds));
+            floatModel = mode == QatMode.Float ? model : floatModel;
             progress?.Report($"{name} W{weights}A{activations}: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         }
 
@@ -75,6 +83,19 @@ internal static class Comparison
         rows.Add(new ComparisonRow("lightgbm", 32, 32, peerMetrics, null, ZipBytes(ml, peer, trainView), peerSeconds));
         progress?.Report($"lightgbm: {string.Join(", ", peerMetrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
         return rows;
+    }
+
+    /// <summary>The float model quantized to <paramref name="bits"/> by learned rounding on the training rows, its metrics and time.</summary>
+    private static ComparisonRow Learned(MLContext ml, ITransformer floatModel, QatTask task, TableSchema schema, IDataView trainView, IDataView testView, int bits, QatOptions options, bool image, IProgress<string>? progress)
+    {
+        string name = (image ? "cnn-" : "") + "learned";
+        var learnedOptions = new LearnedRoundingOptions { WeightBits = bits, ActivationBits = 8, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads, CancellationToken = options.CancellationToken };
+        var watch = Stopwatch.StartNew();
+        ITransformer model = ml.Model.QuantizeNetwork(floatModel, trainView, learnedOptions);
+        double seconds = watch.Elapsed.TotalSeconds;
+        var metrics = TaskPipeline.Evaluate(ml, task, model, testView, schema.TextLabel, out _);
+        progress?.Report($"{name} W{bits}A8: {string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:G4}"))}");
+        return new ComparisonRow(name, bits, 8, metrics, TaskPipeline.ModelBytes(model), ZipBytes(ml, model, trainView), seconds);
     }
 
     private static long ZipBytes(MLContext ml, ITransformer model, IDataView data)

@@ -3,22 +3,22 @@ using ScottPlot;
 
 namespace MlRounding.Cli;
 
-/// <summary>Draws the first metric against weight bits: quantization-aware and post-training, with the float model as a line.</summary>
+/// <summary>Draws the first metric against weight bits: quantization-aware, learned rounding and post-training, with the float model as a line.</summary>
 internal static class ComparisonChart
 {
     public static void Save(string path, IReadOnlyList<ComparisonRow> rows, QatTask task)
     {
         string metric = rows[0].Metrics.Keys.First();
         var plot = new Plot();
-        foreach (string mode in new[] { "qat", "ptq" })
+        foreach (var (mode, legend) in new[] { ("qat", "quantization-aware"), ("learned", "learned rounding"), ("ptq", "post-training (nearest)") })
         {
-            var points = rows.Where(r => r.Mode == mode).OrderBy(r => r.WeightBits).ToArray();
+            var points = rows.Where(r => r.Mode.EndsWith(mode, StringComparison.Ordinal) && !r.Mode.StartsWith("mlp-", StringComparison.Ordinal)).OrderBy(r => r.WeightBits).ToArray();
             var line = plot.Add.ScatterLine(points.Select(r => (double)r.WeightBits).ToArray(), points.Select(r => r.Metrics[metric]).ToArray());
-            line.LegendText = mode == "qat" ? "quantization-aware" : "post-training";
+            line.LegendText = legend;
             line.MarkerSize = 8;
         }
 
-        var reference = plot.Add.HorizontalLine(rows.First(r => r.Mode == "float").Metrics[metric]);
+        var reference = plot.Add.HorizontalLine(rows.First(r => r.Mode.EndsWith("float", StringComparison.Ordinal)).Metrics[metric]);
         reference.LegendText = "float";
         reference.LinePattern = LinePattern.Dashed;
         if (rows.FirstOrDefault(r => r.Mode == "lightgbm") is { } peer)

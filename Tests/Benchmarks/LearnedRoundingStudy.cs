@@ -42,6 +42,7 @@ internal static class LearnedRoundingStudy
                 foreach (var rounding in new[] { PostTrainingRounding.Nearest, PostTrainingRounding.Learned })
                 {
                     var options = Options(settings, b, rounding, seed);
+                    options.Progress = new LayerLines(log);
                     var watch = Stopwatch.StartNew();
                     var quantized = ml.Model.QuantizeNetwork(floatModel, train, options);
                     double seconds = watch.Elapsed.TotalSeconds;
@@ -64,12 +65,10 @@ internal static class LearnedRoundingStudy
         foreach (string pair in settings.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var (key, text) = (pair.Split('=')[0], pair.Split('=')[1]);
-            int value = key is "lr" ? 0 : int.Parse(text, CultureInfo.InvariantCulture);
+            int value = int.Parse(text, CultureInfo.InvariantCulture);
             switch (key)
             {
-                case "bias": AdaRound.LearnBias = value == 1; break;
-                case "steps": AdaRound.LearnSteps = value == 1; break;
-                case "lr": AdaRound.Rate = double.Parse(text, CultureInfo.InvariantCulture); break;
+                case "threads": o.NumberOfThreads = value; break;
                 case "rows": o.CalibrationRows = value; break;
                 case "iterations": o.Iterations = value; break;
                 case "batch": o.BatchSize = value; break;
@@ -109,6 +108,11 @@ internal static class LearnedRoundingStudy
         IDataView scored = model.Transform(test);
         var predicted = scored.GetColumn<uint>("PredictedLabel").ToArray();
         return (double)predicted.Where((p, i) => (int)p - 1 == labels[i]).Count() / labels.Length;
+    }
+
+    private sealed class LayerLines(TextWriter log) : IProgress<LearnedRoundingProgress>
+    {
+        public void Report(LearnedRoundingProgress value) => log.WriteLine("  " + value);
     }
 
     private static string F(double v) => v.ToString("0.#####", CultureInfo.InvariantCulture);

@@ -33,6 +33,7 @@ internal static class GoldenCases
         new("multiclass-w8a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-w4a8-input8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
         new("multiclass-cnn-w4a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
+        new("multiclass-learned-w2a8", "digits.csv", new[] { "Score", "PredictedLabel" }, ExactEverywhere: false),
     };
 
     /// <summary>The CSV as the pipelines read it: every column but the last is a feature, the last is the label.</summary>

@@ -45,23 +45,7 @@ internal static class QuantizeCommand
     {
         string output = result.GetValue(o.Output)!;
         AtomicFile.CheckFolder(output);
-        var options = new LearnedRoundingOptions
-        {
-            ActivationBits = result.GetValue(o.ActivationBits),
-            Rounding = result.GetValue(o.Rounding) switch
-            {
-                "learned" => PostTrainingRounding.Learned,
-                "nearest" => PostTrainingRounding.Nearest,
-                var r => throw new ArgumentException($"--rounding: '{r}' is not learned or nearest."),
-            },
-            CalibrationRows = result.GetValue(o.CalibrationRows),
-            Iterations = result.GetValue(o.Iterations),
-            Seed = result.GetValue(o.Seed),
-            NumberOfThreads = TrainingFlags.ThreadsOf(result, o.Threads),
-            CancellationToken = cancellation,
-            Progress = new Progress(stderr),
-        };
-        SetBits(options, result.GetValue(o.WeightBits)!);
+        LearnedRoundingOptions options = Options(result, o, stderr, cancellation);
         var ml = new MLContext(options.Seed);
         string modelPath = result.GetValue(o.Model)!;
         var notes = new List<string>();
@@ -93,28 +77,55 @@ internal static class QuantizeCommand
         }
 
         info.Save(ml, quantized, view.Schema, output);
+        Report(stdout, result.GetValue(o.Json) ? result.GetValue(o.Rounding) : null, info, metrics, network, TaskPipeline.Network(quantized)!, seconds, output);
+        notes.ForEach(stderr.WriteLine);
+        return 0;
+    }
+
+    /// <summary>The options of learned rounding from the flags; progress lines go to stderr.</summary>
+    private static LearnedRoundingOptions Options(ParseResult result, QuantizeOptions o, TextWriter stderr, CancellationToken cancellation)
+    {
+        var options = new LearnedRoundingOptions
+        {
+            ActivationBits = result.GetValue(o.ActivationBits),
+            Rounding = result.GetValue(o.Rounding) switch
+            {
+                "learned" => PostTrainingRounding.Learned,
+                "nearest" => PostTrainingRounding.Nearest,
+                var r => throw new ArgumentException($"--rounding: '{r}' is not learned or nearest."),
+            },
+            CalibrationRows = result.GetValue(o.CalibrationRows),
+            Iterations = result.GetValue(o.Iterations),
+            Seed = result.GetValue(o.Seed),
+            NumberOfThreads = TrainingFlags.ThreadsOf(result, o.Threads),
+            CancellationToken = cancellation,
+            Progress = new Progress(stderr),
+        };
+        SetBits(options, result.GetValue(o.WeightBits)!);
+        return options;
+    }
+
+    /// <summary>The metrics beside the float model's, the size and the file; with <paramref name="jsonRounding"/>, the JSON line too.</summary>
+    private static void Report(TextWriter stdout, string? jsonRounding, CliModelInfo info, Dictionary<string, double> metrics, QuantizedMlp network, QuantizedMlp quantized, double seconds, string output)
+    {
         foreach (var m in metrics.Where(m => !m.Key.StartsWith("float_", StringComparison.Ordinal)))
         {
             stdout.WriteLine($"{m.Key}: {F(m.Value)} (float: {F(metrics["float_" + m.Key])}, on the calibration file's rows)");
         }
 
-        long bytes = TaskPipeline.ModelBytes(quantized);
-        stdout.WriteLine($"model_bytes: {bytes} (float: {network.FloatParameterBytes})");
+        stdout.WriteLine($"model_bytes: {quantized.ParameterBytes} (float: {network.FloatParameterBytes})");
         stdout.WriteLine($"saved: {output}");
-        if (result.GetValue(o.Json))
+        if (jsonRounding is not null)
         {
             var counts = new Dictionary<string, object>
             {
-                ["rounding"] = result.GetValue(o.Rounding)!,
-                ["architecture"] = TrainCommand.Architecture(TaskPipeline.Network(quantized)!),
+                ["rounding"] = jsonRounding,
+                ["architecture"] = TrainCommand.Architecture(quantized),
                 ["float_model_bytes"] = network.FloatParameterBytes,
                 ["quantize_seconds"] = seconds,
             };
-            stdout.WriteLine(TrainCommand.Json(info.Task, metrics, bytes, null, counts: counts));
+            stdout.WriteLine(TrainCommand.Json(info.Task, metrics, quantized.ParameterBytes, null, counts: counts));
         }
-
-        notes.ForEach(stderr.WriteLine);
-        return 0;
     }
 
     private static string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);

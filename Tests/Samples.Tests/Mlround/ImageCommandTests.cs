@@ -47,7 +47,7 @@ public sealed class ImageCommandTests
         Assert.AreEqual(0, code, stderr);
         using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
         string[] modes = json.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("mode").GetString()!).ToArray();
-        CollectionAssert.AreEqual(new[] { "cnn-float", "cnn-ptq", "cnn-qat", "mlp-qat", "lightgbm" }, modes);
+        CollectionAssert.AreEqual(new[] { "cnn-float", "cnn-ptq", "cnn-learned", "cnn-qat", "mlp-qat", "lightgbm" }, modes);
     }
 
     [TestMethod]

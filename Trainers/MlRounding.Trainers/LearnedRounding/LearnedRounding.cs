@@ -73,14 +73,14 @@ internal static class LearnedRounding
         LearnedRoundingOptions options, Generator generator, int index, int stageCount)
     {
         using var scope = NewDisposeScope();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         int outputs = stage.Outputs, width = (int)weight.shape[1];
-        Tensor bias = stage.Bias;
         Tensor quantizedWeight;
         int[]? codesOut = null;
         float[]? stepsOut = null;
         QuantizedLayer Make(int activationBits, float activationStep) => bits == 32
-            ? new QuantizedLayer(width, outputs, weight.contiguous().data<float>().ToArray(), bias.data<float>().ToArray(), activationBits, activationStep)
-            : new QuantizedLayer(width, outputs, bits, codesOut!, stepsOut!, bias.contiguous().data<float>().ToArray(), activationBits, activationStep);
+            ? new QuantizedLayer(width, outputs, weight.contiguous().data<float>().ToArray(), stage.Bias.data<float>().ToArray(), activationBits, activationStep)
+            : new QuantizedLayer(width, outputs, bits, codesOut!, stepsOut!, stage.Bias.data<float>().ToArray(), activationBits, activationStep);
         double nearestError = double.NaN, error = double.NaN;
         if (bits == 32)
         {
@@ -103,10 +103,10 @@ internal static class LearnedRounding
             {
                 var learned = AdaRound.Learn(stage, weight, steps, lattice, inputs, target, options.Iterations, options.BatchSize, generator, options.CancellationToken, null);
                 using var noGrad = no_grad();
-                double learnedError = OutputError(stage, learned.Codes * learned.Steps.unsqueeze(1), inputs, target, learned.Bias);
+                double learnedError = OutputError(stage, learned.Codes * learned.Steps.unsqueeze(1), inputs, target);
                 if (learnedError < nearestError)
                 {
-                    (codes, steps, bias, error) = (learned.Codes, learned.Steps, learned.Bias, learnedError);
+                    (codes, steps, error) = (learned.Codes, learned.Steps, learnedError);
                 }
             }
 
@@ -116,7 +116,7 @@ internal static class LearnedRounding
         }
 
         using var noGradient = no_grad();
-        Tensor output = stage.Forward(inputs, quantizedWeight, bias);
+        Tensor output = stage.Forward(inputs, quantizedWeight);
         int activationBits = stage.Hidden ? options.ActivationBits : 32;
         float activationStep = 1;
         if (activationBits != 32)
@@ -125,7 +125,7 @@ internal static class LearnedRounding
             output = StepSearch.ActivationCodes(output, activationStep, (1L << activationBits) - 1).Times(activationStep);
         }
 
-        options.Progress?.Report(new LearnedRoundingProgress(index + 1, stageCount, nearestError, error));
+        options.Progress?.Report(new LearnedRoundingProgress(index + 1, stageCount, nearestError, error, watch.Elapsed.TotalSeconds));
         return (output.MoveToOuterDisposeScope(), Make(activationBits, activationStep));
     }
 
@@ -134,7 +134,7 @@ internal static class LearnedRounding
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor output = stage.Forward(inputs, quantizedWeight, bias);
+        Tensor output = stage.Forward(inputs, quantizedWeight);
         double perRow = (double)target.shape[1] / stage.Outputs;
         return (output - target).square().sum(1).mean().to_type(ScalarType.Float64).item<double>() / perRow;
     }

@@ -8,9 +8,10 @@ public sealed class LearnedRoundingProgress
     /// <param name="layers">The number of weight matrices.</param>
     /// <param name="nearestError">The matrix's output error with nearest rounding at the chosen steps, on the calibration rows.</param>
     /// <param name="error">The output error of the codes kept (learned, or nearest), on the calibration rows.</param>
-    public LearnedRoundingProgress(int layer, int layers, double nearestError, double error)
+    /// <param name="seconds">The time this matrix took.</param>
+    public LearnedRoundingProgress(int layer, int layers, double nearestError, double error, double seconds)
     {
-        (Layer, Layers, NearestError, Error) = (layer, layers, nearestError, error);
+        (Layer, Layers, NearestError, Error, Seconds) = (layer, layers, nearestError, error, seconds);
     }
 
     /// <summary>Gets the 1-based weight matrix just quantized.</summary>
@@ -28,6 +29,9 @@ public sealed class LearnedRoundingProgress
     /// <summary>Gets the same output error for the codes kept (<see cref="NearestError"/> under nearest rounding).</summary>
     public double Error { get; }
 
+    /// <summary>Gets the time this matrix took: its steps, rounding and activation step, in seconds.</summary>
+    public double Seconds { get; }
+
     /// <inheritdoc/>
-    public override string ToString() => FormattableString.Invariant($"layer {Layer}/{Layers}: output error {Error:G4} (nearest {NearestError:G4})");
+    public override string ToString() => FormattableString.Invariant($"layer {Layer}/{Layers}: output error {Error:G4} (nearest {NearestError:G4}), {Seconds:0.0} s");
 }

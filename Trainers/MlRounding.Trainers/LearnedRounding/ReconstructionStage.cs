@@ -1,3 +1,4 @@
+using MlRounding.Ops;
 using static TorchSharp.torch;
 
 namespace MlRounding.Trainers;
@@ -56,26 +57,35 @@ internal sealed class ReconstructionStage : IDisposable
     /// What the stage gives for <paramref name="rows"/> (n, inputs) with the flattened weights <paramref name="weight"/>:
     /// x Wᵀ + b, then ReLU for a hidden layer; or the convolution, ReLU and pooling of a block, flattened.
     /// </summary>
-    public Tensor Forward(Tensor rows, Tensor weight, Tensor? bias = null)
+    public Tensor Forward(Tensor rows, Tensor weight)
     {
-        bias ??= Bias;
+        Tensor y = Linear(rows, weight);
         if (Block is not { } block)
         {
-            Tensor y = nn.functional.linear(rows, weight, bias);
             return Hidden ? nn.functional.relu(y) : y;
         }
 
-        ImageShape shape = block.Input;
-        int k = block.KernelSize;
-        Tensor image = rows.reshape(rows.shape[0], shape.Channels, shape.Height, shape.Width);
-        Tensor h = nn.functional.conv2d(image, weight.reshape(Outputs, shape.Channels, k, k), bias, padding: new long[] { k / 2, k / 2 });
-        h = nn.functional.relu(h);
+        Tensor h = nn.functional.relu(y);
         if (block.PoolSize > 1)
         {
             h = nn.functional.max_pool2d(h, new long[] { block.PoolSize, block.PoolSize });
         }
 
         return h.flatten(1);
+    }
+
+    /// <summary>The stage's affine part alone: x Wᵀ + b (n, outputs), or the convolution's output (n, outputs, height, width).</summary>
+    private Tensor Linear(Tensor rows, Tensor weight)
+    {
+        if (Block is not { } block)
+        {
+            return nn.functional.linear(rows, weight, Bias);
+        }
+
+        ImageShape shape = block.Input;
+        int k = block.KernelSize;
+        Tensor image = rows.reshape(rows.shape[0], shape.Channels, shape.Height, shape.Width);
+        return nn.functional.conv2d(image, weight.reshape(Outputs, shape.Channels, k, k), Bias, padding: new long[] { k / 2, k / 2 });
     }
 
     /// <summary>
@@ -94,11 +104,11 @@ internal sealed class ReconstructionStage : IDisposable
             using var step = NewDisposeScope();
             Tensor part = rows.narrow(0, first, Math.Min(Chunk, rows.shape[0] - first));
             Tensor a = Patches(part).to_type(ScalarType.Float64);
-            sum.add_(a.t().matmul(a));
+            sum.add_(a.t().matmul(a), ScalarArithmetic.One);
             count += a.shape[0];
         }
 
-        return sum.div_(Math.Max(1, count)).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+        return sum.Over(Math.Max(1, count)).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <summary>The vectors the weight rows multiply: (n, inputs) rows for a dense layer, (n · positions, C·k²) patches for a block.</summary>

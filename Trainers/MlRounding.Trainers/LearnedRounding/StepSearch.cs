@@ -24,10 +24,10 @@ internal static class StepSearch
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor amax = weight.abs().amax(new long[] { 1 });
-        amax = where(amax.gt(0), amax, ones_like(amax));
+        amax = where(amax.Above(0), amax, ones_like(amax));
         double low = lattice.Spacing == 1 ? 0.25 : 0.05;
         Tensor best = amax.Over(lattice.Max);
-        Tensor bestError = full_like(amax, double.PositiveInfinity);
+        Tensor bestError = zeros_like(amax).Plus(double.PositiveInfinity);
         for (int c = 0; c < Candidates; c++)
         {
             using var step = NewDisposeScope();

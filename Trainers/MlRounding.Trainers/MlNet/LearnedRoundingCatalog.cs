@@ -15,7 +15,7 @@ public static class LearnedRoundingCatalog
     /// <typeparam name="TTransformer">The model's type; the result has the same type.</typeparam>
     /// <param name="catalog">mlContext.Model.</param>
     /// <param name="model">A prediction transformer of one of MlRounding's float networks, or a fitted pipeline that ends with one.</param>
-    /// <param name="calibrationRows">Rows as the model reads them (the pipeline's input); no label needed.</param>
+    /// <param name="calibrationRows">Rows as the model reads them (the pipeline's input); no label needed (a step that reads only absent columns, such as a label mapping, is passed over).</param>
     /// <param name="weightBits">Bits of every weight matrix: 1 (codes ±1) or 2..8.</param>
     /// <param name="activationBits">Bits of the hidden activations: 2..16, or 32 (float).</param>
     /// <returns>The same pipeline with the integer network in place of the float one.</returns>
@@ -30,7 +30,7 @@ public static class LearnedRoundingCatalog
     /// <typeparam name="TTransformer">The model's type; the result has the same type.</typeparam>
     /// <param name="catalog">mlContext.Model.</param>
     /// <param name="model">A prediction transformer of one of MlRounding's float networks, or a fitted pipeline that ends with one.</param>
-    /// <param name="calibrationRows">Rows as the model reads them (the pipeline's input); no label needed.</param>
+    /// <param name="calibrationRows">Rows as the model reads them (the pipeline's input); no label needed (a step that reads only absent columns, such as a label mapping, is passed over).</param>
     /// <param name="options">The options.</param>
     /// <returns>The same pipeline with the integer network in place of the float one.</returns>
     /// <exception cref="ArgumentException">The model does not end with one of MlRounding's float networks.</exception>
@@ -47,6 +47,23 @@ public static class LearnedRoundingCatalog
         return (TTransformer)Replace(env, model, calibrationRows, options);
     }
 
+    /// <summary>
+    /// Whether a pipeline step can read the calibration rows: a step whose input columns they lack (a label mapping,
+    /// when the rows have no label) is passed over; were its output needed, the next step that reads it fails naming it.
+    /// </summary>
+    private static bool Reads(ITransformer step, DataViewSchema schema)
+    {
+        try
+        {
+            step.GetOutputSchema(schema);
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The model with its last step's network quantized; a pipeline's rows go through the steps before it first.</summary>
     private static ITransformer Replace(Microsoft.ML.Runtime.IHostEnvironment env, ITransformer model, IDataView rows, LearnedRoundingOptions options)
     {
@@ -61,7 +78,10 @@ public static class LearnedRoundingCatalog
             IDataView before = rows;
             foreach (ITransformer step in steps.Take(steps.Count - 1))
             {
-                before = step.Transform(before);
+                if (Reads(step, before.Schema))
+                {
+                    before = step.Transform(before);
+                }
             }
 
             steps[^1] = Replace(env, steps[^1], before, options);

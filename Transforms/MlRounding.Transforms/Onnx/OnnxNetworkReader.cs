@@ -12,11 +12,12 @@ namespace MlRounding.Onnx;
 /// <c>Conv</c> (square odd kernel, stride 1, "same" padding, no groups or dilation) with <c>Relu</c> and optionally a
 /// 2x2 <c>MaxPool</c> (stride 2) in either order; <c>Flatten</c> (axis 1) or <c>Reshape</c> between them. After the last
 /// layer: <c>Softmax</c>, <c>LogSoftmax</c>, <c>ArgMax</c>, <c>Sigmoid</c>, <c>Greater</c>, <c>Reshape</c> to one
-/// dimension, and a scalar <c>Mul</c> then <c>Add</c> (an output scale and shift) are read as the network's head.
+/// dimension, and a scalar <c>Mul</c> then <c>Add</c> (an output scale and shift) are read as the network's head;
+/// <c>Identity</c> (a renamed value) anywhere.
 /// </summary>
 internal sealed class OnnxNetworkReader
 {
-    private static readonly HashSet<string> Heads = new(StringComparer.Ordinal) { "Softmax", "LogSoftmax", "ArgMax", "Sigmoid", "Greater" };
+    private static readonly HashSet<string> Heads = new(StringComparer.Ordinal) { "Softmax", "LogSoftmax", "ArgMax", "Sigmoid", "Greater", "Identity" };
 
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly List<QuantizedConvolution> _blocks = new();
@@ -143,7 +144,7 @@ internal sealed class OnnxNetworkReader
         {
             if (!Heads.Contains(node.OpType) && !IsFlatReshape(node))
             {
-                throw Unsupported(node, "after the network's output only Softmax, LogSoftmax, ArgMax, Sigmoid, Greater and Reshape are read");
+                throw Unsupported(node, "after the network's output only Softmax, LogSoftmax, ArgMax, Sigmoid, Greater, Reshape and Identity are read");
             }
 
             _sigmoid |= node.OpType == "Sigmoid";
@@ -166,6 +167,7 @@ internal sealed class OnnxNetworkReader
             case "MaxPool": MaxPool(node); break;
             case "Flatten": Flatten(node); break;
             case "Reshape": Reshape(node); break;
+            case "Identity": break; // a renamed value
             default:
                 if (Heads.Contains(node.OpType) && _dense.Count > 0 && !_pendingRelu && _matMul is null)
                 {
@@ -174,7 +176,7 @@ internal sealed class OnnxNetworkReader
                     return;
                 }
 
-                throw Unsupported(node, "networks are read from Gemm, MatMul, Add, Relu, Conv, MaxPool, Flatten and Reshape");
+                throw Unsupported(node, "networks are read from Gemm, MatMul, Add, Relu, Conv, MaxPool, Flatten, Reshape and Identity");
         }
 
         _current = node.Output.Count == 1 ? node.Output[0] : throw Bad(node, $"{node.Output.Count} outputs");
