@@ -73,8 +73,15 @@ public sealed class LearnedRoundingCatalogTests
     {
         var (ml, rows, model) = FloatPipeline();
         var features = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Concatenate("Features", "Pixels")).Append(ml.Transforms.NormalizeMinMax("Features")).Fit(rows).Transform(rows);
-        var quantized = ml.Model.QuantizeNetwork(model.LastTransformer, features, 8);
+        var logged = new List<string>();
+        ml.Log += (_, e) => logged.Add(e.Message);
+        var reports = new List<LearnedRoundingProgress>();
+        var options = new LearnedRoundingOptions { WeightBits = 8, Iterations = 100, NumberOfThreads = 2, Progress = new Collect(reports) };
+        var quantized = ml.Model.QuantizeNetwork(model.LastTransformer, features, options);
         Assert.AreEqual(8, quantized.Model.Network.Layers[0].WeightBits);
+        CollectionAssert.AreEqual(new[] { 1, 2 }, reports.Select(r => r.Layer).ToArray(), "one report per weight matrix, as training reports its epochs");
+        Assert.IsTrue(reports.All(r => r.Layers == 2 && r.Error <= r.NearestError && r.Seconds >= 0));
+        Assert.AreEqual(2, logged.Count(m => m.Contains("Learned rounding, layer ", StringComparison.Ordinal)), "and to ML.NET's log");
     }
 
     [TestMethod]
@@ -93,6 +100,11 @@ public sealed class LearnedRoundingCatalogTests
         var narrow = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 5).Select(_ => new Narrow()));
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Model.QuantizeNetwork(model.LastTransformer, narrow));
         StringAssert.Contains(e.Message, "'Features': expected vector of Single of size 64");
+    }
+
+    private sealed class Collect(List<LearnedRoundingProgress> reports) : IProgress<LearnedRoundingProgress>
+    {
+        public void Report(LearnedRoundingProgress value) => reports.Add(value);
     }
 
     private sealed class Narrow

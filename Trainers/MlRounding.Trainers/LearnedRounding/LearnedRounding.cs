@@ -13,9 +13,13 @@ namespace MlRounding.Trainers;
 /// </summary>
 internal static class LearnedRounding
 {
-    /// <summary>The integer network, from <paramref name="count"/> calibration rows of raw features (row-major).</summary>
-    public static QuantizedMlp Quantize(QuantizedMlp network, float[] rows, int count, LearnedRoundingOptions options)
+    /// <summary>
+    /// The integer network, from <paramref name="count"/> calibration rows of raw features (row-major); one report per
+    /// weight matrix goes to <paramref name="progress"/> (by default the options' own).
+    /// </summary>
+    public static QuantizedMlp Quantize(QuantizedMlp network, float[] rows, int count, LearnedRoundingOptions options, IProgress<LearnedRoundingProgress>? progress = null)
     {
+        progress ??= options.Progress;
         CheckFloat(network);
         using var stagesScope = NewDisposeScope();
         ReconstructionStage[] stages = ReconstructionStage.Of(network);
@@ -52,7 +56,7 @@ internal static class LearnedRounding
                 target = stage.Forward(floatRows, stage.Weight);
             }
 
-            var (quantized, layer) = QuantizeStage(stage, weight, bits[i], quantizedRows, target, options, generator, i, stages.Length);
+            var (quantized, layer) = QuantizeStage(stage, weight, bits[i], quantizedRows, target, options, generator, progress, i, stages.Length);
             layers[i] = layer;
             floatRows = target.MoveToOuterDisposeScope();
             quantizedRows = quantized.MoveToOuterDisposeScope();
@@ -70,7 +74,7 @@ internal static class LearnedRounding
 
     /// <summary>One stage: its codes and steps, its output on the quantized rows (quantized to its activation grid when hidden), and the layer.</summary>
     private static (Tensor Output, QuantizedLayer Layer) QuantizeStage(ReconstructionStage stage, Tensor weight, int bits, Tensor inputs, Tensor target,
-        LearnedRoundingOptions options, Generator generator, int index, int stageCount)
+        LearnedRoundingOptions options, Generator generator, IProgress<LearnedRoundingProgress>? progress, int index, int stageCount)
     {
         using var scope = NewDisposeScope();
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -125,7 +129,7 @@ internal static class LearnedRounding
             output = StepSearch.ActivationCodes(output, activationStep, (1L << activationBits) - 1).Times(activationStep);
         }
 
-        options.Progress?.Report(new LearnedRoundingProgress(index + 1, stageCount, nearestError, error, watch.Elapsed.TotalSeconds));
+        progress?.Report(new LearnedRoundingProgress(index + 1, stageCount, nearestError, error, watch.Elapsed.TotalSeconds));
         return (output.MoveToOuterDisposeScope(), Make(activationBits, activationStep));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MlRounding.Bridge;
 
 namespace MlRounding.Trainers;
@@ -47,6 +48,16 @@ public static class LearnedRoundingCatalog
         return (TTransformer)Replace(env, model, calibrationRows, options);
     }
 
+    /// <summary>Reports each weight matrix to ML.NET's log (MLContext.Log) and to the user's callback, as training reports its epochs.</summary>
+    private sealed class Logged(Microsoft.ML.Runtime.IChannel channel, IProgress<LearnedRoundingProgress>? user) : IProgress<LearnedRoundingProgress>
+    {
+        public void Report(LearnedRoundingProgress value)
+        {
+            TrainerBridge.Log(channel, ChannelMessageKind.Info, "Learned rounding, " + value);
+            user?.Report(value);
+        }
+    }
+
     /// <summary>
     /// Whether a pipeline step can read the calibration rows: a step whose input columns they lack (a label mapping,
     /// when the rows have no label) is passed over; were its output needed, the next step that reads it fails naming it.
@@ -91,7 +102,9 @@ public static class LearnedRoundingCatalog
         var (network, column) = TrainerBridge.NetworkOf(model)
             ?? throw new ArgumentException($"The model ends with {model.GetType().Name}; learned rounding needs one of MlRounding's networks trained in float (QatMode.Float) or read from ONNX.", nameof(model));
         var (features, count) = CalibrationRows.Read(rows, column, network.FeatureCount, options.CalibrationRows, options.Seed);
-        QuantizedMlp quantized = LearnedRounding.Quantize(network, features, count, options);
+        using var channel = env.Start("LearnedRounding");
+        TrainerBridge.Log(channel, ChannelMessageKind.Info, $"Learned rounding: {count} calibration rows of '{column}', {options.Rounding}, W{options.WeightBits}A{options.ActivationBits}.");
+        QuantizedMlp quantized = LearnedRounding.Quantize(network, features, count, options, new Logged(channel, options.Progress));
         return TrainerBridge.WithNetwork(env, model, quantized)!;
     }
 }
