@@ -235,7 +235,6 @@ internal static class AccuracyStudy
                 case "image": o.ImageShape = Image(value); break;
                 case "conv": o.ConvolutionChannels = Ints(); break;
                 case "kernel": o.ConvolutionKernelSize = Ints()[0]; break;
-                case "learnedstart": o.StartFromLearnedRounding = Ints()[0] == 1; break;
                 default: throw new ArgumentException($"unknown spec key '{key}'", nameof(spec));
             }
         }

@@ -246,14 +246,6 @@ public sealed class QatOptions
     public int? NumberOfThreads { get; set; }
 
     /// <summary>The weight bits of each of <paramref name="layers"/> weight matrices.</summary>
-    /// <summary>
-    /// Gets or sets a value indicating whether quantization-aware training starts, after its float warm-up epochs, from
-    /// learned rounding of the warmed-up network (weights on its grid, the learned weight and activation steps) instead of
-    /// the quantizers' own initialisation. Dense networks only. A measured experiment (docs/benchmarks.md, "Learned
-    /// rounding"), not a public option.
-    /// </summary>
-    internal bool StartFromLearnedRounding { get; set; }
-
     internal int[] WeightBitsOfLayers(int layers) => LayerWeightBits?.ToArray() ?? Enumerable.Repeat(WeightBits, layers).ToArray();
 
     /// <summary>Gets or sets a callback told each epoch's exported model after validation (the study of the defaults evaluates every epoch with it).</summary>

@@ -77,11 +77,6 @@ internal static class QatTraining
             {
                 if (warmup > 0 && epoch == warmup + 1)
                 {
-                    if (options.StartFromLearnedRounding)
-                    {
-                        StartFromLearnedRounding(network, source, classes, options);
-                    }
-
                     network.SetQuantizersEnabled(true); // the steps initialise from the trained weights on the next batch
                 }
 
@@ -220,48 +215,6 @@ internal static class QatTraining
         {
             target.Weight.copy_(source.Weight);
             target.Bias.copy_(source.Bias);
-        }
-    }
-
-    /// <summary>
-    /// The warmed-up float network's learned rounding (on up to 1,024 of the training rows as the first layer sees them)
-    /// copied into the network: each weight on its learned code times its step, each quantizer's steps the learned ones.
-    /// </summary>
-    private static void StartFromLearnedRounding(QatNetwork network, IBatchSource source, int classes, QatOptions options)
-    {
-        if (network.Convolutions is not null)
-        {
-            throw new NotSupportedException("StartFromLearnedRounding covers dense networks only.");
-        }
-
-        using var scope = NewDisposeScope();
-        QuantizedMlp exported = network.Export(options.Task, classes); // quantizers still disabled: float weights
-        var floatNetwork = new QuantizedMlp(options.Task, classes, exported.Layers, null, null, 0, exported.OutputScale, exported.OutputShift);
-        Tensor rows = source.CalibrationRows();
-        long count = Math.Min(1024, rows.shape[0]);
-        Tensor picked = rows.index_select(0, tensor(RoundingRules.ShuffledRows((int)rows.shape[0], options.Seed)[..(int)count].Select(i => (long)i).ToArray()));
-        var learning = new LearnedRoundingOptions
-        {
-            LayerWeightBits = options.WeightBitsOfLayers(exported.Layers.Count), ActivationBits = options.ActivationBits, InputBits = 32,
-            Seed = options.Seed, NumberOfThreads = options.NumberOfThreads, CancellationToken = options.CancellationToken,
-        };
-        QuantizedMlp learned = LearnedRounding.Quantize(floatNetwork, picked.contiguous().data<float>().ToArray(), (int)count, learning);
-        using var noGrad = no_grad();
-        for (int i = 0; i < learned.Layers.Count; i++)
-        {
-            QuantizedLayer layer = learned.Layers[i];
-            Tensor weight = network.Layers[i].weight!;
-            if (network.WeightQuantizers[i] is { } wq && !layer.HasFloatWeights)
-            {
-                float[] values = layer.WeightCodes.Select((c, k) => c * layer.WeightSteps[layer.WeightSteps.Length == 1 ? 0 : k / layer.Inputs]).ToArray();
-                weight.copy_(tensor(values).reshape(weight.shape));
-                wq.Start(layer.WeightSteps.AsSpan());
-            }
-
-            if (i < network.ActivationQuantizers.Count && layer.ActivationBits != 32)
-            {
-                network.ActivationQuantizers[i].Start(new[] { layer.ActivationStep });
-            }
         }
     }
 

@@ -86,12 +86,6 @@ internal sealed class Quantizer : nn.Module<Tensor, Tensor>
     /// <summary>The LSQ gradient scale 1/√(N·Qp) when each step serves <paramref name="perStep"/> elements.</summary>
     internal double GradientScale(long perStep) => Rounding.LearnedStepSizeGradientScale(Math.Max(1, perStep), Math.Max(1, Range.Max));
 
-    /// <summary>Sets the steps (one per channel, or one) and marks them initialised: a start from learned rounding.</summary>
-    internal void Start(ReadOnlySpan<float> steps)
-    {
-        SetSteps(steps.ToArray().Select(s => s * Math.Max(1, Range.Max)).ToArray(), movingAverage: false); // SetSteps divides by qmax
-    }
-
     /// <summary>Sets the step from data: max |x| / qmax per channel (weights) or over the batch (activations).</summary>
     public void Calibrate(Tensor x) => SetSteps(MaxAbs(x), movingAverage: false);
 
