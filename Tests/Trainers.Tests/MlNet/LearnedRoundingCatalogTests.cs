@@ -102,6 +102,21 @@ public sealed class LearnedRoundingCatalogTests
         StringAssert.Contains(e.Message, "'Features': expected vector of Single of size 64");
     }
 
+    [TestMethod]
+    public void CalibrationRowsWithoutAFiniteRow_AreRefused_NamingTheColumn()
+    {
+        var (ml, _, model) = FloatPipeline();
+        var nan = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 3).Select(_ => new Wide { Features = Enumerable.Repeat(float.NaN, 64).ToArray() }));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Model.QuantizeNetwork(model.LastTransformer, nan));
+        Assert.AreEqual("No calibration row has finite values in 'Features'.", e.Message);
+    }
+
+    private sealed class Wide
+    {
+        [VectorType(64)]
+        public float[] Features { get; set; } = new float[64];
+    }
+
     private sealed class Collect(List<LearnedRoundingProgress> reports) : IProgress<LearnedRoundingProgress>
     {
         public void Report(LearnedRoundingProgress value) => reports.Add(value);

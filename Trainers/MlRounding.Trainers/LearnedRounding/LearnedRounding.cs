@@ -26,7 +26,7 @@ internal static class LearnedRounding
         options.Validate(stages.Length);
         if (count < 1)
         {
-            throw new InvalidOperationException($"No calibration rows with finite values in '{options.FeatureColumnName}'.");
+            throw new InvalidOperationException("No calibration row has finite features.");
         }
 
         Native.TorchSharpNative.EnsureLoaded();

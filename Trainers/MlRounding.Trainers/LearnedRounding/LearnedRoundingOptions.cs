@@ -45,9 +45,6 @@ public sealed class LearnedRoundingOptions
     /// <summary>Gets or sets the seed of the calibration sample and of the optimization's batches. Default 1.</summary>
     public int Seed { get; set; } = 1;
 
-    /// <summary>Gets or sets the features column of the calibration rows (what the network reads). Default "Features".</summary>
-    public string FeatureColumnName { get; set; } = "Features";
-
     /// <summary>Gets or sets LibTorch's thread count for the optimization, or null to leave it as it is.</summary>
     public int? NumberOfThreads { get; set; }
 
@@ -79,6 +76,5 @@ public sealed class LearnedRoundingOptions
         if (Iterations < 1) Fail(nameof(Iterations), Iterations, "Iterations must be at least 1.");
         if (BatchSize < 1) Fail(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (NumberOfThreads is < 1) Fail(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be at least 1, or null.");
-        if (string.IsNullOrEmpty(FeatureColumnName)) Fail(nameof(FeatureColumnName), FeatureColumnName, "FeatureColumnName must name a column.");
     }
 }

@@ -102,6 +102,11 @@ public static class LearnedRoundingCatalog
         var (network, column) = TrainerBridge.NetworkOf(model)
             ?? throw new ArgumentException($"The model ends with {model.GetType().Name}; learned rounding needs one of MlRounding's networks trained in float (QatMode.Float) or read from ONNX.", nameof(model));
         var (features, count) = CalibrationRows.Read(rows, column, network.FeatureCount, options.CalibrationRows, options.Seed);
+        if (count == 0)
+        {
+            throw new InvalidOperationException($"No calibration row has finite values in '{column}'.");
+        }
+
         using var channel = env.Start("LearnedRounding");
         TrainerBridge.Log(channel, ChannelMessageKind.Info, $"Learned rounding: {count} calibration rows of '{column}', {options.Rounding}, W{options.WeightBits}A{options.ActivationBits}.");
         QuantizedMlp quantized = LearnedRounding.Quantize(network, features, count, options, new Logged(channel, options.Progress));
