@@ -68,7 +68,7 @@ public sealed class LearnedRoundingTests
             var inputs = TorchSharp.torch.tensor(x).reshape(Rows, Inputs);
             var target = stage.Forward(inputs, stage.Weight);
             using var generator = new TorchSharp.torch.Generator(1);
-            var learned = AdaRound.Learn(stage, stage.Weight, TorchSharp.torch.tensor(new[] { (float)Step }), CodeLattice.For(3), inputs, target, 1000, 64, generator, CancellationToken.None, null);
+            var learned = AdaRound.Learn(stage, stage.Weight, TorchSharp.torch.tensor(new[] { (float)Step }), CodeLattice.For(3), inputs, target, 1000, 64, generator, CancellationToken.None);
             codes = learned.Codes.data<float>().ToArray();
             learnedStep = learned.Steps.data<float>()[0];
         }

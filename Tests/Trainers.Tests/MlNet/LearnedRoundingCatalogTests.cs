@@ -11,20 +11,10 @@ namespace MlRounding.Trainers.Tests.MlNet;
 [TestClass]
 public sealed class LearnedRoundingCatalogTests
 {
-    public sealed class Digit
-    {
-        [LoadColumn(0, 63)]
-        [VectorType(64)]
-        public float[] Pixels { get; set; } = new float[64];
-
-        [LoadColumn(64)]
-        public float Label { get; set; }
-    }
-
     private static (MLContext Ml, IDataView Rows, TransformerChain<MulticlassPredictionTransformer<QatMulticlassModelParameters>> Model) FloatPipeline()
     {
         var ml = new MLContext(seed: 1);
-        IDataView rows = ml.Data.LoadFromTextFile<Digit>(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), hasHeader: true, separatorChar: ',');
+        IDataView rows = ml.Data.LoadFromTextFile<TrainerPipelineTests.Digit>(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), hasHeader: true, separatorChar: ',');
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.Concatenate("Features", "Pixels"))
             .Append(ml.Transforms.NormalizeMinMax("Features"))
@@ -88,7 +78,7 @@ public sealed class LearnedRoundingCatalogTests
     public void NotAnMlRoundingNetwork_IsRefused_NamingTheStep()
     {
         var ml = new MLContext(1);
-        var rows = ml.Data.LoadFromEnumerable(new[] { new { x = 1f } }.Select(r => new Digit()));
+        var rows = ml.Data.LoadFromEnumerable(new[] { new TrainerPipelineTests.Digit() });
         var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Model.QuantizeNetwork(ml.Transforms.Concatenate("Features", "Pixels").Fit(rows), rows));
         StringAssert.Contains(e.Message, "ColumnConcatenatingTransformer");
     }

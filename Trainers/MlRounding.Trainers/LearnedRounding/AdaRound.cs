@@ -43,16 +43,14 @@ internal static class AdaRound
     /// The learned codes of <paramref name="weight"/> (outputs, inputs), starting from the per-row steps
     /// <paramref name="steps"/>, and the steps they go with: each row's step is learned with the rounding as a factor
     /// exp(t) of its starting step (the lattice points below and above each weight stay those of the starting step).
-    /// <paramref name="observe"/> sees each iteration's reconstruction error (before the regularizer).
     /// </summary>
     public static (Tensor Codes, Tensor Steps) Learn(ReconstructionStage stage, Tensor weight, Tensor steps, CodeLattice lattice, Tensor inputs, Tensor target,
-        int iterations, int batchSize, Generator generator, CancellationToken cancellation, Action<int, double>? observe)
+        int iterations, int batchSize, Generator generator, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var relaxed = new RelaxedWeights(weight, steps, lattice);
         long rows = inputs.shape[0];
         int batch = (int)Math.Min(batchSize, rows);
-        double perRow = (double)target.shape[1] / stage.Outputs; // positions per channel: the error is per row and position
         int warm = (int)(iterations * WarmStart);
         var shape = weight.shape;
         // W̃ and its gradient live from step to step (autograd accumulates into an existing gradient): new 0.8 MB buffers
@@ -65,7 +63,7 @@ internal static class AdaRound
             Tensor picked = randint(0, rows, new long[] { batch }, generator: generator);
             relaxed.Forward(w);
             Tensor output = stage.Forward(inputs.index_select(0, picked), w);
-            Tensor reconstruction = (output - target.index_select(0, picked)).square().sum(1).mean().Over(perRow);
+            Tensor reconstruction = stage.Error(output, target.index_select(0, picked));
             reconstruction.backward();
             double beta = i < warm ? 0 : EndBeta + ((StartBeta - EndBeta) * (1 - ((double)(i - warm) / Math.Max(1, iterations - warm))));
             using (Tensor gradient = w.grad!)
@@ -75,7 +73,6 @@ internal static class AdaRound
                 gradient.zero_();
             }
 
-            observe?.Invoke(i, reconstruction.to_type(ScalarType.Float64).item<double>());
         }
 
         var (codes, learnedSteps) = relaxed.Final();

@@ -26,24 +26,26 @@ internal static class CalibrationRows
         using var cursor = data.GetRowCursor(new[] { schemaColumn });
         var get = cursor.GetGetter<VBuffer<float>>(schemaColumn);
         VBuffer<float> buffer = default;
+        var row = new float[width]; // read into one buffer; a row is copied only when it is kept
         long seen = 0;
         while (cursor.MoveNext())
         {
             get(ref buffer);
-            float[] row = new float[width];
             buffer.CopyTo(row);
-            if (!row.All(float.IsFinite))
+            if (!TrainingRows.AllFinite(row))
             {
                 continue;
             }
 
             if (kept.Count < limit)
             {
-                kept.Add((seen, row));
+                kept.Add((seen, row.ToArray()));
             }
             else if (random.NextInt64(seen + 1) is var slot && slot < limit)
             {
-                kept[(int)slot] = (seen, row);
+                float[] reused = kept[(int)slot].Row;
+                row.CopyTo(reused);
+                kept[(int)slot] = (seen, reused);
             }
 
             seen++;

@@ -80,11 +80,8 @@ internal static class LearnedRounding
         var watch = System.Diagnostics.Stopwatch.StartNew();
         int outputs = stage.Outputs, width = (int)weight.shape[1];
         Tensor quantizedWeight;
-        int[]? codesOut = null;
-        float[]? stepsOut = null;
-        QuantizedLayer Make(int activationBits, float activationStep) => bits == 32
-            ? new QuantizedLayer(width, outputs, weight.contiguous().data<float>().ToArray(), stage.Bias.data<float>().ToArray(), activationBits, activationStep)
-            : new QuantizedLayer(width, outputs, bits, codesOut!, stepsOut!, stage.Bias.data<float>().ToArray(), activationBits, activationStep);
+        int[] codesOut = Array.Empty<int>();
+        float[] stepsOut = Array.Empty<float>();
         double nearestError = double.NaN, error = double.NaN;
         if (bits == 32)
         {
@@ -105,7 +102,7 @@ internal static class LearnedRounding
 
             if (options.Rounding == PostTrainingRounding.Learned)
             {
-                var learned = AdaRound.Learn(stage, weight, steps, lattice, inputs, target, options.Iterations, options.BatchSize, generator, options.CancellationToken, null);
+                var learned = AdaRound.Learn(stage, weight, steps, lattice, inputs, target, options.Iterations, options.BatchSize, generator, options.CancellationToken);
                 using var noGrad = no_grad();
                 double learnedError = OutputError(stage, learned.Codes * learned.Steps.unsqueeze(1), inputs, target);
                 if (learnedError < nearestError)
@@ -129,18 +126,20 @@ internal static class LearnedRounding
             output = StepSearch.ActivationCodes(output, activationStep, (1L << activationBits) - 1).Times(activationStep);
         }
 
+        float[] bias = stage.Bias.data<float>().ToArray();
+        QuantizedLayer layer = bits == 32
+            ? new QuantizedLayer(width, outputs, weight.contiguous().data<float>().ToArray(), bias, activationBits, activationStep)
+            : new QuantizedLayer(width, outputs, bits, codesOut, stepsOut, bias, activationBits, activationStep);
         progress?.Report(new LearnedRoundingProgress(index + 1, stageCount, nearestError, error, watch.Elapsed.TotalSeconds));
-        return (output.MoveToOuterDisposeScope(), Make(activationBits, activationStep));
+        return (output.MoveToOuterDisposeScope(), layer);
     }
 
     /// <summary>The stage's output error of quantized weights: mean over rows (and positions) of the squared distance to the float output.</summary>
-    internal static double OutputError(ReconstructionStage stage, Tensor quantizedWeight, Tensor inputs, Tensor target, Tensor? bias = null)
+    internal static double OutputError(ReconstructionStage stage, Tensor quantizedWeight, Tensor inputs, Tensor target)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor output = stage.Forward(inputs, quantizedWeight);
-        double perRow = (double)target.shape[1] / stage.Outputs;
-        return (output - target).square().sum(1).mean().to_type(ScalarType.Float64).item<double>() / perRow;
+        return stage.Error(stage.Forward(inputs, quantizedWeight), target).to_type(ScalarType.Float64).item<double>();
     }
 
     /// <summary>

@@ -89,6 +89,13 @@ internal sealed class ReconstructionStage : IDisposable
     }
 
     /// <summary>
+    /// The output error of <paramref name="output"/> against <paramref name="target"/> (rows of this stage's flattened
+    /// output): the squared distance per row, averaged over the rows and, for a block, over its positions. What learned
+    /// rounding lowers and reports.
+    /// </summary>
+    public Tensor Error(Tensor output, Tensor target) => (output - target).square().sum(1).mean().Over((double)target.shape[1] / Outputs);
+
+    /// <summary>
     /// The second moments of what each weight row multiplies, E[a aᵀ] over <paramref name="rows"/>: the rows themselves for a
     /// dense layer, every image patch for a block. The output error of weights W + D is then Σ_j d_j E[a aᵀ] d_jᵀ.
     /// </summary>

@@ -127,7 +127,8 @@ internal static class TrainingRows
         public void Dispose() => _cursor.Dispose();
     }
 
-    private static bool AllFinite(float[] values)
+    /// <summary>Whether every value is finite (no NaN, no infinity).</summary>
+    internal static bool AllFinite(float[] values)
     {
         foreach (float v in values)
         {
