@@ -1,5 +1,3 @@
-using nietras.SeparatedValues;
-
 namespace MlRounding.Cli;
 
 /// <summary>
@@ -68,108 +66,36 @@ internal sealed class CsvTable
     /// <exception cref="FormatException">The file is empty, has no data rows, or a row has the wrong number of cells.</exception>
     public static CsvTable Read(string path, char? separator = null, Action<string>? notes = null)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"data file '{path}' does not exist.", path);
-        }
-
-        if (new FileInfo(path).Length == 0 || File.ReadLines(path).FirstOrDefault() is not { } first || string.IsNullOrWhiteSpace(first))
-        {
-            throw new FormatException($"data file '{path}' is empty: expected a header row and data rows.");
-        }
-
-        string[] sample = File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Take(50).ToArray();
-        char sep = separator ?? CsvDialect.Separator(sample);
-        bool decimalComma = CsvDialect.DecimalComma(sample, sep);
-
-        // Cells become strings pooled per column: a column of a few distinct values (pixels, categories) holds each once.
-        var (header, rows, lines) = ReadCells(path, sep, notes);
-        if (rows.Count == 0 || header is null)
-        {
-            throw new FormatException($"data file '{path}' has a header but no data rows.");
-        }
-
-        return new CsvTable(path, header, rows.ToArray(), lines.ToArray(), sep, decimalComma);
-    }
-
-    /// <summary>The header (repeated names renamed) and every row's trimmed cells with the line it starts on; blank lines skipped.</summary>
-    private static (string[]? Header, List<string[]> Rows, List<int> Lines) ReadCells(string path, char sep, Action<string>? notes)
-    {
-        // The header is read as a row (HasHeader false): Sep refuses repeated names, which are renamed here instead.
-        using var reader = Sep.Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true, Sep = new Sep(sep), Trim = SepTrim.All, CreateToString = SepToString.PoolPerCol() }).FromFile(path);
-        string[]? header = null;
+        using CsvSource source = CsvSource.Open(path, separator, notes);
         var rows = new List<string[]>();
         var lines = new List<int>();
-        foreach (var row in reader)
+        foreach (var row in source.Reader)
         {
-            if (header is null)
+            if (source.IsBlank(row))
             {
-                var names = new string[row.ColCount];
-                for (int c = 0; c < names.Length; c++)
-                {
-                    names[c] = row[c].ToString().Trim();
-                }
-
-                header = Unique(names, path, notes);
                 continue;
             }
 
-            if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty && header.Length > 1)
-            {
-                continue; // a blank line
-            }
-
-            if (row.ColCount != header.Length)
-            {
-                throw new FormatException($"{path} row {row.LineNumberFrom}: {row.ColCount} cells, the header has {header.Length} (cells separated by '{CsvDialect.Name(sep)}'; --separator to choose another).");
-            }
-
-            var cells = new string[header.Length];
+            source.CheckWidth(row);
+            var cells = new string[source.Header.Length];
             for (int c = 0; c < cells.Length; c++)
             {
-                cells[c] = row[c].ToString();
+                cells[c] = row[c].ToString(); // pooled per column: a column of a few distinct values (pixels, categories) holds each once
             }
 
             rows.Add(cells);
             lines.Add(row.LineNumberFrom);
         }
 
-        return (header, rows, lines);
-    }
-
-    /// <summary>The header with each repeated name renamed name_2, name_3, ... (with a note naming the file), so no column is lost.</summary>
-    private static string[] Unique(string[] header, string path, Action<string>? notes)
-    {
-        var seen = new HashSet<string>(header, StringComparer.Ordinal);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var names = new string[header.Length];
-        for (int c = 0; c < header.Length; c++)
+        if (rows.Count == 0)
         {
-            string name = header[c];
-            int n = counts[name] = counts.GetValueOrDefault(name) + 1;
-            if (n == 1)
-            {
-                names[c] = name;
-                continue;
-            }
-
-            string renamed = $"{name}_{n}";
-            for (int k = n; !seen.Add(renamed); renamed = $"{name}_{++k}")
-            {
-            }
-
-            names[c] = renamed;
-            notes?.Invoke($"note: data file '{path}' names column '{name}' more than once; column {c + 1} is read as '{renamed}'.");
+            throw new FormatException($"data file '{path}' has a header but no data rows.");
         }
 
-        return names;
+        return new CsvTable(path, source.Header, rows.ToArray(), lines.ToArray(), source.Separator, source.DecimalComma);
     }
 
     /// <summary>The index of a column.</summary>
     /// <exception cref="ArgumentException">There is no such column (the message lists the columns).</exception>
-    public int ColumnIndex(string name)
-    {
-        int index = Array.FindIndex(Header, h => h.Equals(name, StringComparison.Ordinal));
-        return index >= 0 ? index : throw new ArgumentException($"data file '{Path}' has no column '{name}'; its columns are: {string.Join(", ", Header)}.", "label");
-    }
+    public int ColumnIndex(string name) => CsvSource.ColumnIndex(Path, Header, name);
 }

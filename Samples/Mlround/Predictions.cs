@@ -10,6 +10,13 @@ internal static class Predictions
 {
     private static string R(float v) => v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>Writes <paramref name="v"/> as <see cref="R"/> does, without a string per value (predict writes millions).</summary>
+    private static void WriteR(TextWriter writer, float v)
+    {
+        Span<char> text = stackalloc char[32];
+        writer.Write(v.TryFormat(text, out int n, "R", CultureInfo.InvariantCulture) ? text[..n] : R(v));
+    }
+
     /// <summary>A CSV cell: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
     private static string Cell(string text) =>
         text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
@@ -42,55 +49,81 @@ internal static class Predictions
             : indices.OrderBy(k => classes[k], StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>The CSV <paramref name="predictions"/> with the <paramref name="kept"/> input columns in front, named <paramref name="names"/> (predict --keep).</summary>
-    internal static string WithKept(string predictions, string[] names, string[][] kept)
-    {
-        if (names.Length == 0)
-        {
-            return predictions;
-        }
-
-        string[] lines = predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var text = new System.Text.StringBuilder();
-        for (int i = 0; i < lines.Length; i++)
-        {
-            text.Append(string.Join(',', (i == 0 ? names : kept[i - 1]).Select(Cell))).Append(',').Append(lines[i].TrimEnd('\r')).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    public static void Write(IDataView scored, CliModelInfo info, TextWriter writer)
+    /// <summary>
+    /// Writes the predictions of <paramref name="scored"/> row by row as CSV, after the cells of the input columns a row
+    /// carries in <c>Kept</c> (predict --keep), named <paramref name="kept"/>.
+    /// </summary>
+    /// <returns>The number of rows written.</returns>
+    public static int Write(IDataView scored, CliModelInfo info, TextWriter writer, string[] kept)
     {
         using var cursor = scored.GetRowCursor(scored.Schema);
+        var row = new Row(scored, cursor, kept, writer);
         switch (info.QatTask)
         {
             case QatTask.MulticlassClassification:
-                WriteClasses(scored, cursor, writer);
+                WriteClasses(scored, cursor, row);
                 break;
             case QatTask.BinaryClassification:
-                WriteBinary(scored, cursor, info, writer);
+                WriteBinary(scored, cursor, info, row);
                 break;
             default:
-                writer.WriteLine("score");
+                row.Header("score");
                 var getScore = cursor.GetGetter<float>(scored.Schema["Score"]);
                 float sc = 0;
                 while (cursor.MoveNext())
                 {
                     getScore(ref sc);
-                    writer.WriteLine(R(sc));
+                    WriteR(row.Start(), sc);
+                    writer.WriteLine();
                 }
 
                 break;
         }
+
+        return row.Count;
+    }
+
+    /// <summary>The start of each output line: the kept cells, if any, and the header's names for them.</summary>
+    private sealed class Row
+    {
+        private readonly string[] _kept;
+        private readonly ValueGetter<VBuffer<ReadOnlyMemory<char>>>? _get;
+        private readonly TextWriter _writer;
+        private VBuffer<ReadOnlyMemory<char>> _cells;
+
+        public Row(IDataView scored, DataViewRowCursor cursor, string[] kept, TextWriter writer)
+        {
+            (_kept, _writer) = (kept, writer);
+            _get = kept.Length == 0 ? null : cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(scored.Schema[nameof(TableRow.Kept)]);
+        }
+
+        public int Count { get; private set; }
+
+        public void Header(string predictions) => _writer.WriteLine(string.Concat(_kept.Select(k => Cell(k) + ",")) + predictions);
+
+        public TextWriter Start()
+        {
+            Count++;
+            if (_get is not null)
+            {
+                _get(ref _cells);
+                foreach (var cell in _cells.DenseValues())
+                {
+                    _writer.Write(Cell(cell.ToString()));
+                    _writer.Write(',');
+                }
+            }
+
+            return _writer;
+        }
     }
 
     // The predicted class's name, then one score column per class: in numeric order for numbers, else ordinal order.
-    private static void WriteClasses(IDataView scored, DataViewRowCursor cursor, TextWriter writer)
+    private static void WriteClasses(IDataView scored, DataViewRowCursor cursor, Row row)
     {
         string[] classes = ClassNames(scored.Schema[TaskPipeline.LabelKey]);
         int[] order = ScoreOrder(classes);
-        writer.WriteLine("predicted_label," + string.Join(",", order.Select(k => Cell("score_" + classes[k]))));
+        row.Header("predicted_label," + string.Join(",", order.Select(k => Cell("score_" + classes[k]))));
         var getScore = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
         VBuffer<float> s = default;
         var values = new float[classes.Length]; // reused for every row
@@ -98,11 +131,12 @@ internal static class Predictions
         {
             getScore(ref s);
             s.CopyTo(values);
+            TextWriter writer = row.Start();
             writer.Write(Cell(classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values)]));
             foreach (int k in order)
             {
                 writer.Write(',');
-                writer.Write(R(values[k]));
+                WriteR(writer, values[k]);
             }
 
             writer.WriteLine();
@@ -110,9 +144,9 @@ internal static class Predictions
     }
 
     // The predicted label (the class's text for a text label), the probability and the score.
-    private static void WriteBinary(IDataView scored, DataViewRowCursor cursor, CliModelInfo info, TextWriter writer)
+    private static void WriteBinary(IDataView scored, DataViewRowCursor cursor, CliModelInfo info, Row row)
     {
-        writer.WriteLine("predicted_label,probability,score");
+        row.Header("predicted_label,probability,score");
         var getScore = cursor.GetGetter<float>(scored.Schema["Score"]);
         var getProbability = cursor.GetGetter<float>(scored.Schema["Probability"]);
         var getLabel = cursor.GetGetter<bool>(scored.Schema["PredictedLabel"]);
@@ -123,7 +157,7 @@ internal static class Predictions
             getScore(ref sc);
             getProbability(ref p);
             getLabel(ref l);
-            writer.WriteLine($"{(info.Schema?.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
+            row.Start().WriteLine($"{(info.Schema?.Classes is [var negative, var positive] ? Cell(l ? positive : negative) : l ? "1" : "0")},{R(p)},{R(sc)}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using nietras.SeparatedValues;
 
 namespace MlRounding.Cli;
 
@@ -27,6 +28,9 @@ internal sealed class TableRow
 
     /// <summary>Gets or sets the binary label (1, true, or the second class of a text label).</summary>
     public bool BinaryLabel { get; set; }
+
+    /// <summary>Gets or sets the cells of the input columns <c>predict --keep</c> copies beside the predictions (not features: the model passes them through).</summary>
+    public string[] Kept { get; set; } = Array.Empty<string>();
 }
 
 /// <summary>Turns a <see cref="CsvTable"/> into <see cref="TableRow"/>s by a <see cref="TableSchema"/>, and those into an IDataView.</summary>
@@ -45,16 +49,16 @@ internal static class TableRows
     /// <summary>As <see cref="Read(CsvTable, TableSchema, bool, Action{string}, string?)"/>, with the number of rows skipped because their label is missing.</summary>
     public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, out int skipped, string? modelPath = null)
     {
-        CheckColumns(table, schema, labelRequired, notes, modelPath);
-        var layout = new Layout(table, schema, modelPath);
+        CheckColumns(table.Path, table.Header, schema, labelRequired, notes, modelPath);
+        var layout = new Layout(table.Path, table.Header, table.DecimalComma, schema, modelPath);
         int labelIndex = labelRequired ? Array.IndexOf(table.Header, schema.Label) : -1;
         var rows = new List<TableRow>(table.RowCount);
         skipped = 0;
         for (int r = 0; r < table.RowCount; r++)
         {
-            string[] cells = table.TakeRow(r);
-            TableRow row = layout.Features(cells, r);
-            if (labelIndex >= 0 && !layout.TryLabel(row, cells, r, labelIndex))
+            var cells = new StringCells(table.TakeRow(r), table.Lines[r]);
+            TableRow row = layout.Features(cells);
+            if (labelIndex >= 0 && !layout.TryLabel(row, cells, labelIndex))
             {
                 skipped++;
                 continue;
@@ -76,81 +80,189 @@ internal static class TableRows
         return rows;
     }
 
+    /// <summary>
+    /// The rows of the CSV file <paramref name="path"/> read by a model's <paramref name="schema"/> as they are needed
+    /// (<c>predict</c>): blocks of rows are parsed in parallel and handed on in file order, so no more of the file is
+    /// held than the blocks in flight, whatever its length. The header is checked now (missing columns, --keep);
+    /// a bad cell fails when its row is read.
+    /// </summary>
+    /// <param name="path">The CSV file.</param>
+    /// <param name="schema">The model's column roles.</param>
+    /// <param name="modelPath">The model file, named in errors about what it needs.</param>
+    /// <param name="keep">Input columns whose cells each row carries in <see cref="TableRow.Kept"/>.</param>
+    /// <param name="notes">Receives notes for the user (repeated names, ignored extra columns).</param>
+    /// <exception cref="FormatException">A column the model needs is absent.</exception>
+    /// <exception cref="ArgumentException">A --keep column is absent.</exception>
+    public static StreamedRows Stream(string path, TableSchema schema, string modelPath, string[] keep, Action<string> notes)
+    {
+        using CsvSource source = CsvSource.Open(path, notes: notes);
+        CheckColumns(source.Path, source.Header, schema, labelRequired: false, notes, modelPath);
+        int[] kept = keep.Select(n => Array.IndexOf(source.Header, n) is >= 0 and var i ? i
+            : throw new ArgumentException($"--keep: data file '{path}' has no column '{n}'; its columns are: {string.Join(", ", source.Header)}.", "keep")).ToArray();
+        return new StreamedRows(path, source.Separator, new Layout(source.Path, source.Header, source.DecimalComma, schema, modelPath), kept);
+    }
+
+    /// <summary>The rows of a file read as they are enumerated (<see cref="Stream"/>); each enumeration reads the file again.</summary>
+    internal sealed class StreamedRows : IEnumerable<TableRow>
+    {
+        private readonly string _path;
+        private readonly char _separator;
+        private readonly Layout _layout;
+        private readonly int[] _kept;
+
+        public StreamedRows(string path, char separator, Layout layout, int[] kept) => (_path, _separator, _layout, _kept) = (path, separator, layout, kept);
+
+        /// <summary>Gets the number of rows the last finished enumeration read.</summary>
+        public int Count { get; private set; }
+
+        /// <inheritdoc/>
+        public IEnumerator<TableRow> GetEnumerator()
+        {
+            using CsvSource source = CsvSource.Open(_path, _separator, pooledStrings: false);
+            int count = 0;
+            using IEnumerator<TableRow?> rows = source.Reader.ParallelEnumerate(Row).GetEnumerator();
+            while (Next(rows) is var (more, row) && more)
+            {
+                if (row is not null)
+                {
+                    count++;
+                    yield return row;
+                }
+            }
+
+            Count = count;
+
+            TableRow? Row(SepReader.Row r)
+            {
+                if (source.IsBlank(r))
+                {
+                    return null;
+                }
+
+                source.CheckWidth(r);
+                var cells = new SepCells(r);
+                TableRow row = _layout.Features(cells);
+                row.Kept = new string[_kept.Length];
+                for (int k = 0; k < _kept.Length; k++)
+                {
+                    row.Kept[k] = cells.Text(_kept[k]);
+                }
+
+                return row;
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        // The next row; a row that does not fit (Sep hands it on wrapped, from the thread that parsed it) as a CsvRowException.
+        private static (bool More, TableRow? Row) Next(IEnumerator<TableRow?> rows)
+        {
+            try
+            {
+                return rows.MoveNext() ? (true, rows.Current) : (false, null);
+            }
+            catch (AggregateException e) when (e.InnerException is FormatException bad)
+            {
+                throw new CsvRowException(bad.Message, bad);
+            }
+            catch (FormatException bad)
+            {
+                throw new CsvRowException(bad.Message, bad);
+            }
+        }
+    }
+
+    /// <summary>A row of a streamed data file that does not fit the model's columns: the data's fault, not the model's (<c>predict</c> reports it as such, wherever ML.NET's cursor wrapped it).</summary>
+    internal sealed class CsvRowException(string message, Exception inner) : FormatException(message, inner);
+
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>
-    private static void CheckColumns(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath)
+    private static void CheckColumns(string path, string[] header, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath)
     {
         string[] used = schema.Columns.Where(c => c.Role != ColumnRole.Ignored).Select(c => c.Name).ToArray();
-        string[] absent = used.Where(n => Array.IndexOf(table.Header, n) < 0).ToArray();
+        string[] absent = used.Where(n => Array.IndexOf(header, n) < 0).ToArray();
         if (absent.Length > 0)
         {
             string columns = $"{(absent.Length == 1 ? "the column" : "the columns")} {string.Join(", ", absent.Select(a => $"'{a}'"))}";
             throw new FormatException(modelPath is null
-                ? $"data file '{table.Path}' lacks {columns} of the training data."
-                : $"{modelPath}: needs {columns}, which data file '{table.Path}' does not have; its columns are: {string.Join(", ", table.Header)}.");
+                ? $"data file '{path}' lacks {columns} of the training data."
+                : $"{modelPath}: needs {columns}, which data file '{path}' does not have; its columns are: {string.Join(", ", header)}.");
         }
 
-        if (labelRequired && Array.IndexOf(table.Header, schema.Label) < 0)
+        if (labelRequired && Array.IndexOf(header, schema.Label) < 0)
         {
-            table.ColumnIndex(schema.Label); // throws naming the file and its columns
+            CsvSource.ColumnIndex(path, header, schema.Label); // throws naming the file and its columns
         }
 
         string[] known = schema.Columns.Select(c => c.Name).Append(schema.Label).ToArray();
-        string[] extra = table.Header.Where(h => !known.Contains(h)).ToArray();
+        string[] extra = header.Where(h => !known.Contains(h)).ToArray();
         if (extra.Length > 0 && modelPath is not null)
         {
-            notes($"note: ignoring {(extra.Length == 1 ? "column" : "columns")} {string.Join(", ", extra.Select(e => $"'{e}'"))} of '{table.Path}', which the model does not use.");
+            notes($"note: ignoring {(extra.Length == 1 ? "column" : "columns")} {string.Join(", ", extra.Select(e => $"'{e}'"))} of '{path}', which the model does not use.");
         }
     }
 
-    /// <summary>Where each role's columns are in the table, and how a row's cells become a <see cref="TableRow"/>.</summary>
-    private sealed class Layout
+    /// <summary>Where each role's columns are in a file, and how a row's cells become a <see cref="TableRow"/> (read-only: rows may be read on several threads).</summary>
+    internal sealed class Layout
     {
-        private readonly CsvTable _table;
+        private readonly string _path;
+        private readonly string[] _header;
+        private readonly bool _decimalComma;
         private readonly TableSchema _schema;
         private readonly string _trained; // "is" while training, "was ... in training" for a model's data
         private readonly int[] _numeric, _dates, _gappy, _categorical, _text;
         private readonly DateOrder[] _dateOrders;
 
-        public Layout(CsvTable table, TableSchema schema, string? modelPath)
+        public Layout(string path, string[] header, bool decimalComma, TableSchema schema, string? modelPath)
         {
-            _table = table;
-            _schema = schema;
+            (_path, _header, _decimalComma, _schema) = (path, header, decimalComma, schema);
             _trained = modelPath is null ? "is numeric" : "was numeric in training";
-            _numeric = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
-            _dates = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => Array.IndexOf(table.Header, c.Name)).ToArray();
+            _numeric = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => Array.IndexOf(header, c.Name)).ToArray();
+            _dates = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => Array.IndexOf(header, c.Name)).ToArray();
             _dateOrders = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => c.Order).ToArray();
             string[] numericNames = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => c.Name).ToArray();
             _gappy = schema.MissingIndicators.Select(n => Array.IndexOf(numericNames, n)).ToArray();
-            _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
-            _text = schema.TextFeatures.Select(n => Array.IndexOf(table.Header, n)).ToArray();
+            _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(header, n)).ToArray();
+            _text = schema.TextFeatures.Select(n => Array.IndexOf(header, n)).ToArray();
         }
 
-        private string Where(int r, int c) => $"{_table.Path} row {_table.Lines[r]}, column '{_table.Header[c]}'";
+        private string Where(int line, int c) => $"{_path} row {line}, column '{_header[c]}'";
 
-        /// <summary>The features of row <paramref name="r"/>: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
-        public TableRow Features(string[] cells, int r)
+        /// <summary>The features of a row: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
+        public TableRow Features<TCells>(TCells cells)
+            where TCells : IRowCells, allows ref struct
         {
             var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
             for (int i = 0; i < _numeric.Length; i++)
             {
-                string cell = cells[_numeric[i]];
+                ReadOnlySpan<char> cell = cells.Span(_numeric[i]);
                 row.Numeric[i] = TableSchema.IsMissing(cell) ? float.NaN
-                    : CellParsing.TryNumber(cell, _table.DecimalComma, out float v) ? v
-                    : throw new FormatException($"{Where(r, _numeric[i])}: '{cell}' is not a number (the column {_trained}).");
+                    : CellParsing.TryNumber(cell, _decimalComma, out float v) ? v
+                    : throw new FormatException($"{Where(cells.Line, _numeric[i])}: '{cell}' is not a number (the column {_trained}).");
             }
 
             for (int d = 0; d < _dates.Length; d++)
             {
-                Date(cells[_dates[d]], _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), r, _dates[d]);
+                Date(cells.Span(_dates[d]), _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), cells.Line, _dates[d]);
             }
 
-            row.Gappy = _gappy.Select(i => row.Numeric[i]).ToArray();
-            row.Categorical = _categorical.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]).ToArray();
-            row.Text = string.Join(' ', _text.Select(c => TableSchema.IsMissing(cells[c]) ? string.Empty : cells[c]));
+            row.Gappy = Array.ConvertAll(_gappy, i => row.Numeric[i]);
+            row.Categorical = new string[_categorical.Length];
+            for (int k = 0; k < _categorical.Length; k++)
+            {
+                row.Categorical[k] = TableSchema.IsMissing(cells.Span(_categorical[k])) ? string.Empty : cells.Text(_categorical[k]);
+            }
+
+            var text = new string[_text.Length];
+            for (int k = 0; k < _text.Length; k++)
+            {
+                text[k] = TableSchema.IsMissing(cells.Span(_text[k])) ? string.Empty : cells.Text(_text[k]);
+            }
+
+            row.Text = string.Join(' ', text);
             return row;
         }
 
-        private void Date(string cell, DateOrder order, Span<float> parts, int r, int column)
+        private void Date(ReadOnlySpan<char> cell, DateOrder order, Span<float> parts, int line, int column)
         {
             if (TableSchema.IsMissing(cell))
             {
@@ -162,14 +274,15 @@ internal static class TableRows
             }
             else
             {
-                throw new FormatException($"{Where(r, column)}: '{cell}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
+                throw new FormatException($"{Where(line, column)}: '{cell}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
             }
         }
 
-        /// <summary>Reads the label of row <paramref name="r"/> into <paramref name="row"/>; false when it is missing.</summary>
-        public bool TryLabel(TableRow row, string[] cells, int r, int labelIndex)
+        /// <summary>Reads the label of a row into <paramref name="row"/>; false when it is missing.</summary>
+        public bool TryLabel<TCells>(TableRow row, TCells cells, int labelIndex)
+            where TCells : IRowCells, allows ref struct
         {
-            string cell = cells[labelIndex];
+            ReadOnlySpan<char> cell = cells.Span(labelIndex);
             if (TableSchema.IsMissing(cell))
             {
                 return false;
@@ -177,12 +290,12 @@ internal static class TableRows
 
             if (_schema.TextLabel)
             {
-                row.LabelText = cell;
-                row.BinaryLabel = _schema.Classes is [_, var positive] && cell == positive;
+                row.LabelText = cells.Text(labelIndex);
+                row.BinaryLabel = _schema.Classes is [_, var positive] && cell.SequenceEqual(positive);
             }
             else
             {
-                row.Label = CellParsing.TryNumber(cell, _table.DecimalComma, out float v) ? v : throw new FormatException($"{Where(r, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
+                row.Label = CellParsing.TryNumber(cell, _decimalComma, out float v) ? v : throw new FormatException($"{Where(cells.Line, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
                 row.BinaryLabel = row.Label != 0;
             }
 
@@ -191,13 +304,18 @@ internal static class TableRows
     }
 
     /// <summary>The rows as an IDataView whose vector columns have the table's sizes (empty ones are left out).</summary>
-    public static IDataView ToDataView(MLContext ml, IEnumerable<TableRow> rows, TableSchema schema)
+    /// <param name="ml">The context.</param>
+    /// <param name="rows">The rows (a list, or rows streamed from a file).</param>
+    /// <param name="schema">The column roles.</param>
+    /// <param name="kept">The number of --keep columns the rows carry.</param>
+    public static IDataView ToDataView(MLContext ml, IEnumerable<TableRow> rows, TableSchema schema, int kept = 0)
     {
         var definition = SchemaDefinition.Create(typeof(TableRow));
         int numeric = schema.NumericFeatures.Length, gappy = schema.MissingIndicators.Length, categorical = schema.CategoricalFeatures.Length;
         Size(definition, nameof(TableRow.Numeric), numeric, NumberDataViewType.Single);
         Size(definition, nameof(TableRow.Gappy), gappy, NumberDataViewType.Single);
         Size(definition, nameof(TableRow.Categorical), categorical, TextDataViewType.Instance);
+        Size(definition, nameof(TableRow.Kept), kept, TextDataViewType.Instance);
         if (schema.TextFeatures.Length == 0)
         {
             definition.Remove(definition[nameof(TableRow.Text)]);

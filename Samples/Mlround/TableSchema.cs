@@ -53,7 +53,10 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     public string[] TextFeatures => Columns.Where(c => c.Role == ColumnRole.Text).Select(c => c.Name).ToArray();
 
     /// <summary>Whether a cell is missing.</summary>
-    public static bool IsMissing(string cell) => cell.Length switch
+    public static bool IsMissing(string cell) => IsMissing(cell.AsSpan());
+
+    /// <summary>Whether a (trimmed) cell is missing.</summary>
+    public static bool IsMissing(ReadOnlySpan<char> cell) => cell.Length switch
     {
         0 => true,
         1 => cell[0] == '?',

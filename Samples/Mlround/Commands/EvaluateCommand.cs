@@ -54,6 +54,14 @@ internal static class EvaluateCommand
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
+            for (Exception? x = e; x is not null; x = x.InnerException)
+            {
+                if (x is TableRows.CsvRowException data)
+                {
+                    throw new FormatException(data.Message, data); // the data file's fault, however ML.NET's cursor wrapped it
+                }
+            }
+
             throw CliModelInfo.ModelFileError(modelPath, e);
         }
     }
@@ -68,19 +76,21 @@ internal static class EvaluateCommand
         command.SetAction(result =>
         {
             var ml = new MLContext();
-            string path = result.GetValue(model)!;
+            string path = result.GetValue(model)!, outPath = result.GetValue(output)!;
             string[] keepNames = result.GetValue(keep)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
-            string[][] kept = Array.Empty<string[]>();
-            var (loaded, info, rows, notes, _) = Load(ml, path, result.GetValue(data)!, labelRequired: false, table => kept = Kept(table, keepNames));
-            AtomicFile.CheckFolder(result.GetValue(output)!);
-            var text = Scoring(path, () =>
+            var (loaded, info) = CliModelInfo.Load(ml, path);
+            var notes = new List<string> { $"task: {info.Task} (the model's)" };
+            var rows = TableRows.Stream(result.GetValue(data)!, info.Table, path, keepNames, notes.Add);
+            AtomicFile.CheckFolder(outPath);
+            int count = 0;
+            // Read, scored and written a block at a time: memory does not grow with the file. A row that does not fit
+            // fails the command and leaves no output (the file is written under a temporary name).
+            AtomicFile.Write(outPath, temp =>
             {
-                using var writer = new StringWriter();
-                Predictions.Write(loaded.Transform(TableRows.ToDataView(ml, rows, info.Table)), info, writer);
-                return writer.ToString();
+                using var writer = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
+                count = Scoring(path, () => Predictions.Write(loaded.Transform(TableRows.ToDataView(ml, rows, info.Table, keepNames.Length)), info, writer, keepNames));
             });
-            AtomicFile.Write(result.GetValue(output)!, temp => File.WriteAllText(temp, Predictions.WithKept(text, keepNames, kept)));
-            stdout.WriteLine($"wrote {rows.Count} predictions to {result.GetValue(output)}");
+            stdout.WriteLine($"wrote {count} predictions to {outPath}");
             notes.ForEach(stderr.WriteLine); // at the end: an error stays one line
             return 0;
         });
@@ -90,21 +100,12 @@ internal static class EvaluateCommand
     private static Option<string> ModelOption() => new("--model") { Required = true, Description = "Model file written by mlround train" };
 
     /// <summary>The model file, the rows of the data file read by the model's column roles, and the notes to print once the command has worked (the task line first).</summary>
-    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows, List<string> Notes, int Skipped) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired, Action<CsvTable>? beforeRows = null)
+    private static (ITransformer Model, CliModelInfo Info, List<TableRow> Rows, List<string> Notes, int Skipped) Load(MLContext ml, string modelPath, string dataPath, bool labelRequired)
     {
         var (loaded, info) = CliModelInfo.Load(ml, modelPath);
         var notes = new List<string> { $"task: {info.Task} (the model's)" };
         CsvTable table = CsvTable.Read(dataPath, notes: notes.Add);
-        beforeRows?.Invoke(table);
         var rows = info.Rows(table, labelRequired, notes.Add, out int skipped);
         return (loaded, info, rows, notes, skipped);
-    }
-
-    /// <summary>The cells of the --keep columns, row by row (read before the rows are converted, which releases the cells).</summary>
-    private static string[][] Kept(CsvTable table, string[] names)
-    {
-        int[] columns = names.Select(n => Array.IndexOf(table.Header, n) is >= 0 and var i ? i
-            : throw new ArgumentException($"--keep: data file '{table.Path}' has no column '{n}'; its columns are: {string.Join(", ", table.Header)}.", "keep")).ToArray();
-        return columns.Length == 0 ? Array.Empty<string[]>() : table.Rows.Select(row => columns.Select(c => row[c]).ToArray()).ToArray();
     }
 }
