@@ -54,12 +54,27 @@ internal static class ModelPersistence
         ctx.Writer.Write(payload);
     }
 
-    /// <summary>Reads an entry written by <see cref="WriteEntry"/>; the payload length is checked against the bytes left before allocating.</summary>
+    /// <summary>
+    /// Reads an entry written by <see cref="WriteEntry"/>; the payload length is checked against the bytes left before
+    /// allocating. A header that ML.NET's checks refuse (signature, version, string table, a short entry) is reported as
+    /// <see cref="ModelFormatException"/> naming our entry, with ML.NET's exception inside: whichever of the two
+    /// assemblies the JIT inlines those checks into, a corrupt MlRounding entry ends in one documented exception.
+    /// </summary>
     public static (string Tag, byte[] Payload) ReadEntry(ModelLoadContext ctx, VersionInfo version)
     {
-        ctx.CheckAtModel(version);
-        string tag = ctx.LoadNonEmptyString();
-        int length = ctx.Reader.ReadInt32();
+        string tag;
+        int length;
+        try
+        {
+            ctx.CheckAtModel(version);
+            tag = ctx.LoadNonEmptyString();
+            length = ctx.Reader.ReadInt32();
+        }
+        catch (Exception e) when (e is (FormatException and not ModelFormatException) or EndOfStreamException)
+        {
+            throw new ModelFormatException($"An MlRounding entry has a corrupt header: {e.Message}", e);
+        }
+
         long left = ctx.Reader.BaseStream.Length - ctx.Reader.BaseStream.Position;
         if (length < 0 || length > left)
         {
