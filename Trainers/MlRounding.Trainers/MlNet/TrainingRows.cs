@@ -58,18 +58,43 @@ internal static class TrainingRows
     /// Reads every row whose features and label are finite (and whose key label is not missing); rows with NaN or
     /// infinite values are skipped and counted, as ML.NET's trainers skip rows with missing values.
     /// </summary>
+    /// <remarks>
+    /// Where the view knows its row count (rows in memory, through row-to-row transforms) the rows go straight into
+    /// arrays of that size: a growing list held up to twice the features while it grew, and a copy of them at the end
+    /// (Fashion-MNIST's 48,000 training rows: about 420 MB at the peak instead of 150 MB).
+    /// </remarks>
     public static (QatData Data, long Skipped) Read(IDataView data, QatOptions options, int featureCount)
     {
-        var features = new List<float>();
-        var labels = new List<float>();
         using var reader = new RowReader(data, options, featureCount);
-        while (reader.Next(out float label))
+        if (data.GetRowCount() is long known && known * featureCount <= Array.MaxLength)
         {
-            features.AddRange(reader.Features);
-            labels.Add(label);
+            var (features, labels) = (new float[known * featureCount], new float[known]);
+            int rows = 0;
+            while (rows < known && reader.Next(out float label))
+            {
+                reader.Features.CopyTo(features, rows * featureCount);
+                labels[rows++] = label;
+            }
+
+            if (reader.Next(out _))
+            {
+                throw new InvalidOperationException($"'{options.FeatureColumnName}' has more rows than the {known} its data view reported.");
+            }
+
+            return rows == known
+                ? (new QatData(features, labels, featureCount), reader.Skipped)
+                : (new QatData(features[..(rows * featureCount)], labels[..rows], featureCount), reader.Skipped); // skipped rows: trimmed once
         }
 
-        return (new QatData(features.ToArray(), labels.ToArray(), featureCount), reader.Skipped);
+        var list = new List<float>();
+        var labelList = new List<float>();
+        while (reader.Next(out float label))
+        {
+            list.AddRange(reader.Features);
+            labelList.Add(label);
+        }
+
+        return (new QatData(list.ToArray(), labelList.ToArray(), featureCount), reader.Skipped);
     }
 
     /// <summary>One cursor pass over the usable rows: <see cref="Next"/> fills <see cref="Features"/> and returns the label.</summary>

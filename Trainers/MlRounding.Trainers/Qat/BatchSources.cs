@@ -37,14 +37,11 @@ internal sealed class InMemoryBatches : IBatchSource, IDisposable
     {
         _data = data;
         _batchSize = batchSize;
-        float[] features = data.Features;
-        if (inputGrid is not null)
-        {
-            features = (float[])features.Clone();
-            inputGrid.Apply(features, data.FeatureCount);
-        }
-
-        _x = tensor(features).reshape(data.Count, data.FeatureCount).DetachFromDisposeScope();
+        // The rows are copied into the tensor's own memory and put on the grid there: no managed copy of the whole set.
+        _x = empty(data.Count, data.FeatureCount, ScalarType.Float32).DetachFromDisposeScope();
+        Span<float> x = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_x.bytes);
+        data.Features.AsSpan(0, data.Count * data.FeatureCount).CopyTo(x);
+        inputGrid?.Apply(x, data.FeatureCount);
         _y = BatchTargets.Of(data.Labels, task).DetachFromDisposeScope();
     }
 
