@@ -91,6 +91,32 @@ internal sealed class CsvSource : IDisposable
         return index >= 0 ? index : throw new ArgumentException($"data file '{path}' has no column '{name}'; its columns are: {string.Join(", ", header)}.", "label");
     }
 
+    /// <summary>
+    /// The data rows (from where the reader is) mapped by <paramref name="map"/> on parallel threads, in file order. A
+    /// row that fails throws its own exception, not the AggregateException Sep hands it on in.
+    /// </summary>
+    public IEnumerable<T> ParallelRows<T>(SepReader.RowFunc<T> map)
+    {
+        using IEnumerator<T> rows = Reader.ParallelEnumerate(map).GetEnumerator();
+        while (Next(rows))
+        {
+            yield return rows.Current;
+        }
+    }
+
+    private static bool Next<T>(IEnumerator<T> rows)
+    {
+        try
+        {
+            return rows.MoveNext();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1 && e.InnerException is { } inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw; // not reached
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Reader.Dispose();
 

@@ -1,25 +1,32 @@
+using System.Globalization;
 using nietras.SeparatedValues;
 
 namespace MlRounding.Cli;
 
 /// <summary>
 /// One data row's trimmed cells, however they were read: a Sep row while a file streams (<see cref="SepCells"/>, no
-/// string per cell), or the strings of a table held whole (<see cref="StringCells"/>). <see cref="TableRows"/> turns
-/// either into a <see cref="TableRow"/> by one set of rules.
+/// string per cell), or a row of a table read whole (<see cref="TableCells"/>, numbers already parsed). <see cref="TableRows"/>
+/// turns either into a <see cref="TableRow"/> by one set of rules.
 /// </summary>
 internal interface IRowCells
 {
     /// <summary>Gets the line of the file the row starts on (the header is line 1).</summary>
     int Line { get; }
 
-    /// <summary>The characters of cell <paramref name="column"/>.</summary>
-    ReadOnlySpan<char> Span(int column);
+    /// <summary>Whether cell <paramref name="column"/> is missing (<see cref="TableSchema.IsMissing(string)"/>).</summary>
+    bool IsMissing(int column);
 
-    /// <summary>Cell <paramref name="column"/> as a string (categories, text, messages).</summary>
+    /// <summary>Cell <paramref name="column"/> as a number (<see cref="CellParsing.TryNumber(string, bool, out float)"/>).</summary>
+    bool TryNumber(int column, bool decimalComma, out float value);
+
+    /// <summary>Cell <paramref name="column"/> as a date (<see cref="CellParsing.TryDate(string, DateOrder, out DateTime)"/>).</summary>
+    bool TryDate(int column, DateOrder order, out DateTime value);
+
+    /// <summary>Cell <paramref name="column"/> as text (categories, text, messages).</summary>
     string Text(int column);
 }
 
-/// <summary>The cells of the row a Sep reader is on.</summary>
+/// <summary>The cells of the row a Sep reader is on, read from their characters.</summary>
 internal readonly ref struct SepCells(SepReader.Row row) : IRowCells
 {
     private readonly SepReader.Row _row = row;
@@ -28,21 +35,40 @@ internal readonly ref struct SepCells(SepReader.Row row) : IRowCells
     public int Line => _row.LineNumberFrom;
 
     /// <inheritdoc/>
-    public ReadOnlySpan<char> Span(int column) => _row[column].Span;
+    public bool IsMissing(int column) => TableSchema.IsMissing(_row[column].Span);
+
+    /// <inheritdoc/>
+    public bool TryNumber(int column, bool decimalComma, out float value) => CellParsing.TryNumber(_row[column].Span, decimalComma, out value);
+
+    /// <inheritdoc/>
+    public bool TryDate(int column, DateOrder order, out DateTime value) => CellParsing.TryDate(_row[column].Span, order, out value);
 
     /// <inheritdoc/>
     public string Text(int column) => _row[column].ToString();
 }
 
-/// <summary>The cells of a row of a <see cref="CsvTable"/>.</summary>
-internal readonly struct StringCells(string[] cells, int line) : IRowCells
+/// <summary>
+/// A row of a <see cref="CsvTable"/>: numbers as the table parsed them (NaN where missing or not a number), the text of
+/// the columns that kept it. A column without text is all numbers; its text, asked for, is the number written back.
+/// </summary>
+internal readonly struct TableCells(float[] numbers, string[]?[] text, int row, int line) : IRowCells
 {
     /// <inheritdoc/>
     public int Line { get; } = line;
 
     /// <inheritdoc/>
-    public ReadOnlySpan<char> Span(int column) => cells[column];
+    public bool IsMissing(int column) => text[column] is { } cells ? TableSchema.IsMissing(cells[row]) : float.IsNaN(numbers[column]);
 
     /// <inheritdoc/>
-    public string Text(int column) => cells[column];
+    public bool TryNumber(int column, bool decimalComma, out float value)
+    {
+        value = numbers[column];
+        return !float.IsNaN(value) || (text[column] is { } cells && CellParsing.TryNumber(cells[row], decimalComma, out value));
+    }
+
+    /// <inheritdoc/>
+    public bool TryDate(int column, DateOrder order, out DateTime value) => CellParsing.TryDate(Text(column), order, out value);
+
+    /// <inheritdoc/>
+    public string Text(int column) => text[column]?[row] ?? numbers[column].ToString("R", CultureInfo.InvariantCulture);
 }

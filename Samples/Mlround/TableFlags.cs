@@ -33,12 +33,12 @@ internal sealed class TableFlags
     {
         var notes = new List<string>();
         char? separator = ParseSeparator(result.GetValue(Separator));
-        CsvTable table = CsvTable.Read(dataPath, separator, notes.Add);
-        string label = result.GetValue(Label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
         var overrides = new TableSchema.Overrides(Names(result.GetValue(Categorical)), Names(result.GetValue(Text)), Names(result.GetValue(Ignore)), Names(result.GetValue(Date)), ParseDateOrder(result.GetValue(DateOrder)));
+        CsvTable table = CsvTable.Read(dataPath, separator, notes.Add, overrides.Named);
+        string label = result.GetValue(Label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
         TableSchema schema = TableSchema.Infer(table, label, overrides);
         notes.AddRange(schema.Columns.Where(c => c.Role == ColumnRole.Ignored && c.Why != "--ignore").Select(c => $"note: column '{c.Name}' is not used: {c.Why}."));
-        var (train, test, skipped) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, separator, notes.Add) : null, result.GetValue(TestFraction), seed, notes.Add);
+        var (train, test, skipped) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, separator, notes.Add, schema.TextColumns) : null, result.GetValue(TestFraction), seed, notes.Add);
         var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(train);
         TableSetup.CheckLabels(train.Concat(test), task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, train, test);

@@ -56,7 +56,7 @@ internal static class TableRows
         skipped = 0;
         for (int r = 0; r < table.RowCount; r++)
         {
-            var cells = new StringCells(table.TakeRow(r), table.Lines[r]);
+            TableCells cells = table.TakeRow(r);
             TableRow row = layout.Features(cells);
             if (labelIndex >= 0 && !layout.TryLabel(row, cells, labelIndex))
             {
@@ -120,7 +120,7 @@ internal static class TableRows
         {
             using CsvSource source = CsvSource.Open(_path, _separator, pooledStrings: false);
             int count = 0;
-            using IEnumerator<TableRow?> rows = source.Reader.ParallelEnumerate(Row).GetEnumerator();
+            using IEnumerator<TableRow?> rows = source.ParallelRows(Row).GetEnumerator();
             while (Next(rows) is var (more, row) && more)
             {
                 if (row is not null)
@@ -154,16 +154,12 @@ internal static class TableRows
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-        // The next row; a row that does not fit (Sep hands it on wrapped, from the thread that parsed it) as a CsvRowException.
+        // The next row; a row that does not fit as a CsvRowException.
         private static (bool More, TableRow? Row) Next(IEnumerator<TableRow?> rows)
         {
             try
             {
                 return rows.MoveNext() ? (true, rows.Current) : (false, null);
-            }
-            catch (AggregateException e) when (e.InnerException is FormatException bad)
-            {
-                throw new CsvRowException(bad.Message, bad);
             }
             catch (FormatException bad)
             {
@@ -234,47 +230,48 @@ internal static class TableRows
             var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
             for (int i = 0; i < _numeric.Length; i++)
             {
-                ReadOnlySpan<char> cell = cells.Span(_numeric[i]);
-                row.Numeric[i] = TableSchema.IsMissing(cell) ? float.NaN
-                    : CellParsing.TryNumber(cell, _decimalComma, out float v) ? v
-                    : throw new FormatException($"{Where(cells.Line, _numeric[i])}: '{cell}' is not a number (the column {_trained}).");
+                int c = _numeric[i];
+                row.Numeric[i] = cells.IsMissing(c) ? float.NaN
+                    : cells.TryNumber(c, _decimalComma, out float v) ? v
+                    : throw new FormatException($"{Where(cells.Line, c)}: '{cells.Text(c)}' is not a number (the column {_trained}).");
             }
 
             for (int d = 0; d < _dates.Length; d++)
             {
-                Date(cells.Span(_dates[d]), _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4), cells.Line, _dates[d]);
+                Date(cells, _dates[d], _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4));
             }
 
             row.Gappy = Array.ConvertAll(_gappy, i => row.Numeric[i]);
             row.Categorical = new string[_categorical.Length];
             for (int k = 0; k < _categorical.Length; k++)
             {
-                row.Categorical[k] = TableSchema.IsMissing(cells.Span(_categorical[k])) ? string.Empty : cells.Text(_categorical[k]);
+                row.Categorical[k] = cells.IsMissing(_categorical[k]) ? string.Empty : cells.Text(_categorical[k]);
             }
 
             var text = new string[_text.Length];
             for (int k = 0; k < _text.Length; k++)
             {
-                text[k] = TableSchema.IsMissing(cells.Span(_text[k])) ? string.Empty : cells.Text(_text[k]);
+                text[k] = cells.IsMissing(_text[k]) ? string.Empty : cells.Text(_text[k]);
             }
 
             row.Text = string.Join(' ', text);
             return row;
         }
 
-        private void Date(ReadOnlySpan<char> cell, DateOrder order, Span<float> parts, int line, int column)
+        private void Date<TCells>(TCells cells, int column, DateOrder order, Span<float> parts)
+            where TCells : IRowCells, allows ref struct
         {
-            if (TableSchema.IsMissing(cell))
+            if (cells.IsMissing(column))
             {
                 parts.Fill(float.NaN);
             }
-            else if (CellParsing.TryDate(cell, order, out DateTime date))
+            else if (cells.TryDate(column, order, out DateTime date))
             {
                 (parts[0], parts[1], parts[2], parts[3]) = (date.Year, date.Month, date.Day, (float)date.DayOfWeek);
             }
             else
             {
-                throw new FormatException($"{Where(line, column)}: '{cell}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
+                throw new FormatException($"{Where(cells.Line, column)}: '{cells.Text(column)}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
             }
         }
 
@@ -282,8 +279,7 @@ internal static class TableRows
         public bool TryLabel<TCells>(TableRow row, TCells cells, int labelIndex)
             where TCells : IRowCells, allows ref struct
         {
-            ReadOnlySpan<char> cell = cells.Span(labelIndex);
-            if (TableSchema.IsMissing(cell))
+            if (cells.IsMissing(labelIndex))
             {
                 return false;
             }
@@ -291,11 +287,11 @@ internal static class TableRows
             if (_schema.TextLabel)
             {
                 row.LabelText = cells.Text(labelIndex);
-                row.BinaryLabel = _schema.Classes is [_, var positive] && cell.SequenceEqual(positive);
+                row.BinaryLabel = _schema.Classes is [_, var positive] && row.LabelText == positive;
             }
             else
             {
-                row.Label = CellParsing.TryNumber(cell, _decimalComma, out float v) ? v : throw new FormatException($"{Where(cells.Line, labelIndex)}: '{cell}' is not a number (the label {_trained}).");
+                row.Label = cells.TryNumber(labelIndex, _decimalComma, out float v) ? v : throw new FormatException($"{Where(cells.Line, labelIndex)}: '{cells.Text(labelIndex)}' is not a number (the label {_trained}).");
                 row.BinaryLabel = row.Label != 0;
             }
 

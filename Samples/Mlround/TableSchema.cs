@@ -48,6 +48,11 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     [JsonIgnore]
     public string[] CategoricalFeatures => Columns.Where(c => c.Role == ColumnRole.Categorical).Select(c => c.Name).ToArray();
 
+    /// <summary>The columns whose text a table read by this schema must keep: categories, free text, dates, a text label.</summary>
+    [JsonIgnore]
+    public string[] TextColumns => Columns.Where(c => c.Role is ColumnRole.Categorical or ColumnRole.Text or ColumnRole.Date).Select(c => c.Name)
+        .Concat(TextLabel ? new[] { Label } : Array.Empty<string>()).ToArray();
+
     /// <summary>The free-text columns in order.</summary>
     [JsonIgnore]
     public string[] TextFeatures => Columns.Where(c => c.Role == ColumnRole.Text).Select(c => c.Name).ToArray();
@@ -74,6 +79,9 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     /// <param name="DateOrder">--date-order: how 1/2/2000 reads where the cells do not tell (month first by default).</param>
     public sealed record Overrides(string[] Categorical, string[] Text, string[] Ignore, string[]? Dates = null, DateOrder DateOrder = DateOrder.None)
     {
+        /// <summary>Gets the columns whose text the table must keep for these roles, even where every cell is a number.</summary>
+        public IEnumerable<string> Named => Categorical.Concat(Text).Concat(Dates ?? Array.Empty<string>());
+
         /// <summary>No column named: every role inferred.</summary>
         public static readonly Overrides None = new(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>());
     }
@@ -84,23 +92,8 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     {
         int labelIndex = table.ColumnIndex(label);
         CheckOverrides(table, label, overrides);
-        // One pass over the rows, in their order, finds the numeric columns and counts each column's present cells
-        // (a pass per column over row-major cells cost about 5 s on Fashion-MNIST's 785 columns, 3 s this way); only
-        // the other columns are then read column by column to classify their values.
-        var (present, numbers) = (new int[table.Header.Length], new bool[table.Header.Length]);
-        Array.Fill(numbers, true);
-        foreach (string[] row in table.Rows)
-        {
-            for (int c = 0; c < row.Length; c++)
-            {
-                if (!IsMissing(row[c]))
-                {
-                    present[c]++;
-                    numbers[c] = numbers[c] && CellParsing.TryNumber(row[c], table.DecimalComma, out _);
-                }
-            }
-        }
-
+        // The table knows which columns hold only numbers and how many cells each has; only the others (whose text it
+        // kept) are read cell by cell to classify their values.
         var columns = new List<TableColumn>();
         var gaps = new List<string>();
         for (int c = 0; c < table.Header.Length; c++)
@@ -111,24 +104,22 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
             }
 
             string name = table.Header[c];
-            List<string> Cells() => table.Rows.Select(row => row[c]).Where(cell => !IsMissing(cell)).ToList();
+            List<string> Cells() => table.Cells(c).Where(cell => !IsMissing(cell)).ToList();
             TableColumn column = overrides.Ignore.Contains(name) ? new TableColumn(name, ColumnRole.Ignored, "--ignore")
                 : overrides.Categorical.Contains(name) ? new TableColumn(name, ColumnRole.Categorical, "--categorical")
                 : overrides.Text.Contains(name) ? new TableColumn(name, ColumnRole.Text, "--text")
                 : overrides.Dates?.Contains(name) == true ? ForcedDate(table, name, Cells(), overrides.DateOrder)
-                : present[c] == 0 ? new TableColumn(name, ColumnRole.Ignored, "every cell missing")
-                : numbers[c] ? new TableColumn(name, ColumnRole.Numeric, "numbers")
+                : table.Present(c) == 0 ? new TableColumn(name, ColumnRole.Ignored, "every cell missing")
+                : table.IsNumeric(c) ? new TableColumn(name, ColumnRole.Numeric, "numbers")
                 : Classify(name, Cells(), table.RowCount, overrides.DateOrder);
             columns.Add(column);
-            if (column.Role == ColumnRole.Numeric && present[c] < table.RowCount)
+            if (column.Role == ColumnRole.Numeric && table.Present(c) < table.RowCount)
             {
                 gaps.Add(name);
             }
         }
 
-        string[] labels = table.Rows.Select(r => r[labelIndex]).Where(v => !IsMissing(v)).ToArray();
-        bool textLabel = labels.Any(v => !CellParsing.TryNumber(v, table.DecimalComma, out _));
-        return new TableSchema(label, textLabel, null, columns.ToArray(), gaps.ToArray());
+        return new TableSchema(label, !table.IsNumeric(labelIndex), null, columns.ToArray(), gaps.ToArray());
     }
 
     /// <summary>Every column named by a flag exists and is not the label.</summary>

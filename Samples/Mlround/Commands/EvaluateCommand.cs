@@ -104,7 +104,7 @@ internal static class EvaluateCommand
     {
         var (loaded, info) = CliModelInfo.Load(ml, modelPath);
         var notes = new List<string> { $"task: {info.Task} (the model's)" };
-        CsvTable table = CsvTable.Read(dataPath, notes: notes.Add);
+        CsvTable table = CsvTable.Read(dataPath, notes: notes.Add, textColumns: info.Table.TextColumns);
         var rows = info.Rows(table, labelRequired, notes.Add, out int skipped);
         return (loaded, info, rows, notes, skipped);
     }

@@ -157,7 +157,7 @@ internal static class QuantizeCommand
     private static (ITransformer Model, CliModelInfo Info, IDataView Rows, bool Labelled) OurModel(MLContext ml, string path, string data, List<string> notes)
     {
         var (model, info) = CliModelInfo.Load(ml, path);
-        var (view, labelled) = Calibration(ml, CsvTable.Read(data, notes: notes.Add), info, notes);
+        var (view, labelled) = Calibration(ml, CsvTable.Read(data, notes: notes.Add, textColumns: info.Table.TextColumns), info, notes);
         return (model, info, view, labelled);
     }
 
