@@ -304,7 +304,11 @@ internal static class TableRows
     /// <param name="rows">The rows (a list, or rows streamed from a file).</param>
     /// <param name="schema">The column roles.</param>
     /// <param name="kept">The number of --keep columns the rows carry.</param>
-    public static IDataView ToDataView(MLContext ml, IEnumerable<TableRow> rows, TableSchema schema, int kept = 0)
+    public static IDataView ToDataView(MLContext ml, IEnumerable<TableRow> rows, TableSchema schema, int kept = 0) =>
+        ml.Data.LoadFromEnumerable(rows, Definition(schema, kept));
+
+    /// <summary>How a <see cref="TableRow"/> of this table maps to ML.NET columns (a PredictionEngine's input schema too).</summary>
+    public static SchemaDefinition Definition(TableSchema schema, int kept = 0)
     {
         var definition = SchemaDefinition.Create(typeof(TableRow));
         int numeric = schema.NumericFeatures.Length, gappy = schema.MissingIndicators.Length, categorical = schema.CategoricalFeatures.Length;
@@ -317,7 +321,7 @@ internal static class TableRows
             definition.Remove(definition[nameof(TableRow.Text)]);
         }
 
-        return ml.Data.LoadFromEnumerable(rows, definition);
+        return definition;
     }
 
     private static void Size(SchemaDefinition definition, string name, int size, PrimitiveDataViewType item)
