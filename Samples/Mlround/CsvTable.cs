@@ -70,9 +70,10 @@ internal sealed class CsvTable
     /// <param name="separator">The separator (--separator), or null to detect it.</param>
     /// <param name="notes">Receives a line for each repeated column name, renamed name_2, name_3, ...</param>
     /// <param name="textColumns">Columns whose text is kept even where every cell is a number (absent names are passed over).</param>
+    /// <param name="maxRows">Read at most this many data rows (a sample of a file too large to hold).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="FormatException">The file is empty, has no data rows, or a row has the wrong number of cells.</exception>
-    public static CsvTable Read(string path, char? separator = null, Action<string>? notes = null, IEnumerable<string>? textColumns = null)
+    public static CsvTable Read(string path, char? separator = null, Action<string>? notes = null, IEnumerable<string>? textColumns = null, int maxRows = int.MaxValue)
     {
         using CsvSource source = CsvSource.Open(path, separator, notes, pooledStrings: false);
         int width = source.Header.Length;
@@ -84,6 +85,11 @@ internal sealed class CsvTable
             if (values is null)
             {
                 continue; // a blank line
+            }
+
+            if (numbers.Count == maxRows)
+            {
+                break;
             }
 
             numbers.Add(values);
@@ -162,7 +168,7 @@ internal sealed class CsvTable
 
             if (r == rows)
             {
-                throw new FormatException($"data file '{path}' changed while it was read.");
+                break; // a sample's rows, or a file that grew while it was read
             }
 
             foreach (int c in columns)

@@ -32,16 +32,55 @@ internal sealed class TableFlags
     public TableSetup Load(ParseResult result, string dataPath, int seed, TextWriter stdout, TextWriter stderr)
     {
         var notes = new List<string>();
-        char? separator = ParseSeparator(result.GetValue(Separator));
-        var overrides = new TableSchema.Overrides(Names(result.GetValue(Categorical)), Names(result.GetValue(Text)), Names(result.GetValue(Ignore)), Names(result.GetValue(Date)), ParseDateOrder(result.GetValue(DateOrder)));
-        CsvTable table = CsvTable.Read(dataPath, separator, notes.Add, overrides.Named);
-        string label = result.GetValue(Label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
-        TableSchema schema = TableSchema.Infer(table, label, overrides);
-        notes.AddRange(schema.Columns.Where(c => c.Role == ColumnRole.Ignored && c.Why != "--ignore").Select(c => $"note: column '{c.Name}' is not used: {c.Why}."));
-        var (train, test, skipped) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, separator, notes.Add, schema.TextColumns) : null, result.GetValue(TestFraction), seed, notes.Add);
+        var (table, schema) = Roles(result, dataPath, int.MaxValue, notes);
+        var (train, test, skipped) = TableSetup.SplitRows(table, schema, result.GetValue(TestData) is { } testPath ? CsvTable.Read(testPath, SeparatorOf(result), notes.Add, schema.TextColumns) : null, result.GetValue(TestFraction), seed, notes.Add);
         var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(train);
         TableSetup.CheckLabels(train.Concat(test), task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, train, test);
+        Report(result, notes, task, why, schema, stdout, stderr);
+        return new TableSetup(table, schema, train, test, task, skipped);
+    }
+
+    /// <summary>Rows read for the roles, task and label checks of a streamed table (train --stream): the file's first rows.</summary>
+    public const int StreamSampleRows = 10_000;
+
+    /// <summary>
+    /// As <see cref="Load"/> for a table read as it is needed (train --stream): the roles, the task and the label's
+    /// values come from its first <see cref="StreamSampleRows"/> rows; the training rows, and the test rows held out by
+    /// <see cref="Holdout.IsHeld"/> (or --test-data's), are read from the file on every pass.
+    /// </summary>
+    public StreamedSetup LoadStreamed(ParseResult result, string dataPath, int seed, TextWriter stdout, TextWriter stderr)
+    {
+        var notes = new List<string>();
+        var (sample, schema) = Roles(result, dataPath, StreamSampleRows, notes);
+        List<TableRow> rows = TableRows.Read(sample, schema, labelRequired: true, _ => { });
+        var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(rows);
+        TableSetup.CheckLabels(rows, task, schema);
+        schema = TableSetup.WithBinaryTextLabel(schema, task, rows, new List<TableRow>());
+        double fraction = result.GetValue(TestFraction);
+        Holdout.IsHeld(0, fraction, seed); // checks --test-fraction now, not on the first row read
+        string? testPath = result.GetValue(TestData);
+        var train = TableRows.StreamLabelled(dataPath, SeparatorOf(result), schema, testPath is null ? i => !Holdout.IsHeld(i, fraction, seed) : null, notes.Add);
+        var test = TableRows.StreamLabelled(testPath ?? dataPath, SeparatorOf(result), schema, testPath is null ? i => Holdout.IsHeld(i, fraction, seed) : null, notes.Add);
+        notes.Add($"note: streaming '{dataPath}': column roles and the task from its first {sample.RowCount} rows; the rows are read from the file on every pass.");
+        Report(result, notes, task, why, schema, stdout, stderr);
+        return new StreamedSetup(schema, train, test, task);
+    }
+
+    /// <summary>The file's first <paramref name="rows"/> rows (all by default) and the roles inferred from them.</summary>
+    private (CsvTable Table, TableSchema Schema) Roles(ParseResult result, string dataPath, int rows, List<string> notes)
+    {
+        var overrides = new TableSchema.Overrides(Names(result.GetValue(Categorical)), Names(result.GetValue(Text)), Names(result.GetValue(Ignore)), Names(result.GetValue(Date)), ParseDateOrder(result.GetValue(DateOrder)));
+        CsvTable table = CsvTable.Read(dataPath, SeparatorOf(result), notes.Add, overrides.Named, rows);
+        string label = result.GetValue(Label) ?? (table.Header.Contains("Label") ? "Label" : table.Header[^1]);
+        TableSchema schema = TableSchema.Infer(table, label, overrides);
+        notes.AddRange(schema.Columns.Where(c => c.Role == ColumnRole.Ignored && c.Why != "--ignore").Select(c => $"note: column '{c.Name}' is not used: {c.Why}."));
+        return (table, schema);
+    }
+
+    // The notes and the task line (stderr); with --show-columns every role (stdout).
+    private void Report(ParseResult result, List<string> notes, QatTask task, string why, TableSchema schema, TextWriter stdout, TextWriter stderr)
+    {
         foreach (string note in notes.Append($"task: {CliModelInfo.Name(task)} ({why})"))
         {
             stderr.WriteLine(note);
@@ -54,9 +93,9 @@ internal sealed class TableFlags
                 stdout.WriteLine(line);
             }
         }
-
-        return new TableSetup(table, schema, train, test, task, skipped);
     }
+
+    private char? SeparatorOf(ParseResult result) => ParseSeparator(result.GetValue(Separator));
 
     private static string[] Names(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
 

@@ -102,6 +102,20 @@ internal static class TableRows
         return new StreamedRows(path, source.Separator, new Layout(source.Path, source.Header, source.DecimalComma, schema, modelPath), kept);
     }
 
+    /// <summary>
+    /// The labelled rows of a training CSV, streamed (<c>train --stream</c>): as <see cref="Stream"/>, with the label read
+    /// (rows whose label is missing are counted in <see cref="StreamedRows.Skipped"/> and passed over) and only the
+    /// rows whose index <paramref name="take"/> accepts (a held-out split), or all of them.
+    /// </summary>
+    /// <exception cref="FormatException">A column of the schema or the label is absent.</exception>
+    public static StreamedRows StreamLabelled(string path, char? separator, TableSchema schema, Func<int, bool>? take, Action<string> notes)
+    {
+        using CsvSource source = CsvSource.Open(path, separator, notes);
+        CheckColumns(source.Path, source.Header, schema, labelRequired: true, notes, modelPath: null);
+        var layout = new Layout(source.Path, source.Header, source.DecimalComma, schema, modelPath: null);
+        return new StreamedRows(path, source.Separator, layout, Array.Empty<int>(), Array.IndexOf(source.Header, schema.Label), take);
+    }
+
     /// <summary>The rows of a file read as they are enumerated (<see cref="Stream"/>); each enumeration reads the file again.</summary>
     internal sealed class StreamedRows : IEnumerable<TableRow>
     {
@@ -109,32 +123,45 @@ internal static class TableRows
         private readonly char _separator;
         private readonly Layout _layout;
         private readonly int[] _kept;
+        private readonly int _label;
+        private readonly Func<int, bool>? _take;
 
-        public StreamedRows(string path, char separator, Layout layout, int[] kept) => (_path, _separator, _layout, _kept) = (path, separator, layout, kept);
+        // Stands for a row whose label is missing (counted, not handed on).
+        private static readonly TableRow Unlabelled = new();
+
+        public StreamedRows(string path, char separator, Layout layout, int[] kept, int label = -1, Func<int, bool>? take = null) =>
+            (_path, _separator, _layout, _kept, _label, _take) = (path, separator, layout, kept, label, take);
 
         /// <summary>Gets the number of rows the last finished enumeration read.</summary>
         public int Count { get; private set; }
+
+        /// <summary>Gets the number of rows the last finished enumeration passed over because their label is missing.</summary>
+        public int Skipped { get; private set; }
 
         /// <inheritdoc/>
         public IEnumerator<TableRow> GetEnumerator()
         {
             using CsvSource source = CsvSource.Open(_path, _separator, pooledStrings: false);
-            int count = 0;
+            int count = 0, skipped = 0;
             using IEnumerator<TableRow?> rows = source.ParallelRows(Row).GetEnumerator();
             while (Next(rows) is var (more, row) && more)
             {
-                if (row is not null)
+                if (ReferenceEquals(row, Unlabelled))
+                {
+                    skipped++;
+                }
+                else if (row is not null)
                 {
                     count++;
                     yield return row;
                 }
             }
 
-            Count = count;
+            (Count, Skipped) = (count, skipped);
 
             TableRow? Row(SepReader.Row r)
             {
-                if (source.IsBlank(r))
+                if (source.IsBlank(r) || (_take is not null && !_take(r.RowIndex)))
                 {
                     return null;
                 }
@@ -142,6 +169,11 @@ internal static class TableRows
                 source.CheckWidth(r);
                 var cells = new SepCells(r);
                 TableRow row = _layout.Features(cells);
+                if (_label >= 0 && !_layout.TryLabel(row, cells, _label))
+                {
+                    return Unlabelled;
+                }
+
                 row.Kept = new string[_kept.Length];
                 for (int k = 0; k < _kept.Length; k++)
                 {
@@ -169,7 +201,22 @@ internal static class TableRows
     }
 
     /// <summary>A row of a streamed data file that does not fit the model's columns: the data's fault, not the model's (<c>predict</c> reports it as such, wherever ML.NET's cursor wrapped it).</summary>
-    internal sealed class CsvRowException(string message, Exception inner) : FormatException(message, inner);
+    internal sealed class CsvRowException(string message, Exception inner) : FormatException(message, inner)
+    {
+        /// <summary>The row error somewhere in <paramref name="e"/>'s chain (ML.NET wraps what its cursors meet), as the one-line error it is; null if there is none.</summary>
+        public static FormatException? In(Exception e)
+        {
+            for (Exception? x = e; x is not null; x = x.InnerException)
+            {
+                if (x is CsvRowException row)
+                {
+                    return new FormatException(row.Message, row);
+                }
+            }
+
+            return null;
+        }
+    }
 
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>
     private static void CheckColumns(string path, string[] header, TableSchema schema, bool labelRequired, Action<string> notes, string? modelPath)

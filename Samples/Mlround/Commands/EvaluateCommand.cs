@@ -54,15 +54,7 @@ internal static class EvaluateCommand
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
-            for (Exception? x = e; x is not null; x = x.InnerException)
-            {
-                if (x is TableRows.CsvRowException data)
-                {
-                    throw new FormatException(data.Message, data); // the data file's fault, however ML.NET's cursor wrapped it
-                }
-            }
-
-            throw CliModelInfo.ModelFileError(modelPath, e);
+            throw TableRows.CsvRowException.In(e) ?? CliModelInfo.ModelFileError(modelPath, e); // a row's fault, however ML.NET's cursor wrapped it, else the model's
         }
     }
 

@@ -12,7 +12,7 @@ internal static class TrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
         var o = new TrainOptions();
-        var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.") { o.Data, o.Normalize, o.Output, o.Json };
+        var command = new Command("train", "Train a quantization-aware MLP on a CSV and save the ML.NET model.") { o.Data, o.Normalize, o.Output, o.Json, o.Stream };
         foreach (Option flag in o.Table.All.Concat(o.Flags.All))
         {
             command.Options.Add(flag);
@@ -31,7 +31,12 @@ internal static class TrainCommand
         public readonly TrainingFlags Flags = new();
         public readonly Option<string> Output = new("--out") { DefaultValueFactory = _ => "model.zip", Description = "Model file to write" };
         public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object as the last line" };
+        public readonly Option<bool> Stream = new("--stream") { Description = "Read the rows from the file on every pass instead of holding them (bounded memory; automatic for a file larger than a quarter of the memory available)" };
     }
+
+    /// <summary>Whether <paramref name="path"/> is too large to hold: its rows as floats take about as many bytes as its text, and training holds them about four times over.</summary>
+    internal static bool TooLargeToHold(string path) =>
+        File.Exists(path) && new FileInfo(path).Length > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
 
     private static int Run(ParseResult result, TrainOptions o, TextWriter stdout, TextWriter stderr, IAnsiConsole? terminal, CancellationToken cancellation)
     {
@@ -39,28 +44,50 @@ internal static class TrainCommand
         QatOptions options = o.Flags.Options(result, cancellation); // bad flags fail before the table is read
         ImageShape? image = options.ImageShape;
         TaskPipeline.CheckNormalize(result.GetValue(o.Normalize)!);
-        var (_, schema, train, test, qatTask, skipped) = o.Table.Load(result, result.GetValue(o.Data)!, result.GetValue(o.Flags.Seed), stdout, stderr);
+        string data = result.GetValue(o.Data)!;
+        int seed = result.GetValue(o.Flags.Seed);
+        bool streamed = result.GetValue(o.Stream) || TooLargeToHold(data);
+        IEnumerable<TableRow> train, test;
+        TableSchema schema;
+        QatTask qatTask;
+        Func<(int Train, int Test, int Skipped)> counted;
+        if (streamed)
+        {
+            StreamedSetup setup = o.Table.LoadStreamed(result, data, seed, stdout, stderr);
+            (schema, train, test, qatTask) = (setup.Schema, setup.Train, setup.Test, setup.Task);
+            counted = () => (setup.Train.Count, setup.Test.Count, setup.Train.Skipped + setup.Test.Skipped); // after the last passes
+            options.StreamRows = true;
+        }
+        else
+        {
+            var (_, tableSchema, trainRows, testRows, task, skipped) = o.Table.Load(result, data, seed, stdout, stderr);
+            (schema, train, test, qatTask) = (tableSchema, trainRows, testRows, task);
+            counted = () => (trainRows.Count, testRows.Count, skipped);
+        }
+
         o.Flags.Image.Check(result, options, schema);
         bool bins = image is null && TaskPipeline.UsesBins(result.GetValue(o.Normalize)!, schema); // an image's grid is per channel
         var ml = new MLContext(seed: options.Seed);
         var trainView = TableRows.ToDataView(ml, train, schema);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         Recording? recording = null;
-        ITransformer model = TrainingDisplay.Run(terminal, stderr, options.MaxEpoch ?? 60, qatTask == QatTask.Regression ? "rmse" : "accuracy", progress =>
+        ITransformer model = StreamedRowErrors(() => TrainingDisplay.Run(terminal, stderr, options.MaxEpoch ?? 60, qatTask == QatTask.Regression ? "rmse" : "accuracy", progress =>
         {
             options.Progress = recording = new Recording(progress);
             return TaskPipeline.Build(ml, qatTask, options, schema, bins).Fit(trainView);
-        });
+        }));
         double seconds = watch.Elapsed.TotalSeconds;
-        var metrics = TaskPipeline.Evaluate(ml, qatTask, model, TableRows.ToDataView(ml, test, schema), schema.TextLabel, out int unseen);
+        int unseen = 0;
+        var metrics = StreamedRowErrors(() => TaskPipeline.Evaluate(ml, qatTask, model, TableRows.ToDataView(ml, test, schema), schema.TextLabel, out unseen));
+        var (trainCount, testCount, skippedCount) = counted();
         if (unseen > 0)
         {
-            stderr.WriteLine($"note: {unseen} of {test.Count} test rows have a label never seen in training; they count as wrong.");
+            stderr.WriteLine($"note: {unseen} of {testCount} test rows have a label never seen in training; they count as wrong.");
         }
 
         var info = new CliModelInfo(CliModelInfo.Name(qatTask), schema);
         info.Save(ml, model, trainView.Schema, result.GetValue(o.Output)!);
-        var counts = new Dictionary<string, object> { ["rows"] = train.Count + test.Count, ["test_rows"] = test.Count, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skipped }, ["unseen_label_rows"] = unseen };
+        var counts = new Dictionary<string, object> { ["rows"] = trainCount + testCount, ["test_rows"] = testCount, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skippedCount }, ["unseen_label_rows"] = unseen, ["streamed"] = streamed };
         if (TaskPipeline.Network(model) is { } network)
         {
             counts["architecture"] = Architecture(network);
@@ -68,6 +95,19 @@ internal static class TrainCommand
 
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null, counts);
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="run"/>; a streamed row that does not fit fails as the one-line error it is, however ML.NET's cursor wrapped it.</summary>
+    private static T StreamedRowErrors<T>(Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (Exception e) when (TableRows.CsvRowException.In(e) is { } row)
+        {
+            throw row;
+        }
     }
 
     /// <summary>The network's layers for --json: the input shape and convolution blocks (channels, kernel, pool, bits), the dense layers' sizes and bits.</summary>
