@@ -34,10 +34,9 @@ internal sealed class CsvSource : IDisposable
     /// <param name="path">The file.</param>
     /// <param name="separator">The separator (--separator), or null to detect it.</param>
     /// <param name="notes">Receives a line for each repeated column name, renamed name_2, name_3, ...</param>
-    /// <param name="pooledStrings">Whether cells become strings pooled per column (a table held whole: a column of a few distinct values holds each once); else thread-safe pooling for rows read in parallel.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="FormatException">The file is empty.</exception>
-    public static CsvSource Open(string path, char? separator = null, Action<string>? notes = null, bool pooledStrings = true)
+    public static CsvSource Open(string path, char? separator = null, Action<string>? notes = null)
     {
         if (!File.Exists(path))
         {
@@ -53,9 +52,9 @@ internal sealed class CsvSource : IDisposable
         char sep = separator ?? CsvDialect.Separator(sample);
         bool decimalComma = CsvDialect.DecimalComma(sample, sep);
 
-        // The header is read as a row (HasHeader false): Sep refuses repeated names, which are renamed here instead.
-        var strings = pooledStrings ? SepToString.PoolPerCol() : SepToString.PoolPerColThreadSafe();
-        SepReader reader = Sep.Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true, Sep = new Sep(sep), Trim = SepTrim.All, CreateToString = strings }).FromFile(path);
+        // The header is read as a row (HasHeader false): Sep refuses repeated names, which are renamed here instead. Cells
+        // that become strings (the header, the text pass of CsvTable) are pooled per column: a column of a few values holds each once.
+        SepReader reader = Sep.Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true, Sep = new Sep(sep), Trim = SepTrim.All, CreateToString = SepToString.PoolPerCol() }).FromFile(path);
         reader.MoveNext();
         var names = new string[reader.Current.ColCount];
         for (int c = 0; c < names.Length; c++)
@@ -92,29 +91,73 @@ internal sealed class CsvSource : IDisposable
     }
 
     /// <summary>
-    /// The data rows (from where the reader is) mapped by <paramref name="map"/> on parallel threads, in file order. A
-    /// row that fails throws its own exception, not the AggregateException Sep hands it on in.
+    /// The data rows (from where the reader is) that <paramref name="take"/> accepts (by their index in the file; all
+    /// when null), mapped by <paramref name="map"/> on the thread pool and handed on in file order. This thread splits
+    /// the rows (Sep), skips blank lines, checks each row's width and copies its cells into blocks
+    /// (<see cref="CellBlock"/>); at most two blocks per processor are mapped ahead of the consumer, so memory does not
+    /// grow with the file however slowly the rows are consumed. A row whose mapping fails throws its own exception.
     /// </summary>
-    public IEnumerable<T> ParallelRows<T>(SepReader.RowFunc<T> map)
+    /// <exception cref="FormatException">A row has another number of cells than the header.</exception>
+    public IEnumerable<T> ParallelRows<T>(Func<int, bool>? take, Func<BlockCells, T> map)
     {
-        using IEnumerator<T> rows = Reader.ParallelEnumerate(map).GetEnumerator();
-        while (Next(rows))
+        var inFlight = new Queue<(CellBlock Block, Task<T[]> Rows)>();
+        var free = new Stack<CellBlock>(); // blocks are reused: a wide table's block is megabytes
+        int limit = 2 * Environment.ProcessorCount;
+        bool more = true;
+        while (more)
         {
-            yield return rows.Current;
+            CellBlock block = free.TryPop(out var reused) ? reused.Cleared() : new CellBlock(Header.Length);
+            more = Fill(block, take);
+            if (block.Rows > 0)
+            {
+                inFlight.Enqueue((block, Task.Run(() => Map(block, map))));
+            }
+
+            while (inFlight.Count > (more ? limit : 0))
+            {
+                var (done, rows) = inFlight.Dequeue();
+                foreach (T item in rows.GetAwaiter().GetResult()) // the task's own exception
+                {
+                    yield return item;
+                }
+
+                free.Push(done);
+            }
         }
     }
 
-    private static bool Next<T>(IEnumerator<T> rows)
+    // Copies rows into the block until it is full (true) or the file ends (false).
+    private bool Fill(CellBlock block, Func<int, bool>? take)
     {
-        try
+        while (!block.Full)
         {
-            return rows.MoveNext();
+            if (!Reader.MoveNext())
+            {
+                return false;
+            }
+
+            SepReader.Row row = Reader.Current;
+            if (IsBlank(row) || (take is not null && !take(row.RowIndex)))
+            {
+                continue;
+            }
+
+            CheckWidth(row);
+            block.Add(row);
         }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1 && e.InnerException is { } inner)
+
+        return true;
+    }
+
+    private static T[] Map<T>(CellBlock block, Func<BlockCells, T> map)
+    {
+        var results = new T[block.Rows];
+        for (int r = 0; r < results.Length; r++)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
-            throw; // not reached
+            results[r] = map(new BlockCells(block, r));
         }
+
+        return results;
     }
 
     /// <inheritdoc/>

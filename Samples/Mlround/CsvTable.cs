@@ -1,5 +1,3 @@
-using nietras.SeparatedValues;
-
 namespace MlRounding.Cli;
 
 /// <summary>
@@ -75,18 +73,13 @@ internal sealed class CsvTable
     /// <exception cref="FormatException">The file is empty, has no data rows, or a row has the wrong number of cells.</exception>
     public static CsvTable Read(string path, char? separator = null, Action<string>? notes = null, IEnumerable<string>? textColumns = null, int maxRows = int.MaxValue)
     {
-        using CsvSource source = CsvSource.Open(path, separator, notes, pooledStrings: false);
+        using CsvSource source = CsvSource.Open(path, separator, notes);
         int width = source.Header.Length;
         var (numbers, lines) = (new List<float[]>(), new List<int>());
         var (present, numeric) = (new int[width], new bool[width]);
         Array.Fill(numeric, true);
-        foreach (var (values, line, words) in source.ParallelRows(row => Numbers(source, row)))
+        foreach (var (values, line, words) in source.ParallelRows(null, cells => Numbers(cells, width, source.DecimalComma)))
         {
-            if (values is null)
-            {
-                continue; // a blank line
-            }
-
             if (numbers.Count == maxRows)
             {
                 break;
@@ -116,31 +109,24 @@ internal sealed class CsvTable
     }
 
     // A row's cells as numbers (NaN where missing or not a number), with the columns whose present cell is not a number.
-    private static (float[]? Values, int Line, int[]? Words) Numbers(CsvSource source, SepReader.Row row)
+    private static (float[] Values, int Line, int[]? Words) Numbers(BlockCells cells, int width, bool decimalComma)
     {
-        if (source.IsBlank(row))
-        {
-            return (null, 0, null);
-        }
-
-        source.CheckWidth(row);
-        var values = new float[row.ColCount];
+        var values = new float[width];
         List<int>? words = null;
         for (int c = 0; c < values.Length; c++)
         {
-            ReadOnlySpan<char> cell = row[c].Span;
-            if (TableSchema.IsMissing(cell))
+            if (cells.IsMissing(c))
             {
                 values[c] = float.NaN;
             }
-            else if (!CellParsing.TryNumber(cell, source.DecimalComma, out values[c]) || float.IsNaN(values[c]))
+            else if (!cells.TryNumber(c, decimalComma, out values[c]) || float.IsNaN(values[c]))
             {
                 values[c] = float.NaN;
                 (words ??= new List<int>()).Add(c);
             }
         }
 
-        return (values, row.LineNumberFrom, words?.ToArray());
+        return (values, cells.Line, words?.ToArray());
     }
 
     // The cells of the columns that keep their text (a second pass over the file, those columns only; none when no column needs it).
@@ -157,7 +143,7 @@ internal sealed class CsvTable
             text[c] = new string[rows];
         }
 
-        using CsvSource source = CsvSource.Open(path, separator); // strings pooled per column: a column of a few values holds each once
+        using CsvSource source = CsvSource.Open(path, separator);
         int r = 0;
         foreach (var row in source.Reader)
         {

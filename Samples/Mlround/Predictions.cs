@@ -56,10 +56,7 @@ internal static class Predictions
     /// <returns>The number of rows written.</returns>
     public static int Write(IDataView scored, CliModelInfo info, TextWriter writer, string[] kept)
     {
-        // One cursor, not split: ML.NET's default cursor splits the rows over two threads and consolidates them in
-        // batches of 64, which on two cores cost more than it gains (the cars model: 54 ms per 10,000 rows split, 12 ms
-        // not; predict on 100,000 Fashion-MNIST rows, whose parsing already runs in parallel: 2.8 s against 2.9 s).
-        using var cursor = scored.GetRowCursorSet(scored.Schema, 1)[0];
+        using var cursor = scored.GetRowCursor(scored.Schema);
         var row = new Row(scored, cursor, kept, writer);
         switch (info.QatTask)
         {

@@ -1,11 +1,11 @@
 using System.Globalization;
-using nietras.SeparatedValues;
 
 namespace MlRounding.Cli;
 
 /// <summary>
-/// One data row's trimmed cells, however they were read: a Sep row while a file streams (<see cref="SepCells"/>, no
-/// string per cell), or a row of a table read whole (<see cref="TableCells"/>, numbers already parsed). <see cref="TableRows"/>
+/// One data row's trimmed cells, however they were read: copied out of the reader to be parsed on another thread
+/// (<see cref="BlockCells"/>, no string per cell), or a row of a table read whole (<see cref="TableCells"/>, numbers
+/// already parsed). <see cref="TableRows"/>
 /// turns either into a <see cref="TableRow"/> by one set of rules.
 /// </summary>
 internal interface IRowCells
@@ -24,27 +24,6 @@ internal interface IRowCells
 
     /// <summary>Cell <paramref name="column"/> as text (categories, text, messages).</summary>
     string Text(int column);
-}
-
-/// <summary>The cells of the row a Sep reader is on, read from their characters.</summary>
-internal readonly ref struct SepCells(SepReader.Row row) : IRowCells
-{
-    private readonly SepReader.Row _row = row;
-
-    /// <inheritdoc/>
-    public int Line => _row.LineNumberFrom;
-
-    /// <inheritdoc/>
-    public bool IsMissing(int column) => TableSchema.IsMissing(_row[column].Span);
-
-    /// <inheritdoc/>
-    public bool TryNumber(int column, bool decimalComma, out float value) => CellParsing.TryNumber(_row[column].Span, decimalComma, out value);
-
-    /// <inheritdoc/>
-    public bool TryDate(int column, DateOrder order, out DateTime value) => CellParsing.TryDate(_row[column].Span, order, out value);
-
-    /// <inheritdoc/>
-    public string Text(int column) => _row[column].ToString();
 }
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using nietras.SeparatedValues;
 
 namespace MlRounding.Cli;
 
@@ -141,53 +140,46 @@ internal static class TableRows
         /// <inheritdoc/>
         public IEnumerator<TableRow> GetEnumerator()
         {
-            using CsvSource source = CsvSource.Open(_path, _separator, pooledStrings: false);
+            using CsvSource source = CsvSource.Open(_path, _separator);
             int count = 0, skipped = 0;
-            using IEnumerator<TableRow?> rows = source.ParallelRows(Row).GetEnumerator();
+            using IEnumerator<TableRow> rows = source.ParallelRows(_take, Row).GetEnumerator();
             while (Next(rows) is var (more, row) && more)
             {
                 if (ReferenceEquals(row, Unlabelled))
                 {
                     skipped++;
                 }
-                else if (row is not null)
+                else
                 {
                     count++;
-                    yield return row;
+                    yield return row!;
                 }
             }
 
             (Count, Skipped) = (count, skipped);
+        }
 
-            TableRow? Row(SepReader.Row r)
+        private TableRow Row(BlockCells cells)
+        {
+            TableRow row = _layout.Features(cells);
+            if (_label >= 0 && !_layout.TryLabel(row, cells, _label))
             {
-                if (source.IsBlank(r) || (_take is not null && !_take(r.RowIndex)))
-                {
-                    return null;
-                }
-
-                source.CheckWidth(r);
-                var cells = new SepCells(r);
-                TableRow row = _layout.Features(cells);
-                if (_label >= 0 && !_layout.TryLabel(row, cells, _label))
-                {
-                    return Unlabelled;
-                }
-
-                row.Kept = new string[_kept.Length];
-                for (int k = 0; k < _kept.Length; k++)
-                {
-                    row.Kept[k] = cells.Text(_kept[k]);
-                }
-
-                return row;
+                return Unlabelled;
             }
+
+            row.Kept = new string[_kept.Length];
+            for (int k = 0; k < _kept.Length; k++)
+            {
+                row.Kept[k] = cells.Text(_kept[k]);
+            }
+
+            return row;
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
         // The next row; a row that does not fit as a CsvRowException.
-        private static (bool More, TableRow? Row) Next(IEnumerator<TableRow?> rows)
+        private static (bool More, TableRow? Row) Next(IEnumerator<TableRow> rows)
         {
             try
             {
