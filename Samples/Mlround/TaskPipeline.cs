@@ -19,6 +19,14 @@ internal static class TaskPipeline
     /// </summary>
     public const int MaximumBinnedFeatures = 256;
 
+    /// <summary>
+    /// The most feature values the quantile bins are fitted on: ML.NET's <c>NormalizeBinning</c> holds every value it
+    /// fits on (about 16 bytes each, measured), so the rows it reads are capped at this many values over the features: a
+    /// table of up to this many values (e.g. 100,000 rows of 40 features) is binned on all of its rows, a streamed
+    /// 20,000,000-row table of 16 features on its first 250,000.
+    /// </summary>
+    public const long MaximumBinnedValues = 4_000_000;
+
     /// <summary>The normalization in front of the network that <paramref name="choice"/> ("auto", "bins", "min-max") means for <paramref name="schema"/>.</summary>
     /// <summary>Fails naming --normalize unless <paramref name="choice"/> is one of its values (before the table is read).</summary>
     public static void CheckNormalize(string choice)
@@ -52,7 +60,8 @@ internal static class TaskPipeline
         options.FeatureColumnName = "Features";
         if (bins)
         {
-            chain = chain.Append(ml.Transforms.NormalizeBinning("Features", maximumBinCount: MaximumBins));
+            int width = schema.NumericFeatures.Length + schema.MissingIndicators.Length + schema.CategoricalFeatures.Length; // one-hot adds at least one slot each
+            chain = chain.Append(ml.Transforms.NormalizeBinning("Features", maximumExampleCount: MaximumBinnedValues / Math.Max(1, width), maximumBinCount: MaximumBins));
         }
         else if (options.Mode == QatMode.Float || options.InputBits == 32)
         {
