@@ -68,6 +68,12 @@ if (args is ["accuracy-chart", var chartInput, var chartOutput])
     return;
 }
 
+if (args is ["synthetic-csv", var syntheticPath, var syntheticRows])
+{
+    MlRounding.Benchmarks.SyntheticTable.Write(syntheticPath, long.Parse(syntheticRows, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args is ["fashion-mnist-csv", var folder])
 {
     MlRounding.Benchmarks.FashionMnist.WriteCsv(folder, Console.Out);
