@@ -11,7 +11,7 @@ public sealed class LearnedRoundingTests
 {
     private static readonly Lazy<QuantizedMlp> FloatMlp = new(() => QatTraining.Train(Digits.Train, 10, new QatOptions
     {
-        Mode = QatMode.Float, HiddenLayers = new[] { 32 }, MaxEpoch = 8, NumberOfThreads = 2, Seed = 1, Task = QatTask.MulticlassClassification,
+        Mode = QatMode.Float, HiddenLayers = new[] { 32 }, MaxEpoch = 8, NumberOfThreads = 1, Seed = 1, Task = QatTask.MulticlassClassification,
     }));
 
     private static QuantizedMlp Quantize(QuantizedMlp network, QatData rows, LearnedRoundingOptions options) =>
@@ -19,7 +19,7 @@ public sealed class LearnedRoundingTests
 
     private static LearnedRoundingOptions Options(int bits, PostTrainingRounding rounding = PostTrainingRounding.Learned, IProgress<LearnedRoundingProgress>? progress = null) => new()
     {
-        WeightBits = bits, Rounding = rounding, Iterations = 2000, NumberOfThreads = 2, Progress = progress,
+        WeightBits = bits, Rounding = rounding, Iterations = 2000, NumberOfThreads = 1, Progress = progress,
     };
 
     /// <summary>Collects the reports synchronously (<see cref="Progress{T}"/> posts them to the thread pool).</summary>
@@ -149,7 +149,7 @@ public sealed class LearnedRoundingTests
         var cnn = new QatOptions
         {
             Mode = QatMode.Float, ActivationBits = 32, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 4, 6 },
-            HiddenLayers = new[] { 16 }, MaxEpoch = 4, NumberOfThreads = 2, Seed = 1, Task = QatTask.MulticlassClassification,
+            HiddenLayers = new[] { 16 }, MaxEpoch = 4, NumberOfThreads = 1, Seed = 1, Task = QatTask.MulticlassClassification,
         };
         QuantizedMlp network = QatTraining.Train(Digits.Train, 10, cnn);
         var reports = new Reports();

@@ -24,7 +24,7 @@ public sealed class BuiltInPeerTests
         };
         double Accuracy(IEstimator<ITransformer> trainer) => ml.MulticlassClassification.Evaluate(featurize.Append(trainer).Fit(train).Transform(test)).MicroAccuracy;
         var results = peers.ToDictionary(p => p.Key, p => Accuracy(p.Value));
-        double mlp = Accuracy(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { Mode = QatMode.Float, WeightBits = 32, ActivationBits = 32, NumberOfThreads = 2 }));
+        double mlp = Accuracy(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { Mode = QatMode.Float, WeightBits = 32, ActivationBits = 32, NumberOfThreads = 1 }));
         string table = string.Join(", ", results.Select(r => $"{r.Key} {r.Value:P2}")) + $", float MLP {mlp:P2}";
         Console.WriteLine(table);
         Assert.IsGreaterThanOrEqualTo(results.Values.Max() - 0.01, mlp, table);

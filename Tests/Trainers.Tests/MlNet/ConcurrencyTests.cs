@@ -23,7 +23,7 @@ public sealed class ConcurrencyTests
             ? keyed.Append(ml.Transforms.Quantize("Features", "Pixels", bits: 4))
             : keyed.Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"));
         var trained = features
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, InputBits = integerPath ? 8 : 32, MaxEpoch = 3, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, InputBits = integerPath ? 8 : 32, MaxEpoch = 3, NumberOfThreads = 1 }))
             .Fit(all);
         QuantizedMlp network = trained.LastTransformer.Model.Network;
         Assert.AreEqual(integerPath, network.InputGrid is not null, "the path under test: integer codes into the first layer, or float inputs");

@@ -18,7 +18,7 @@ public sealed class LearnedRoundingCatalogTests
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.Concatenate("Features", "Pixels"))
             .Append(ml.Transforms.NormalizeMinMax("Features"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { Mode = QatMode.Float, HiddenLayers = new[] { 32 }, MaxEpoch = 6, NumberOfThreads = 2 }));
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { Mode = QatMode.Float, HiddenLayers = new[] { 32 }, MaxEpoch = 6, NumberOfThreads = 1 }));
         return (ml, rows, pipeline.Fit(rows));
     }
 
@@ -27,7 +27,7 @@ public sealed class LearnedRoundingCatalogTests
     {
         var (ml, rows, model) = FloatPipeline();
         var unlabeled = ml.Transforms.DropColumns("Label").Fit(rows).Transform(rows); // calibration needs no label
-        var quantized = ml.Model.QuantizeNetwork(model, unlabeled, new LearnedRoundingOptions { WeightBits = 4, Iterations = 300, NumberOfThreads = 2 });
+        var quantized = ml.Model.QuantizeNetwork(model, unlabeled, new LearnedRoundingOptions { WeightBits = 4, Iterations = 300, NumberOfThreads = 1 });
         Assert.IsInstanceOfType<TransformerChain<MulticlassPredictionTransformer<QatMulticlassModelParameters>>>(quantized);
         QuantizedMlp network = quantized.LastTransformer.Model.Network;
         Assert.IsTrue(network.Layers.All(l => l.WeightBits == 4));
@@ -66,7 +66,7 @@ public sealed class LearnedRoundingCatalogTests
         var logged = new List<string>();
         ml.Log += (_, e) => logged.Add(e.Message);
         var reports = new List<LearnedRoundingProgress>();
-        var options = new LearnedRoundingOptions { WeightBits = 8, Iterations = 100, NumberOfThreads = 2, Progress = new Collect(reports) };
+        var options = new LearnedRoundingOptions { WeightBits = 8, Iterations = 100, NumberOfThreads = 1, Progress = new Collect(reports) };
         var quantized = ml.Model.QuantizeNetwork(model.LastTransformer, features, options);
         Assert.AreEqual(8, quantized.Model.Network.Layers[0].WeightBits);
         CollectionAssert.AreEqual(new[] { 1, 2 }, reports.Select(r => r.Layer).ToArray(), "one report per weight matrix, as training reports its epochs");

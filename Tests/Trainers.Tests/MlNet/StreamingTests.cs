@@ -48,7 +48,7 @@ public sealed class StreamingTests
     {
         var (ml, train, test) = Digits();
         var counting = new CountingView(train);
-        QatOptions Options() => new() { HiddenLayers = new[] { 64, 32 }, WeightBits = 4, MaxEpoch = 12, BatchSize = 32, StreamRows = true, ShufflePoolSize = 500, ValidationFraction = 0, NumberOfThreads = 2 };
+        QatOptions Options() => new() { HiddenLayers = new[] { 64, 32 }, WeightBits = 4, MaxEpoch = 12, BatchSize = 32, StreamRows = true, ShufflePoolSize = 500, ValidationFraction = 0, NumberOfThreads = 1 };
         var progress = new List<QatProgress>();
         var options = Options();
         options.Progress = new Collect(progress);
@@ -71,12 +71,12 @@ public sealed class StreamingTests
         var schema = SchemaDefinition.Create(rows[0].GetType());
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
         var data = ml.Data.LoadFromEnumerable(rows, schema);
-        var model = ml.Regression.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 16 }, MaxEpoch = 15, StreamRows = true, ValidationFraction = 0.2, NumberOfThreads = 2 }).Fit(data);
+        var model = ml.Regression.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 16 }, MaxEpoch = 15, StreamRows = true, ValidationFraction = 0.2, NumberOfThreads = 1 }).Fit(data);
         var metrics = ml.Regression.Evaluate(model.Transform(data));
         Assert.IsGreaterThan(0.95, metrics.RSquared, $"R² {metrics.RSquared}");
 
         using var cancel = new CancellationTokenSource();
-        var options = new QatOptions { HiddenLayers = new[] { 16 }, MaxEpoch = 50, StreamRows = true, NumberOfThreads = 2, CancellationToken = cancel.Token };
+        var options = new QatOptions { HiddenLayers = new[] { 16 }, MaxEpoch = 50, StreamRows = true, NumberOfThreads = 1, CancellationToken = cancel.Token };
         options.Progress = new CancelAfterFirst(cancel);
         Assert.ThrowsExactly<OperationCanceledException>(() => ml.Regression.Trainers.QuantizationAware(options).Fit(data));
     }
@@ -94,7 +94,7 @@ public sealed class StreamingTests
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 2);
         var unknownCount = new CountingView(ml.Data.LoadFromEnumerable(rows, schema), knowsCount: false);
         var progress = new List<QatProgress>();
-        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 2, BatchSize = 256, StreamRows = true, NumberOfThreads = 2, Progress = new Collect(progress) };
+        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 2, BatchSize = 256, StreamRows = true, NumberOfThreads = 1, Progress = new Collect(progress) };
         ml.BinaryClassification.Trainers.QuantizationAware(options).Fit(unknownCount);
         bool large = count >= QatOptions.LargeDataRows;
         Assert.AreEqual(large, double.IsNaN(progress[^1].ValidationMetric), $"{count} rows: validation scores {progress[^1].ValidationMetric}");

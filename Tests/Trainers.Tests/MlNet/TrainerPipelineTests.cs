@@ -52,7 +52,7 @@ public sealed class TrainerPipelineTests
             var (train, test) = DigitsViews(ml);
             var featurize = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Concatenate("Features", "Pixels")).Fit(train);
             var seen = new List<QatProgress>();
-            var options = new QatOptions { WeightBits = 4, MaxEpoch = 12, NumberOfThreads = 2, ValidationSet = featurize.Transform(test), StreamRows = streamRows, Progress = new Collect(seen) };
+            var options = new QatOptions { WeightBits = 4, MaxEpoch = 12, NumberOfThreads = 1, ValidationSet = featurize.Transform(test), StreamRows = streamRows, Progress = new Collect(seen) };
             var model = ml.MulticlassClassification.Trainers.QuantizationAware(options).Fit(featurize.Transform(train));
             Assert.IsNotNull(model.Model.Network.InputGrid, "the default input grid");
             double kept = seen.Single(p => p.Epoch == seen[^1].BestEpoch).ValidationMetric;
@@ -72,7 +72,7 @@ public sealed class TrainerPipelineTests
     {
         var ml = new MLContext(seed: 1);
         var (train, test) = DigitsViews(ml);
-        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 30, NumberOfThreads = 2 });
+        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 30, NumberOfThreads = 1 });
         var model = Featurize(ml).Append(trainer).Fit(train);
         var scored = model.Transform(test);
         var metrics = ml.MulticlassClassification.Evaluate(scored);
@@ -117,7 +117,7 @@ public sealed class TrainerPipelineTests
         var ml = new MLContext(seed: 1);
         var (train, _) = DigitsViews(ml);
         var data = Featurize(ml).Fit(train).Transform(train);
-        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 8, LearningRateSchedule = LearningRateSchedule.Constant, NumberOfThreads = 2 });
+        var trainer = ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 8, LearningRateSchedule = LearningRateSchedule.Constant, NumberOfThreads = 1 });
         var folds = ml.MulticlassClassification.CrossValidate(data, trainer, numberOfFolds: 3);
         Assert.HasCount(3, folds);
         Assert.IsTrue(folds.All(f => f.Metrics.MicroAccuracy > 0.85));
@@ -143,7 +143,7 @@ public sealed class TrainerPipelineTests
         var data = ml.Data.LoadFromTextFile<Patient>(DataFile("diabetes.csv"), hasHeader: true, separatorChar: ',');
         var split = ml.Data.TrainTestSplit(data, 0.2, seed: 1);
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features", "Baseline")
-            .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 32 }, NumberOfThreads = 2 }));
+            .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 32 }, NumberOfThreads = 1 }));
         var metrics = ml.Regression.Evaluate(pipeline.Fit(split.TrainSet).Transform(split.TestSet), labelColumnName: "Progression");
         var peer = ml.Transforms.NormalizeMeanVariance("Features", "Baseline").Append(ml.Regression.Trainers.Sdca(labelColumnName: "Progression"));
         var peerMetrics = ml.Regression.Evaluate(peer.Fit(split.TrainSet).Transform(split.TestSet), labelColumnName: "Progression");
@@ -169,7 +169,7 @@ public sealed class TrainerPipelineTests
         var data = ml.Data.LoadFromTextFile<Tumour>(DataFile("breast_cancer.csv"), hasHeader: true, separatorChar: ',');
         var split = ml.Data.TrainTestSplit(data, 0.2, seed: 1);
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features", "Measurements")
-            .Append(ml.BinaryClassification.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Benign", WeightBits = 8, MaxEpoch = 40, NumberOfThreads = 2 }));
+            .Append(ml.BinaryClassification.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Benign", WeightBits = 8, MaxEpoch = 40, NumberOfThreads = 1 }));
         var scored = pipeline.Fit(split.TrainSet).Transform(split.TestSet);
         Assert.AreEqual(NumberDataViewType.Single, scored.Schema["Probability"].Type);
         Assert.AreEqual(BooleanDataViewType.Instance, scored.Schema["PredictedLabel"].Type);
@@ -208,7 +208,7 @@ public sealed class DeterminismTests
                 ml.Data.LoadFromTextFile<TrainerPipelineTests.Digit>(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), hasHeader: true, separatorChar: ','), false).Take(600).ToList();
             var data = ml.Data.LoadFromEnumerable(rows);
             var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Concatenate("Features", "Pixels"))
-                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 2 }))
+                .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 1 }))
                 .Fit(data);
             using var stream = new MemoryStream();
             ml.Model.SaveDeterministic(model, data.Schema, stream);

@@ -13,7 +13,7 @@ public sealed class SafetensorsFormatTests
 {
     private static readonly Lazy<Dictionary<int, byte[]>> Files = new(() => new[] { 1, 4, 32 }.ToDictionary(bits => bits, bits =>
     {
-        var network = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 8 }, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 1, NumberOfThreads = 2 });
+        var network = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 8 }, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 1, NumberOfThreads = 1 });
         string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
         try
         {

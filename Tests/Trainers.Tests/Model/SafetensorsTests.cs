@@ -13,7 +13,7 @@ public sealed class SafetensorsTests
     [DataRow(32, 32)]
     public void RoundTrip_ScoresBitIdentical_TensorsNamedForPyTorch(int weightBits, int activationBits)
     {
-        var network = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 16 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 2, NumberOfThreads = 2 });
+        var network = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 16 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 2, NumberOfThreads = 1 });
         string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
         try
         {
@@ -52,7 +52,7 @@ public sealed class SafetensorsTests
     [DataRow(32)]
     public void Cnn_RoundTrip_ScoresBitIdentical_FiltersShapedAsConv2dWeights(int bits)
     {
-        var options = new QatOptions { Mode = bits == 32 ? QatMode.Float : QatMode.QuantizationAware, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 4, 6 }, HiddenLayers = new[] { 8 }, MaxEpoch = 1, NumberOfThreads = 2 };
+        var options = new QatOptions { Mode = bits == 32 ? QatMode.Float : QatMode.QuantizationAware, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 4, 6 }, HiddenLayers = new[] { 8 }, MaxEpoch = 1, NumberOfThreads = 1 };
         var network = QatTraining.Train(Digits.Train, 10, options);
         string path = Path.Combine(Path.GetTempPath(), $"mlrounding-{Guid.NewGuid():N}.safetensors");
         try

@@ -27,7 +27,7 @@ public sealed class OnnxConvolutionExportTests
     private static QatOptions Cnn(int bits) => new()
     {
         WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, Mode = bits == 32 ? QatMode.Float : QatMode.QuantizationAware,
-        ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 6, 8 }, HiddenLayers = new[] { 16 }, MaxEpoch = 4, NumberOfThreads = 2,
+        ImageShape = new ImageShape(1, 8, 8), ConvolutionChannels = new[] { 6, 8 }, HiddenLayers = new[] { 16 }, MaxEpoch = 4, NumberOfThreads = 1,
     };
 
     private static byte[] Export(MLContext ml, ITransformer model, IDataView train, OnnxNetworkLayout layout)

@@ -77,7 +77,7 @@ public sealed class OnnxExportTests
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.Concatenate("Concatenated", "Pixels"))
             .Append(ml.Transforms.NormalizeMinMax("Features", "Concatenated"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 8, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, ActivationBits = activationBits, MaxEpoch = 8, NumberOfThreads = 1 }))
             .Fit(train);
         byte[] onnx = Export(ml, model, train.Schema, storage: storage);
         var ours = model.Transform(test);
@@ -98,7 +98,7 @@ public sealed class OnnxExportTests
         var (train, test, pixels) = Digits(ml);
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, LayerWeightBits = new[] { 2, 4, 8 }, MaxEpoch = 2, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, LayerWeightBits = new[] { 2, 4, 8 }, MaxEpoch = 2, NumberOfThreads = 1 }))
             .Fit(train);
         var expected = new Dictionary<OnnxWeightStorage, (int[] Types, long Opset, long Ir)>
         {
@@ -141,7 +141,7 @@ public sealed class OnnxExportTests
         // cents by an extra rounding layer: both export as the same float operations as in C#.
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromTextFile<Patient>(DataFile("diabetes.csv"), hasHeader: true, separatorChar: ',');
-        var options = new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 16 }, WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 2 };
+        var options = new QatOptions { LabelColumnName = "Progression", HiddenLayers = new[] { 16 }, WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 1 };
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = new DecimalGrid(2), Position = 2 });
         var model = ml.Transforms.NormalizeMeanVariance("Normalized", "Baseline")
             .Append(ml.Transforms.Quantize("Features", "Normalized", bits: 6))
@@ -164,7 +164,7 @@ public sealed class OnnxExportTests
         var rows = table.Select(r => new Tumour { Features = r[..^1], Benign = r[^1] != 0 }).ToList();
         var data = ml.Data.LoadFromEnumerable(rows, Tumour.Schema(rows[0].Features.Length));
         var model = ml.Transforms.NormalizeMinMax("Scaled", "Features")
-            .Append(ml.BinaryClassification.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Benign", FeatureColumnName = "Scaled", HiddenLayers = new[] { 16 }, WeightBits = 2, MaxEpoch = 10, NumberOfThreads = 2 }))
+            .Append(ml.BinaryClassification.Trainers.QuantizationAware(new QatOptions { LabelColumnName = "Benign", FeatureColumnName = "Scaled", HiddenLayers = new[] { 16 }, WeightBits = 2, MaxEpoch = 10, NumberOfThreads = 1 }))
             .Fit(data);
         var scored = model.Transform(data);
         var theirs = RunOnnx(Export(ml, model, data.Schema), "Features", rows.Select(r => r.Features).ToArray(), "Score", "Probability", "PredictedLabel");
@@ -293,7 +293,7 @@ public sealed class OnnxExportTests
         var (train, test, _) = Digits(ml);
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 5, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 5, NumberOfThreads = 1 }))
             .Fit(train);
         string dir = Directory.CreateTempSubdirectory().FullName;
         try
@@ -338,7 +338,7 @@ public sealed class OnnxExportTests
         var (train, test, pixels) = Digits(ml);
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, MaxEpoch = 8, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { HiddenLayers = new[] { 64, 32 }, WeightBits = weightBits, MaxEpoch = 8, NumberOfThreads = 1 }))
             .Fit(train);
         byte[] onnx = Export(ml, model, train.Schema, OnnxNetworkLayout.PerChannelQdq);
         var graph = global::Onnx.ModelProto.Parser.ParseFrom(onnx).Graph;

@@ -17,7 +17,7 @@ public sealed class ConvolutionTrainingTests
     private static QatOptions Cnn(QatMode mode, int bits, int epochs = 1) => new()
     {
         Mode = mode, WeightBits = bits, ActivationBits = mode == QatMode.Float ? 32 : 8, ImageShape = new ImageShape(1, 8, 8),
-        ConvolutionChannels = new[] { 4, 6 }, HiddenLayers = new[] { 8 }, MaxEpoch = epochs, NumberOfThreads = 2,
+        ConvolutionChannels = new[] { 4, 6 }, HiddenLayers = new[] { 8 }, MaxEpoch = epochs, NumberOfThreads = 1,
     };
 
     [TestMethod]

@@ -32,7 +32,7 @@ public sealed class DigitsTargetsTests
     {
         double accuracy = Digits.Accuracy(QatTraining.Train(Digits.Train, 10, new QatOptions
         {
-            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Quantizer = estimator, NumberOfThreads = 2, HiddenLayers = hidden ?? new[] { 128, 64 }, Seed = seed,
+            Mode = mode, WeightBits = weightBits, ActivationBits = activationBits, Quantizer = estimator, NumberOfThreads = 1, HiddenLayers = hidden ?? new[] { 128, 64 }, Seed = seed,
         }), Digits.Test);
         Console.WriteLine($"{mode} W{weightBits}A{activationBits} {estimator} {string.Join("-", hidden ?? new[] { 128, 64 })} seed {seed}: {accuracy:P2}");
         return accuracy;

@@ -10,7 +10,7 @@ public sealed class InputGridTests
     public void IntegerInputGrid_WholePathInteger_ScorerTracksNetwork()
     {
         // The digits features are p / 16 for integer pixel counts p: exactly a grid of step 1/16.
-        var options = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 2 };
+        var options = new QatOptions { WeightBits = 4, MaxEpoch = 10, NumberOfThreads = 1 };
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
         network.Input = new InputGrid(new AffineGrid(8, QuantizationRange.FromBits(8, signed: false), new[] { 1.0 / 16 }, new[] { 0L }), 1f / 16);
         var model = network.Export(options.Task, 10);
@@ -32,7 +32,7 @@ public sealed class InputGridTests
             .Append(ml.Transforms.Concatenate("Raw", "Pixels"))
             .Append(ml.Transforms.NormalizeMinMax("Raw"))
             .Append(ml.Transforms.Quantize("Features", "Raw", bits: 8))
-            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 2 }))
+            .Append(ml.MulticlassClassification.Trainers.QuantizationAware(new QatOptions { WeightBits = 4, MaxEpoch = 20, NumberOfThreads = 1 }))
             .Fit(train);
         Assert.IsNotNull(model.LastTransformer.Model.Network.InputGrid, "the input grid was recognised");
         Assert.IsGreaterThan(0.94, ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy);

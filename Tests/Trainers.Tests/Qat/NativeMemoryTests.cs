@@ -20,7 +20,7 @@ public sealed class NativeMemoryTests
         var live = new List<long>();
         var options = new QatOptions
         {
-            HiddenLayers = new[] { 32 }, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 12, EarlyStoppingPatience = 0, NumberOfThreads = 2,
+            HiddenLayers = new[] { 32 }, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 12, EarlyStoppingPatience = 0, NumberOfThreads = 1,
             DistillationWeight = distilled ? 0.5 : 0, TeacherEpochs = 3, WarmupEpochs = distilled ? 2 : 0,
         };
         QatTraining.Train(Digits.Train, 10, options, validation: Digits.Test, progress: new Sampler(live));

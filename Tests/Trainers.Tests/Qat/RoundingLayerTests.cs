@@ -14,7 +14,7 @@ public sealed class RoundingLayerTests
         // Regression on the digit's value / 3 (not a multiple of a cent), output rounded to 2 decimals by the
         // grid a Round transform would use.
         var data = Digits.Train with { Labels = Digits.Train.Labels.Select(l => l / 3f).ToArray() };
-        var options = new QatOptions { Task = QatTask.Regression, MaxEpoch = 15, NumberOfThreads = 2 };
+        var options = new QatOptions { Task = QatTask.Regression, MaxEpoch = 15, NumberOfThreads = 1 };
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = new DecimalGrid(2), Position = options.HiddenLayers.Length + 1 });
         using var network = QatTraining.TrainNetwork(data, 1, options);
         var model = network.Export(options.Task, 1);
@@ -39,7 +39,7 @@ public sealed class RoundingLayerTests
         var ml = new MLContext();
         var column = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 100).Select(i => new Row { X = i / 50f - 1 }));
         var transformer = ml.Transforms.RoundToStep("Y", "X", step: 0.25).Fit(column);
-        var options = new QatOptions { WeightBits = 4, MaxEpoch = 8, NumberOfThreads = 2 };
+        var options = new QatOptions { WeightBits = 4, MaxEpoch = 8, NumberOfThreads = 1 };
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = transformer.GridOf("Y"), Position = 0, Gradient = RoundingGradient.SoftRound(2) });
         options.RoundingLayers.Add(new QatRoundingLayer { Grid = new StepGrid(0.5), Position = 1 });
         using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);

@@ -5,7 +5,7 @@ namespace MlRounding.Trainers.Tests.Qat;
 [TestClass]
 public sealed class TrainingBehaviourTests
 {
-    private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 2 };
+    private static QatOptions Small(int weightBits = 4) => new() { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = weightBits, NumberOfThreads = 1 };
 
     [TestMethod, TestCategory(TestLanes.Slow)]
     public void Validation_ScoresTheDeployedModel_BitForBit()
@@ -16,7 +16,7 @@ public sealed class TrainingBehaviourTests
         foreach (var (bits, grid) in new[] { (1, (InputGrid?)null), (4, null), (32, null), (4, InputGrid.Fit(8, lows, highs)) })
         {
             var seen = new List<QatProgress>();
-            var options = new QatOptions { WeightBits = bits, MaxEpoch = 8, NumberOfThreads = 2 };
+            var options = new QatOptions { WeightBits = bits, MaxEpoch = 8, NumberOfThreads = 1 };
             QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation: Digits.Test, progress: new Collect(seen), inputGrid: grid);
             Assert.AreEqual(grid is not null, model.InputGrid is not null);
             double best = seen.Min(p => p.ValidationLoss);
@@ -35,7 +35,7 @@ public sealed class TrainingBehaviourTests
         // rounding to sit on, so it agrees everywhere. The bounds below are what docs/trainer.md states.
         foreach (var (bits, bound) in new[] { (1, 0.03), (2, 0.03), (4, 0.03), (8, 0.03), (32, 1e-5) })
         {
-            var options = new QatOptions { WeightBits = bits, MaxEpoch = 10, NumberOfThreads = 2 };
+            var options = new QatOptions { WeightBits = bits, MaxEpoch = 10, NumberOfThreads = 1 };
             using var network = QatTraining.TrainNetwork(Digits.Train, 10, options);
             Digits.AssertTracks(network, network.Export(options.Task, 10), Digits.Test, bound, $"W{bits}");
         }
@@ -48,7 +48,7 @@ public sealed class TrainingBehaviourTests
         // biases add the rest: 10,136 of 68,916 bytes (0.147) for the default 128-64 network, 0.155 for 64-32.
         foreach (int[] hidden in new[] { new[] { 64, 32 }, new[] { 128, 64 } })
         {
-            var model = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = hidden, WeightBits = 4, MaxEpoch = 1, NumberOfThreads = 2 });
+            var model = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = hidden, WeightBits = 4, MaxEpoch = 1, NumberOfThreads = 1 });
             long weights = model.Layers.Sum(l => (long)l.Inputs * l.Outputs);
             Assert.AreEqual(weights / 2, model.Layers.Sum(l => (long)l.PackedWeights.Length), "4 bits per weight");
             long extras = model.Layers.Sum(l => (l.Outputs * 2L * sizeof(float)) + sizeof(float)); // step and bias per output, activation step
@@ -69,7 +69,7 @@ public sealed class TrainingBehaviourTests
             CollectionAssert.AreEqual(a.Layers[l].Bias, b.Layers[l].Bias);
         }
 
-        var c = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 2, Seed = 2 });
+        var c = QatTraining.Train(Digits.Train, 10, new QatOptions { HiddenLayers = new[] { 32 }, MaxEpoch = 5, WeightBits = 4, NumberOfThreads = 1, Seed = 2 });
         CollectionAssert.AreNotEqual(a.Layers[0].Bias, c.Layers[0].Bias, "another seed, another model");
     }
 
@@ -91,10 +91,10 @@ public sealed class TrainingBehaviourTests
         // Digit 0 against the rest (binary), and the digit's value as a number (regression).
         var binary = Digits.Train with { Labels = Digits.Train.Labels.Select(l => l == 0 ? 1f : 0f).ToArray() };
         var binaryTest = Digits.Test with { Labels = Digits.Test.Labels.Select(l => l == 0 ? 1f : 0f).ToArray() };
-        var model = QatTraining.Train(binary, 2, new QatOptions { Task = QatTask.BinaryClassification, MaxEpoch = 10, NumberOfThreads = 2 });
+        var model = QatTraining.Train(binary, 2, new QatOptions { Task = QatTask.BinaryClassification, MaxEpoch = 10, NumberOfThreads = 1 });
         int correct = Enumerable.Range(0, binaryTest.Count).Count(i => (model.Forward(binaryTest.Features.AsSpan(i * 64, 64))[0] > 0 ? 1f : 0f) == binaryTest.Labels[i]);
         Assert.IsGreaterThan(0.97, (double)correct / binaryTest.Count);
-        var regression = QatTraining.Train(Digits.Train, 1, new QatOptions { Task = QatTask.Regression, MaxEpoch = 20, NumberOfThreads = 2 });
+        var regression = QatTraining.Train(Digits.Train, 1, new QatOptions { Task = QatTask.Regression, MaxEpoch = 20, NumberOfThreads = 1 });
         double mse = Enumerable.Range(0, Digits.Test.Count).Average(i => Math.Pow(regression.Forward(Digits.Test.Features.AsSpan(i * 64, 64))[0] - Digits.Test.Labels[i], 2));
         double variance = Digits.Test.Labels.Select(l => Math.Pow(l - Digits.Test.Labels.Average(), 2)).Average();
         Assert.IsLessThan(variance * 0.3, mse, "explains most of the variance");
@@ -134,7 +134,7 @@ public sealed class TrainingBehaviourTests
         // tell "keep the best" from "keep the last").
         QatData validation = Digits.Test.Subset(Enumerable.Range(0, 180).ToArray());
         var seen = new List<QatProgress>();
-        var options = new QatOptions { Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 40, EarlyStoppingPatience = 0, LearningRate = 0.01, NumberOfThreads = 2 };
+        var options = new QatOptions { Mode = mode, WeightBits = bits, ActivationBits = bits == 32 ? 32 : 8, MaxEpoch = 40, EarlyStoppingPatience = 0, LearningRate = 0.01, NumberOfThreads = 1 };
         QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation, new Collect(seen));
 
         double crossEntropy = 0;
@@ -162,11 +162,11 @@ public sealed class TrainingBehaviourTests
     {
         // 180 test rows, repeated to 2,160 for the automatic rule's accuracy branch (2,000 rows or more). The kept
         // model's accuracy and loss on them, from the C# scorer, must be those of the epoch the rule names: the highest
-        // accuracy (ties to the lower loss), or the lowest loss; BestEpoch reports it. On this run the loss is lowest at
-        // epoch 23 and the accuracy highest at 20 and 22 (tied; 22 has the lower loss).
+        // accuracy (ties to the lower loss), or the lowest loss; BestEpoch reports it. On this run (seed 3, one thread)
+        // the loss is lowest at epoch 13 and the accuracy highest at 22.
         QatData validation = Digits.Test.Subset(Enumerable.Range(0, rows).Select(i => i % 180).ToArray());
         var seen = new List<QatProgress>();
-        var options = new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 25, EarlyStoppingPatience = 0, LearningRate = 0.03, NumberOfThreads = 2, EpochSelection = selection };
+        var options = new QatOptions { HiddenLayers = new[] { 32 }, WeightBits = 4, MaxEpoch = 25, EarlyStoppingPatience = 0, LearningRate = 0.03, NumberOfThreads = 1, Seed = 3, EpochSelection = selection };
         QuantizedMlp model = QatTraining.Train(Digits.Train, 10, options, validation, new Collect(seen));
         bool byAccuracy = selection == EpochSelection.ValidationMetric || rows >= QatOptions.AccuracySelectionRows;
         QatProgress expected = byAccuracy
@@ -205,7 +205,7 @@ public sealed class TrainingBehaviourTests
 
         Assert.AreEqual(10_000, QatOptions.LargeDataRows, "the data rows straddle the threshold");
         var seen = new List<QatProgress>();
-        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 3, WarmupEpochs = 1, BatchSize = 256, NumberOfThreads = 2 };
+        var options = new QatOptions { HiddenLayers = new[] { 4 }, MaxEpoch = 3, WarmupEpochs = 1, BatchSize = 256, NumberOfThreads = 1 };
         QatTraining.Train(new QatData(features, labels, 2), 2, options, progress: new Collect(seen));
         Assert.HasCount(3, seen);
         if (rows < QatOptions.LargeDataRows)
