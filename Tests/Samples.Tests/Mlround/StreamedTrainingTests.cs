@@ -78,6 +78,28 @@ public sealed class StreamedTrainingTests
         Assert.IsFalse(File.Exists(temp.File("m.zip")));
     }
 
+    [TestMethod]
+    public void AFileLargerThanAQuarterOfTheAvailableMemory_IsStreamed_WithoutTheFlag()
+    {
+        // A sparse file: its length is what the rule reads, and no disk space is used.
+        using var temp = new TempFolder();
+        string path = temp.File("large.csv");
+        long quarter = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+        using (var file = File.Create(path))
+        {
+            file.SetLength(quarter);
+        }
+
+        Assert.IsFalse(MlRounding.Cli.Commands.TrainCommand.TooLargeToHold(path), "a quarter exactly: held");
+        using (var file = File.OpenWrite(path))
+        {
+            file.SetLength(quarter + 1);
+        }
+
+        Assert.IsTrue(MlRounding.Cli.Commands.TrainCommand.TooLargeToHold(path), "more than a quarter: streamed");
+        Assert.IsFalse(MlRounding.Cli.Commands.TrainCommand.TooLargeToHold(CliRunner.Data("cars.csv")));
+    }
+
     private static float[][] Scores(ITransformer model, IDataView rows) =>
         model.Transform(rows).GetColumn<float[]>("Score").ToArray();
 }
