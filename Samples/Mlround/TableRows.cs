@@ -49,7 +49,7 @@ internal static class TableRows
     public static List<TableRow> Read(CsvTable table, TableSchema schema, bool labelRequired, Action<string> notes, out int skipped, string? modelPath = null)
     {
         CheckColumns(table.Path, table.Header, schema, labelRequired, notes, modelPath);
-        var layout = new Layout(table.Path, table.Header, table.DecimalComma, schema, modelPath);
+        var layout = new RowLayout(table.Path, table.Header, table.DecimalComma, schema, modelPath);
         int labelIndex = labelRequired ? Array.IndexOf(table.Header, schema.Label) : -1;
         var rows = new List<TableRow>(table.RowCount);
         skipped = 0;
@@ -98,7 +98,7 @@ internal static class TableRows
         CheckColumns(source.Path, source.Header, schema, labelRequired: false, notes, modelPath);
         int[] kept = keep.Select(n => Array.IndexOf(source.Header, n) is >= 0 and var i ? i
             : throw new ArgumentException($"--keep: data file '{path}' has no column '{n}'; its columns are: {string.Join(", ", source.Header)}.", "keep")).ToArray();
-        return new StreamedRows(path, source.Separator, new Layout(source.Path, source.Header, source.DecimalComma, schema, modelPath), kept);
+        return new StreamedRows(path, source.Separator, new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath), kept);
     }
 
     /// <summary>
@@ -111,103 +111,8 @@ internal static class TableRows
     {
         using CsvSource source = CsvSource.Open(path, separator, notes);
         CheckColumns(source.Path, source.Header, schema, labelRequired: true, notes, modelPath: null);
-        var layout = new Layout(source.Path, source.Header, source.DecimalComma, schema, modelPath: null);
+        var layout = new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath: null);
         return new StreamedRows(path, source.Separator, layout, Array.Empty<int>(), Array.IndexOf(source.Header, schema.Label), take);
-    }
-
-    /// <summary>The rows of a file read as they are enumerated (<see cref="Stream"/>); each enumeration reads the file again.</summary>
-    internal sealed class StreamedRows : IEnumerable<TableRow>
-    {
-        private readonly string _path;
-        private readonly char _separator;
-        private readonly Layout _layout;
-        private readonly int[] _kept;
-        private readonly int _label;
-        private readonly Func<int, bool>? _take;
-
-        // Stands for a row whose label is missing (counted, not handed on).
-        private static readonly TableRow Unlabelled = new();
-
-        public StreamedRows(string path, char separator, Layout layout, int[] kept, int label = -1, Func<int, bool>? take = null) =>
-            (_path, _separator, _layout, _kept, _label, _take) = (path, separator, layout, kept, label, take);
-
-        /// <summary>Gets the number of rows the last finished enumeration read.</summary>
-        public int Count { get; private set; }
-
-        /// <summary>Gets the number of rows the last finished enumeration passed over because their label is missing.</summary>
-        public int Skipped { get; private set; }
-
-        /// <inheritdoc/>
-        public IEnumerator<TableRow> GetEnumerator()
-        {
-            using CsvSource source = CsvSource.Open(_path, _separator);
-            int count = 0, skipped = 0;
-            using IEnumerator<TableRow> rows = source.ParallelRows(_take, Row).GetEnumerator();
-            while (Next(rows) is var (more, row) && more)
-            {
-                if (ReferenceEquals(row, Unlabelled))
-                {
-                    skipped++;
-                }
-                else
-                {
-                    count++;
-                    yield return row!;
-                }
-            }
-
-            (Count, Skipped) = (count, skipped);
-        }
-
-        private TableRow Row(BlockCells cells)
-        {
-            TableRow row = _layout.Features(cells);
-            if (_label >= 0 && !_layout.TryLabel(row, cells, _label))
-            {
-                return Unlabelled;
-            }
-
-            row.Kept = new string[_kept.Length];
-            for (int k = 0; k < _kept.Length; k++)
-            {
-                row.Kept[k] = cells.Text(_kept[k]);
-            }
-
-            return row;
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        // The next row; a row that does not fit as a CsvRowException.
-        private static (bool More, TableRow? Row) Next(IEnumerator<TableRow> rows)
-        {
-            try
-            {
-                return rows.MoveNext() ? (true, rows.Current) : (false, null);
-            }
-            catch (FormatException bad)
-            {
-                throw new CsvRowException(bad.Message, bad);
-            }
-        }
-    }
-
-    /// <summary>A row of a streamed data file that does not fit the model's columns: the data's fault, not the model's (<c>predict</c> reports it as such, wherever ML.NET's cursor wrapped it).</summary>
-    internal sealed class CsvRowException(string message, Exception inner) : FormatException(message, inner)
-    {
-        /// <summary>The row error somewhere in <paramref name="e"/>'s chain (ML.NET wraps what its cursors meet), as the one-line error it is; null if there is none.</summary>
-        public static FormatException? In(Exception e)
-        {
-            for (Exception? x = e; x is not null; x = x.InnerException)
-            {
-                if (x is CsvRowException row)
-                {
-                    return new FormatException(row.Message, row);
-                }
-            }
-
-            return null;
-        }
     }
 
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>
@@ -233,108 +138,6 @@ internal static class TableRows
         if (extra.Length > 0 && modelPath is not null)
         {
             notes($"note: ignoring {(extra.Length == 1 ? "column" : "columns")} {string.Join(", ", extra.Select(e => $"'{e}'"))} of '{path}', which the model does not use.");
-        }
-    }
-
-    /// <summary>Where each role's columns are in a file, and how a row's cells become a <see cref="TableRow"/> (read-only: rows may be read on several threads).</summary>
-    internal sealed class Layout
-    {
-        private readonly string _path;
-        private readonly string[] _header;
-        private readonly bool _decimalComma;
-        private readonly TableSchema _schema;
-        private readonly string _trained; // "is" while training, "was ... in training" for a model's data
-        private readonly int[] _numeric, _dates, _gappy, _categorical, _text;
-        private readonly DateOrder[] _dateOrders;
-
-        public Layout(string path, string[] header, bool decimalComma, TableSchema schema, string? modelPath)
-        {
-            (_path, _header, _decimalComma, _schema) = (path, header, decimalComma, schema);
-            _trained = modelPath is null ? "is numeric" : "was numeric in training";
-            _numeric = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => Array.IndexOf(header, c.Name)).ToArray();
-            _dates = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => Array.IndexOf(header, c.Name)).ToArray();
-            _dateOrders = schema.Columns.Where(c => c.Role == ColumnRole.Date).Select(c => c.Order).ToArray();
-            string[] numericNames = schema.Columns.Where(c => c.Role == ColumnRole.Numeric).Select(c => c.Name).ToArray();
-            _gappy = schema.MissingIndicators.Select(n => Array.IndexOf(numericNames, n)).ToArray();
-            _categorical = schema.CategoricalFeatures.Select(n => Array.IndexOf(header, n)).ToArray();
-            _text = schema.TextFeatures.Select(n => Array.IndexOf(header, n)).ToArray();
-        }
-
-        private string Where(int line, int c) => $"{_path} row {line}, column '{_header[c]}'";
-
-        /// <summary>The features of a row: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
-        public TableRow Features<TCells>(TCells cells)
-            where TCells : IRowCells, allows ref struct
-        {
-            var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
-            for (int i = 0; i < _numeric.Length; i++)
-            {
-                int c = _numeric[i];
-                row.Numeric[i] = cells.IsMissing(c) ? float.NaN
-                    : cells.TryNumber(c, _decimalComma, out float v) ? v
-                    : throw new FormatException($"{Where(cells.Line, c)}: '{cells.Text(c)}' is not a number (the column {_trained}).");
-            }
-
-            for (int d = 0; d < _dates.Length; d++)
-            {
-                Date(cells, _dates[d], _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4));
-            }
-
-            row.Gappy = Array.ConvertAll(_gappy, i => row.Numeric[i]);
-            row.Categorical = new string[_categorical.Length];
-            for (int k = 0; k < _categorical.Length; k++)
-            {
-                row.Categorical[k] = cells.IsMissing(_categorical[k]) ? string.Empty : cells.Text(_categorical[k]);
-            }
-
-            var text = new string[_text.Length];
-            for (int k = 0; k < _text.Length; k++)
-            {
-                text[k] = cells.IsMissing(_text[k]) ? string.Empty : cells.Text(_text[k]);
-            }
-
-            row.Text = string.Join(' ', text);
-            return row;
-        }
-
-        private void Date<TCells>(TCells cells, int column, DateOrder order, Span<float> parts)
-            where TCells : IRowCells, allows ref struct
-        {
-            if (cells.IsMissing(column))
-            {
-                parts.Fill(float.NaN);
-            }
-            else if (cells.TryDate(column, order, out DateTime date))
-            {
-                (parts[0], parts[1], parts[2], parts[3]) = (date.Year, date.Month, date.Day, (float)date.DayOfWeek);
-            }
-            else
-            {
-                throw new FormatException($"{Where(cells.Line, column)}: '{cells.Text(column)}' is not a date like the column's others ({(order == DateOrder.None ? "ISO or with a month name" : order == DateOrder.DayFirst ? "day first" : "month first")}).");
-            }
-        }
-
-        /// <summary>Reads the label of a row into <paramref name="row"/>; false when it is missing.</summary>
-        public bool TryLabel<TCells>(TableRow row, TCells cells, int labelIndex)
-            where TCells : IRowCells, allows ref struct
-        {
-            if (cells.IsMissing(labelIndex))
-            {
-                return false;
-            }
-
-            if (_schema.TextLabel)
-            {
-                row.LabelText = cells.Text(labelIndex);
-                row.BinaryLabel = _schema.Classes is [_, var positive] && row.LabelText == positive;
-            }
-            else
-            {
-                row.Label = cells.TryNumber(labelIndex, _decimalComma, out float v) ? v : throw new FormatException($"{Where(cells.Line, labelIndex)}: '{cells.Text(labelIndex)}' is not a number (the label {_trained}).");
-                row.BinaryLabel = row.Label != 0;
-            }
-
-            return true;
         }
     }
 

@@ -4,7 +4,7 @@ using MlRounding.Trainers;
 namespace MlRounding.Cli;
 
 /// <summary>A training table read as it is needed (<see cref="TableFlags.LoadStreamed"/>): its roles, its training and test rows read from the file on every pass, and the task.</summary>
-internal sealed record StreamedSetup(TableSchema Schema, TableRows.StreamedRows Train, TableRows.StreamedRows Test, QatTask Task);
+internal sealed record StreamedSetup(TableSchema Schema, StreamedRows Train, StreamedRows Test, QatTask Task);
 
 /// <summary>A training table read and split (<see cref="TableFlags.Load"/>): its roles, training and test rows, and task.</summary>
 internal sealed record TableSetup(CsvTable Table, TableSchema Schema, List<TableRow> Train, List<TableRow> Test, QatTask Task, int Skipped = 0)

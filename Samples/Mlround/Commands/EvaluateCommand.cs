@@ -54,7 +54,7 @@ internal static class EvaluateCommand
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
-            throw TableRows.CsvRowException.In(e) ?? CliModelInfo.ModelFileError(modelPath, e); // a row's fault, however ML.NET's cursor wrapped it, else the model's
+            throw CsvRowException.In(e) ?? CliModelInfo.ModelFileError(modelPath, e); // a row's fault, however ML.NET's cursor wrapped it, else the model's
         }
     }
 

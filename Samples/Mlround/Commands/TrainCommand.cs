@@ -104,7 +104,7 @@ internal static class TrainCommand
         {
             return run();
         }
-        catch (Exception e) when (TableRows.CsvRowException.In(e) is { } row)
+        catch (Exception e) when (CsvRowException.In(e) is { } row)
         {
             throw row;
         }
