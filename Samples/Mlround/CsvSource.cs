@@ -78,10 +78,6 @@ internal sealed class CsvSource : IDisposable
         }
     }
 
-    /// <summary>The index of a column.</summary>
-    /// <exception cref="ArgumentException">There is no such column (the message lists the columns).</exception>
-    public int ColumnIndex(string name) => ColumnIndex(Path, Header, name);
-
     /// <summary>The index of column <paramref name="name"/> of <paramref name="header"/>, or an error naming the file and listing its columns.</summary>
     /// <exception cref="ArgumentException">There is no such column.</exception>
     public static int ColumnIndex(string path, string[] header, string name)

@@ -7,10 +7,7 @@ internal static class Holdout
     /// <exception cref="ArgumentOutOfRangeException">The fraction is not in (0, 1).</exception>
     public static (List<T> Train, List<T> Test) Split<T>(IReadOnlyList<T> rows, double fraction, int seed)
     {
-        if (!(fraction > 0 && fraction < 1))
-        {
-            throw new ArgumentOutOfRangeException("test-fraction", "--test-fraction must be in (0, 1).");
-        }
+        CheckFraction(fraction);
 
         int[] order = RoundingRules.ShuffledRows(rows.Count, seed); // the trainer's validation split follows the same rule
         int held = RoundingRules.HeldOutRows(rows.Count, fraction);
@@ -25,10 +22,7 @@ internal static class Holdout
     /// <exception cref="ArgumentOutOfRangeException">The fraction is not in (0, 1).</exception>
     public static bool IsHeld(int index, double fraction, int seed)
     {
-        if (!(fraction > 0 && fraction < 1))
-        {
-            throw new ArgumentOutOfRangeException("test-fraction", "--test-fraction must be in (0, 1).");
-        }
+        CheckFraction(fraction);
 
         // SplitMix64's finalizer over (seed, index): 53 uniform bits.
         ulong z = ((ulong)(uint)seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL;
@@ -36,5 +30,15 @@ internal static class Holdout
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         z ^= z >> 31;
         return (z >> 11) * (1.0 / (1UL << 53)) < fraction;
+    }
+
+    /// <summary>Fails naming --test-fraction unless <paramref name="fraction"/> is in (0, 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The fraction is not in (0, 1).</exception>
+    public static void CheckFraction(double fraction)
+    {
+        if (!(fraction > 0 && fraction < 1))
+        {
+            throw new ArgumentOutOfRangeException("test-fraction", "--test-fraction must be in (0, 1).");
+        }
     }
 }

@@ -28,7 +28,7 @@ internal sealed class RowLayout
 
     /// <summary>The features of a row: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
     public TableRow Features<TCells>(TCells cells)
-        where TCells : IRowCells, allows ref struct
+        where TCells : IRowCells
     {
         var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
         for (int i = 0; i < _numeric.Length; i++)
@@ -44,11 +44,22 @@ internal sealed class RowLayout
             Date(cells, _dates[d], _dateOrders[d], row.Numeric.AsSpan(_numeric.Length + (4 * d), 4));
         }
 
-        row.Gappy = Array.ConvertAll(_gappy, i => row.Numeric[i]);
-        row.Categorical = new string[_categorical.Length];
+        // Per row: no closures, and nothing allocated for a role the table does not have.
+        row.Gappy = _gappy.Length == 0 ? Array.Empty<float>() : new float[_gappy.Length];
+        for (int g = 0; g < _gappy.Length; g++)
+        {
+            row.Gappy[g] = row.Numeric[_gappy[g]];
+        }
+
+        row.Categorical = _categorical.Length == 0 ? Array.Empty<string>() : new string[_categorical.Length];
         for (int k = 0; k < _categorical.Length; k++)
         {
             row.Categorical[k] = cells.IsMissing(_categorical[k]) ? string.Empty : cells.Text(_categorical[k]);
+        }
+
+        if (_text.Length == 0)
+        {
+            return row;
         }
 
         var text = new string[_text.Length];
@@ -62,7 +73,7 @@ internal sealed class RowLayout
     }
 
     private void Date<TCells>(TCells cells, int column, DateOrder order, Span<float> parts)
-        where TCells : IRowCells, allows ref struct
+        where TCells : IRowCells
     {
         if (cells.IsMissing(column))
         {
@@ -80,7 +91,7 @@ internal sealed class RowLayout
 
     /// <summary>Reads the label of a row into <paramref name="row"/>; false when it is missing.</summary>
     public bool TryLabel<TCells>(TableRow row, TCells cells, int labelIndex)
-        where TCells : IRowCells, allows ref struct
+        where TCells : IRowCells
     {
         if (cells.IsMissing(labelIndex))
         {

@@ -52,6 +52,11 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
             return Unlabelled;
         }
 
+        if (_kept.Length == 0)
+        {
+            return row;
+        }
+
         row.Kept = new string[_kept.Length];
         for (int k = 0; k < _kept.Length; k++)
         {

@@ -58,7 +58,7 @@ internal sealed class TableFlags
         TableSetup.CheckLabels(rows, task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, rows, new List<TableRow>());
         double fraction = result.GetValue(TestFraction);
-        Holdout.IsHeld(0, fraction, seed); // checks --test-fraction now, not on the first row read
+        Holdout.CheckFraction(fraction); // now, not on the first row read
         string? testPath = result.GetValue(TestData);
         var train = TableRows.StreamLabelled(dataPath, SeparatorOf(result), schema, testPath is null ? i => !Holdout.IsHeld(i, fraction, seed) : null, notes.Add);
         var test = TableRows.StreamLabelled(testPath ?? dataPath, SeparatorOf(result), schema, testPath is null ? i => Holdout.IsHeld(i, fraction, seed) : null, notes.Add);

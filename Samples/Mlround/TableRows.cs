@@ -92,14 +92,8 @@ internal static class TableRows
     /// <param name="notes">Receives notes for the user (repeated names, ignored extra columns).</param>
     /// <exception cref="FormatException">A column the model needs is absent.</exception>
     /// <exception cref="ArgumentException">A --keep column is absent.</exception>
-    public static StreamedRows Stream(string path, TableSchema schema, string modelPath, string[] keep, Action<string> notes)
-    {
-        using CsvSource source = CsvSource.Open(path, notes: notes);
-        CheckColumns(source.Path, source.Header, schema, labelRequired: false, notes, modelPath);
-        int[] kept = keep.Select(n => Array.IndexOf(source.Header, n) is >= 0 and var i ? i
-            : throw new ArgumentException($"--keep: data file '{path}' has no column '{n}'; its columns are: {string.Join(", ", source.Header)}.", "keep")).ToArray();
-        return new StreamedRows(path, source.Separator, new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath), kept);
-    }
+    public static StreamedRows Stream(string path, TableSchema schema, string modelPath, string[] keep, Action<string> notes) =>
+        Streamed(path, null, schema, modelPath, keep, labelled: false, take: null, notes);
 
     /// <summary>
     /// The labelled rows of a training CSV, streamed (<c>train --stream</c>): as <see cref="Stream"/>, with the label read
@@ -107,12 +101,18 @@ internal static class TableRows
     /// rows whose index <paramref name="take"/> accepts (a held-out split), or all of them.
     /// </summary>
     /// <exception cref="FormatException">A column of the schema or the label is absent.</exception>
-    public static StreamedRows StreamLabelled(string path, char? separator, TableSchema schema, Func<int, bool>? take, Action<string> notes)
+    public static StreamedRows StreamLabelled(string path, char? separator, TableSchema schema, Func<int, bool>? take, Action<string> notes) =>
+        Streamed(path, separator, schema, modelPath: null, Array.Empty<string>(), labelled: true, take, notes);
+
+    // The file's header read and checked now (its separator detected unless given); the rows when enumerated.
+    private static StreamedRows Streamed(string path, char? separator, TableSchema schema, string? modelPath, string[] keep, bool labelled, Func<int, bool>? take, Action<string> notes)
     {
         using CsvSource source = CsvSource.Open(path, separator, notes);
-        CheckColumns(source.Path, source.Header, schema, labelRequired: true, notes, modelPath: null);
-        var layout = new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath: null);
-        return new StreamedRows(path, source.Separator, layout, Array.Empty<int>(), Array.IndexOf(source.Header, schema.Label), take);
+        CheckColumns(source.Path, source.Header, schema, labelled, notes, modelPath);
+        int[] kept = keep.Select(n => Array.IndexOf(source.Header, n) is >= 0 and var i ? i
+            : throw new ArgumentException($"--keep: data file '{path}' has no column '{n}'; its columns are: {string.Join(", ", source.Header)}.", "keep")).ToArray();
+        var layout = new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath);
+        return new StreamedRows(path, source.Separator, layout, kept, labelled ? Array.IndexOf(source.Header, schema.Label) : -1, take);
     }
 
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>

@@ -72,7 +72,6 @@ internal static class AdaRound
                 using var noGrad = no_grad();
                 gradient.zero_();
             }
-
         }
 
         var (codes, learnedSteps) = relaxed.Final();
@@ -112,11 +111,7 @@ internal static class AdaRound
         /// <summary>W̃ = clamp(below + spacing · h(V), min, max) · s exp(t), written into <paramref name="into"/> (contiguous float32).</summary>
         public void Forward(Tensor into)
         {
-            for (int j = 0; j < _t.Length; j++)
-            {
-                _stepNow[j] = _start[j] * MathF.Exp(_t[j]);
-            }
-
+            RefreshSteps();
             TensorPrimitives.Sigmoid(_v, _sigma);
             TensorPrimitives.Multiply(_sigma, Zeta - Gamma, _h);
             TensorPrimitives.Add(_h, Gamma, _h);
@@ -226,13 +221,17 @@ internal static class AdaRound
                 codes[k] = Math.Clamp(_below[k] + (_v[k] >= 0 ? _lattice.Spacing : 0), _lattice.Min, _lattice.Max);
             }
 
-            var steps = new float[_t.Length];
-            for (int j = 0; j < steps.Length; j++)
-            {
-                steps[j] = _start[j] * MathF.Exp(_t[j]);
-            }
+            RefreshSteps();
+            return (codes, (float[])_stepNow.Clone());
+        }
 
-            return (codes, steps);
+        // The steps s exp(t) of the current t.
+        private void RefreshSteps()
+        {
+            for (int j = 0; j < _t.Length; j++)
+            {
+                _stepNow[j] = _start[j] * MathF.Exp(_t[j]);
+            }
         }
     }
 
