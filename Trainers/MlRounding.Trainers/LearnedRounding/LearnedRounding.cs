@@ -102,7 +102,7 @@ internal static class LearnedRounding
 
             if (options.Rounding == PostTrainingRounding.Learned)
             {
-                var learned = AdaRound.Learn(stage, weight, steps, lattice, inputs, target, options.Iterations, options.BatchSize, generator, options.CancellationToken);
+                var learned = AdaRound.Learn(stage, weight, steps, lattice, inputs, target, nearestError, options.Iterations, options.BatchSize, generator, options.CancellationToken);
                 using var noGrad = no_grad();
                 double learnedError = OutputError(stage, learned.Codes * learned.Steps.unsqueeze(1), inputs, target);
                 if (learnedError < nearestError)
