@@ -22,6 +22,12 @@ internal sealed class HeldScalarAdamW : AdamW
     {
     }
 
+    /// <summary>An optimizer over parameter groups, each with its own learning rate and weight decay.</summary>
+    public HeldScalarAdamW(IEnumerable<ParamGroup> groups)
+        : base(groups)
+    {
+    }
+
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
         var options = (Options)group.Options;

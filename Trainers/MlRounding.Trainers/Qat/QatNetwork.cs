@@ -26,6 +26,9 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "log_steps")]
     private readonly Parameter? _logSteps;
 
+    /// <summary>Gets the network's log steps (every quantizer's log s, one parameter), or null without quantizers.</summary>
+    internal Parameter? LogSteps => _logSteps;
+
     public QatNetwork(int inputs, int outputs, QatOptions options) : base(nameof(QatNetwork))
     {
         int[] channels = options.ImageShape is null ? Array.Empty<int>() : options.ConvolutionChannels;
