@@ -41,7 +41,7 @@ internal static class AdaRound
     /// The regularizer's weight ρ beside the relative error (measured on Fashion-MNIST W2A8 and W1A8, seeds 1-3 and 4-5:
     /// 10, 30 and 70 within noise of each other).
     /// </summary>
-    internal const double Regularization = 30;
+    internal const double RelativeRegularization = 30;
 
     /// <summary>Adam's learning rate for V and the log step factors.</summary>
     internal const double LearningRate = 0.01;
@@ -57,7 +57,7 @@ internal static class AdaRound
     {
         using var scope = NewDisposeScope();
         // E / E_nearest + ρ mean(reg) is E + (ρ E_nearest / N) Σ reg scaled by 1 / E_nearest, which Adam does not see.
-        var relaxed = new RelaxedWeights(weight, steps, lattice, Regularization * nearestError / weight.numel());
+        var relaxed = new RelaxedWeights(weight, steps, lattice, RelativeRegularization * nearestError / weight.numel());
         long rows = inputs.shape[0];
         int batch = (int)Math.Min(batchSize, rows);
         int warm = (int)(iterations * WarmStart);

@@ -164,6 +164,32 @@ public sealed class QatOptions
     /// <summary>The learning rate for <paramref name="rows"/> training rows (<see cref="LearningRate"/>, or its automatic value).</summary>
     internal double LearningRateFor(long rows) => LearningRate ?? (rows < LargeDataRows ? 0.003 : 0.001);
 
+    /// <summary>
+    /// The least distance a learned log step can travel over a run, in log units, from <see cref="QatOptions.LargeDataRows"/>
+    /// training rows on: the log steps' learning rate is then at least this over the run's updates (and never below
+    /// <see cref="QatOptions.LearningRate"/>). Adam moves each parameter by about its learning rate per update whatever the
+    /// gradient's scale (so LSQ's gradient scale does not set the steps' pace), and at the weights' rate of 0.001 a short
+    /// run (10,000 Fashion-MNIST rows, 20 epochs of 128: 1,580 updates, a travel of 1.6) left the steps near the values
+    /// they took from the untrained weights while the weights moved: LSQ fell below straight-through weights at 2 and 1
+    /// bits. The default run on 60,000 rows (30 epochs of 64: 28,140 updates) already travels 28 and gets 1.07 times its
+    /// rate (a fixed 30 times lost 0.2-0.3 points at W4 and W1). Below <see cref="QatOptions.LargeDataRows"/> (the
+    /// small-data regime, epochs chosen on validation rows) the steps keep the weights' rate: on digits a faster one lost
+    /// up to half a point.
+    /// Measured in docs/benchmarks.md ("The W2 LSQ weak spot, fixed").
+    /// </summary>
+    internal const double StepTravel = 30;
+
+    /// <summary>
+    /// The learned log steps' learning rate for a run of <paramref name="updates"/> updates on <paramref name="rows"/>
+    /// training rows: max(learning rate, <see cref="StepTravel"/> / updates) from <see cref="LargeDataRows"/> rows on,
+    /// else the learning rate.
+    /// </summary>
+    internal double StepLearningRateFor(long rows, long updates)
+    {
+        double rate = LearningRateFor(rows);
+        return rows < LargeDataRows ? rate : Math.Max(rate, StepTravel / Math.Max(1, updates));
+    }
+
     /// <summary>A copy with the automatic values worked out for <paramref name="rows"/> training rows.</summary>
     internal QatOptions ForRows(long rows)
     {

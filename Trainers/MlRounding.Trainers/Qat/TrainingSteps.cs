@@ -43,26 +43,10 @@ internal sealed class TrainingSteps : IDisposable
     }
 
     /// <summary>
-    /// The least distance a learned log step can travel over a run, in log units, from <see cref="QatOptions.LargeDataRows"/>
-    /// training rows on: the log steps' learning rate is then at least this over the run's updates (and never below
-    /// <see cref="QatOptions.LearningRate"/>). Adam moves each parameter by about its learning rate per update whatever the
-    /// gradient's scale (so LSQ's gradient scale does not set the steps' pace), and at the weights' rate of 0.001 a short
-    /// run (10,000 Fashion-MNIST rows, 20 epochs of 128: 1,580 updates, a travel of 1.6) left the steps near the values
-    /// they took from the untrained weights while the weights moved: LSQ fell below straight-through weights at 2 and 1
-    /// bits. The default run on 60,000 rows (30 epochs of 64: 28,140 updates) already travels 28 and gets 1.07 times its
-    /// rate (a fixed 30 times lost 0.2-0.3 points at W4 and W1). Below <see cref="QatOptions.LargeDataRows"/> (the
-    /// small-data regime, epochs chosen on validation rows) the steps keep the weights' rate: on digits a faster one lost
-    /// up to half a point.
-    /// Measured in docs/benchmarks.md ("The W2 LSQ weak spot, fixed").
-    /// </summary>
-    internal const double StepTravel = 30;
-
-    /// <summary>
     /// AdamW over the network's parameters for a run of <paramref name="updates"/> updates on <paramref name="rows"/>
-    /// training rows: the log steps in a group of their own, at max(learning rate, <see cref="StepTravel"/> / updates)
-    /// from <see cref="QatOptions.LargeDataRows"/> rows on, else at the learning rate; the same weight decay as the weights,
-    /// as before the steps had a group of their own (a run below that size trains as before: digits models compared byte for
-    /// byte).
+    /// training rows: the log steps in a group of their own, at <see cref="QatOptions.StepLearningRateFor"/>, with the same
+    /// weight decay as the weights, as before the steps had a group of their own (a run below
+    /// <see cref="QatOptions.LargeDataRows"/> rows trains as before: digits models compared byte for byte).
     /// </summary>
     internal static HeldScalarAdamW Optimizer(QatNetwork network, QatOptions options, long updates, long rows)
     {
@@ -72,8 +56,7 @@ internal sealed class TrainingSteps : IDisposable
         var groups = new List<AdamW.ParamGroup> { new(weights, lr: rate, weight_decay: options.WeightDecay) };
         if (steps is not null)
         {
-            double stepRate = rows < QatOptions.LargeDataRows ? rate : Math.Max(rate, StepTravel / Math.Max(1, updates));
-            groups.Add(new(new[] { steps }, lr: stepRate, weight_decay: options.WeightDecay));
+            groups.Add(new(new[] { steps }, lr: options.StepLearningRateFor(rows, updates), weight_decay: options.WeightDecay));
         }
 
         return new HeldScalarAdamW(groups);
