@@ -31,6 +31,7 @@ public sealed class ScalarArithmeticTests
             (x.Below(0.5), x.lt(0.5), "x < 0.5"),
             (x.Above(0.5), x.gt(0.5), "x > 0.5"),
             (x.EqualTo(-0.5), x.eq(-0.5), "x == -0.5"),
+            (x.Squared(), x.square(), "square"),
         };
         foreach (var (held, op, what) in pairs)
         {

@@ -12,7 +12,8 @@ namespace MlRounding.Trainers.Tests.Modules;
 /// call; see ScalarArithmetic in MlRounding.Ops, ScalarArithmeticTests and docs/reliability.md). The compiled IL of MlRounding.Ops and
 /// MlRounding.Trainers is scanned for the calls that create such a Scalar: an implicit conversion to Scalar, a Tensor
 /// operator with a number operand, Tensor + Tensor, and the Tensor.add/add_/addcdiv/addcmul overloads that fill in
-/// a default alpha or value.
+/// a default alpha or value; and every TorchSharp method we call is followed four calls deep into TorchSharp's own IL
+/// for a conversion of a number to a Scalar (<c>Tensor.square()</c> is <c>pow(2)</c>, <c>arange(start, stop)</c> passes a step of 1).
 /// </summary>
 [TestClass]
 public sealed class ScalarLifetimeTests
@@ -30,30 +31,59 @@ public sealed class ScalarLifetimeTests
         {
             foreach (MethodBase method in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
             {
-                byte[]? il = method.GetMethodBody()?.GetILAsByteArray();
-                for (int at = 0; il is not null && at < il.Length;)
+                foreach (MethodBase callee in Callees(method))
                 {
-                    short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
-                    OpCode op = OpCodesByValue[value];
-                    at += op.Size;
-                    if (op.OperandType == OperandType.InlineMethod && method.Module.ResolveMethod(BitConverter.ToInt32(il, at), type.IsGenericType ? type.GetGenericArguments() : null, method.IsGenericMethod ? method.GetGenericArguments() : null) is { } callee)
-                    {
-                        yield return ($"{type.FullName}.{method.Name}", callee);
-                    }
-
-                    at += op.OperandType switch
-                    {
-                        OperandType.InlineNone => 0,
-                        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
-                        OperandType.InlineVar => 2,
-                        OperandType.InlineI8 or OperandType.InlineR => 8,
-                        OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
-                        _ => 4,
-                    };
+                    yield return ($"{type.FullName}.{method.Name}", callee);
                 }
             }
         }
     }
+
+    /// <summary>Every method <paramref name="method"/>'s IL calls (call, callvirt, newobj).</summary>
+    private static IEnumerable<MethodBase> Callees(MethodBase method)
+    {
+        byte[]? il = method.GetMethodBody()?.GetILAsByteArray();
+        Type? type = method.DeclaringType;
+        for (int at = 0; il is not null && at < il.Length;)
+        {
+            short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
+            OpCode op = OpCodesByValue[value];
+            at += op.Size;
+            if (op.OperandType == OperandType.InlineMethod && method.Module.ResolveMethod(BitConverter.ToInt32(il, at), type is { IsGenericType: true } ? type.GetGenericArguments() : null, method.IsGenericMethod ? method.GetGenericArguments() : null) is { } callee)
+            {
+                yield return callee;
+            }
+
+            at += op.OperandType switch
+            {
+                OperandType.InlineNone => 0,
+                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+                OperandType.InlineVar => 2,
+                OperandType.InlineI8 or OperandType.InlineR => 8,
+                OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
+                _ => 4,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Whether a TorchSharp method (other than the ways to make a Scalar that the caller then holds) converts a number to a
+    /// Scalar inside itself or in the TorchSharp methods it calls, <paramref name="depth"/> calls deep.
+    /// </summary>
+    private static bool MakesAScalarInside(MethodBase method, int depth, HashSet<MethodBase> seen)
+    {
+        Assembly torchSharp = typeof(Tensor).Assembly;
+        if (depth == 0 || method.Module.Assembly != torchSharp || IsScalarFactory(method) || !seen.Add(method))
+        {
+            return false;
+        }
+
+        return Callees(method).Any(c => IsScalarFactory(c) || MakesAScalarInside(c, depth - 1, seen));
+    }
+
+    /// <summary>A Scalar's constructor or conversion: <c>ToScalar</c>, the implicit conversions.</summary>
+    private static bool IsScalarFactory(MethodBase method) =>
+        method.Name == "ToScalar" || (method.DeclaringType == typeof(Scalar) && method.Name is "op_Implicit" or ".ctor");
 
     /// <summary>Whether a call creates a Scalar that only its native pointer outlives.</summary>
     private static bool CreatesAnUnheldScalar(MethodBase callee)
@@ -68,7 +98,7 @@ public sealed class ScalarLifetimeTests
             (var t, "op_Multiply" or "op_Division" or "op_Modulus") when t == typeof(Tensor) => number,
             (var t, "add" or "add_") when t == typeof(Tensor) => parameters.Length == 1,
             (var t, "addcdiv" or "addcdiv_" or "addcmul" or "addcmul_") when t == typeof(Tensor) => parameters.Length == 2,
-            _ => false,
+            _ => MakesAScalarInside(callee, 4, new HashSet<MethodBase>()), // Tensor.square() is pow(2)
         };
     }
 
@@ -100,6 +130,7 @@ public sealed class ScalarLifetimeTests
                 "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Multiply(Tensor, Double)",
                 "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.op_Subtraction(Double, Tensor)",
                 "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.add(Tensor)",
+                "MlRounding.Trainers.Tests.Modules.ScalarLifetimeTests+Samples.Unheld calls Tensor.square()",
             },
             found);
     }
@@ -110,9 +141,13 @@ public sealed class ScalarLifetimeTests
         public static Tensor Unheld(Tensor a, Tensor b)
         {
             Scalar s = 0.5;
-            return (a + b) * 2.0 + (1.0 - a).add(b).mul(s);
+            return (a + b) * 2.0 + (1.0 - a).add(b).mul(s).square();
         }
 
-        public static Tensor Held(Tensor a, Tensor b) => (a - b) * b - a;
+        public static Tensor Held(Tensor a, Tensor b)
+        {
+            using Scalar two = 2.ToScalar();
+            return ((a - b) * b - a).pow(two);
+        }
     }
 }

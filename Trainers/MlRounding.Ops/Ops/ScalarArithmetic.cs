@@ -12,12 +12,17 @@ namespace MlRounding.Ops;
 /// this ends in a LibTorch error ("Unknown scalar type", or an overflow check of <c>c10::Scalar::toFloat</c>; 111 in a
 /// million operations in our reproduction, none with held scalars). Our code therefore never converts a number to a
 /// Scalar implicitly and never adds with <c>+</c>; <c>ScalarArithmeticTests</c> scans the compiled assemblies for both.
+/// TorchSharp does the same inside some of its own methods (<c>Tensor.square()</c> is <c>pow(2)</c>; <c>arange(start, stop)</c>
+/// passes a step of 1), so the scan also follows each TorchSharp method we call into TorchSharp's own IL.
 /// Each method computes exactly what the operator it replaces computes (the same LibTorch call with the same operands).
 /// </summary>
 internal static class ScalarArithmetic
 {
-    /// <summary>The <c>alpha = 1</c> of an addition, held for the life of the process.</summary>
+    /// <summary>The <c>alpha = 1</c> of an addition (and the step of a range), held for the life of the process.</summary>
     internal static readonly Scalar One = 1.ToScalar();
+
+    /// <summary>The exponent of <see cref="Squared"/>, held for the life of the process.</summary>
+    private static readonly Scalar Two = 2.ToScalar();
 
     /// <summary><c>a + b</c>.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
@@ -40,6 +45,9 @@ internal static class ScalarArithmetic
 
     /// <summary><c>a / b</c>.</summary>
     public static Tensor Over(this Tensor a, double b) => With(a, b, static (t, s) => t.div(s));
+
+    /// <summary><c>a.square()</c>, which TorchSharp computes as <c>a.pow(2)</c> with an unheld Scalar.</summary>
+    public static Tensor Squared(this Tensor a) => a.pow(Two);
 
     /// <summary><c>a.clamp(min, max)</c>.</summary>
     public static Tensor ClampTo(this Tensor a, double min, double max)

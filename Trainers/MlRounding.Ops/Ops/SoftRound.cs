@@ -129,7 +129,7 @@ public static partial class Rounding
         var (_, c) = Split(x.detach());
         Tensor d = alpha < SeriesAlpha
             ? (c * c).SubtractedFrom(1.0 / 12).Times(alpha * alpha).Plus(1)
-            : c.Times(alpha).tanh().square().SubtractedFrom(1).Times(alpha * 0.5 / Math.Tanh(alpha / 2));
+            : c.Times(alpha).tanh().Squared().SubtractedFrom(1).Times(alpha * 0.5 / Math.Tanh(alpha / 2));
         return where(x.isfinite(), d, zeros_like(d)).MoveToOuterDisposeScope();
     }
 

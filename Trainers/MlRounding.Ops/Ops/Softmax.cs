@@ -52,7 +52,7 @@ public static partial class Rounding
     {
         int k = (int)Math.Ceiling(Math.Sqrt(40 / beta)) + 1;
         using Scalar start = (-k + 1).ToScalar(), stop = (k + 1).ToScalar();
-        return arange(start, stop, dtype: r.dtype, device: r.device);
+        return arange(start, stop, ScalarArithmetic.One, dtype: r.dtype, device: r.device);
     }
 
     /// <summary>Σ_j j softmax_j(-beta (r - j)^2), the direct regime.</summary>
@@ -61,7 +61,7 @@ public static partial class Rounding
         using var scope = NewDisposeScope();
         Tensor j = SoftmaxCandidates(r, beta);
         Tensor distance = r.unsqueeze(-1) - j;
-        Tensor weights = distance.square().Times(-beta).softmax(-1);
+        Tensor weights = distance.Squared().Times(-beta).softmax(-1);
         return (weights * j).sum(-1).MoveToOuterDisposeScope();
     }
 
@@ -114,9 +114,9 @@ public static partial class Rounding
         if (beta >= Math.PI)
         {
             Tensor j = SoftmaxCandidates(r, beta);
-            Tensor weights = (r.unsqueeze(-1) - j).square().Times(-beta).softmax(-1);
+            Tensor weights = (r.unsqueeze(-1) - j).Squared().Times(-beta).softmax(-1);
             Tensor mean = (weights * j).sum(-1, keepdim: true);
-            d = (weights * (j - mean).square()).sum(-1).Times(2 * beta);
+            d = (weights * (j - mean).Squared()).sum(-1).Times(2 * beta);
         }
         else
         {
@@ -132,7 +132,7 @@ public static partial class Rounding
                 dc = dc - sin.Times(b * w);
             }
 
-            d = ((ds * c - s * dc) / c.square()).SubtractedFrom(1);
+            d = ((ds * c - s * dc) / c.Squared()).SubtractedFrom(1);
         }
 
         return where(finite, d, zeros_like(d)).MoveToOuterDisposeScope();

@@ -93,7 +93,7 @@ internal sealed class ReconstructionStage : IDisposable
     /// output): the squared distance per row, averaged over the rows and, for a block, over its positions. What learned
     /// rounding lowers and reports.
     /// </summary>
-    public Tensor Error(Tensor output, Tensor target) => (output - target).square().sum(1).mean().Over((double)target.shape[1] / Outputs);
+    public Tensor Error(Tensor output, Tensor target) => (output - target).Squared().sum(1).mean().Over((double)target.shape[1] / Outputs);
 
     /// <summary>
     /// The second moments of what each weight row multiplies, E[a aᵀ] over <paramref name="rows"/>: the rows themselves for a

@@ -64,7 +64,7 @@ internal static class StepSearch
         {
             using var step = NewDisposeScope();
             double s = (0.3 + (0.7 * c / (Candidates - 1))) * max / levels;
-            double error = (ActivationCodes(y, s, levels).Times(s) - y).square().sum().to_type(ScalarType.Float64).item<double>();
+            double error = (ActivationCodes(y, s, levels).Times(s) - y).Squared().sum().to_type(ScalarType.Float64).item<double>();
             if (error < bestError)
             {
                 (best, bestError) = (s, error);
