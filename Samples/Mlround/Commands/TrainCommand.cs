@@ -91,6 +91,11 @@ internal static class TrainCommand
         if (TaskPipeline.Network(model) is { } network)
         {
             counts["architecture"] = Architecture(network);
+            if (UsedInputs(network) is var (used, inputs) && used < inputs)
+            {
+                stderr.WriteLine($"inputs: the network uses {used} of its {inputs} inputs; the others showed no association with the label on their own, and the network without them did better on the validation rows.");
+                counts["inputs_used"] = used;
+            }
         }
 
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null, counts);
@@ -127,6 +132,24 @@ internal static class TrainCommand
         }
 
         return architecture;
+    }
+
+    /// <summary>
+    /// How many of a dense network's inputs its first layer gives a nonzero weight, and how many it has: fewer when the
+    /// trainer's input screen kept a network trained on some inputs only (QatOptions.ScreenInputs). Null for a
+    /// convolutional network.
+    /// </summary>
+    internal static (int Used, int Inputs)? UsedInputs(QuantizedMlp network)
+    {
+        if (network.Convolutions.Count > 0)
+        {
+            return null;
+        }
+
+        QuantizedLayer first = network.Layers[0];
+        int used = Enumerable.Range(0, first.Inputs).Count(j => Enumerable.Range(0, first.Outputs)
+            .Any(o => first.HasFloatWeights ? first.FloatWeights[(o * first.Inputs) + j] != 0 : first.WeightCodes[(o * first.Inputs) + j] != 0));
+        return (used, first.Inputs);
     }
 
     /// <summary>The held-out metrics, the trained and kept epochs, the size and the file; with a schema, the JSON line too.</summary>

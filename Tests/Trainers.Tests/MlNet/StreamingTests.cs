@@ -107,14 +107,4 @@ public sealed class StreamingTests
     [TestMethod]
     public void ShufflePoolSizeZero_NamesTheOption() =>
         Assert.AreEqual(nameof(QatOptions.ShufflePoolSize), Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MLContext().Regression.Trainers.QuantizationAware(new QatOptions { ShufflePoolSize = 0 })).ParamName);
-
-    private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => list.Add(value);
-    }
-
-    private sealed class CancelAfterFirst(CancellationTokenSource source) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => source.Cancel();
-    }
 }

@@ -62,11 +62,6 @@ public sealed class TrainerPipelineTests
         }
     }
 
-    private sealed class Collect(List<QatProgress> seen) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => seen.Add(value);
-    }
-
     [TestMethod]
     public void Multiclass_InAPipeline_EvaluatePredictionEngineSaveLoad()
     {

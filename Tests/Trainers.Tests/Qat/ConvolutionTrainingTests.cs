@@ -153,11 +153,6 @@ public sealed class ConvolutionTrainingTests
         Assert.AreEqual(metric, Digits.Accuracy(model, Digits.Test), 1e-12, "the accuracy is the scorer's");
     }
 
-    private sealed class Collect(List<QatProgress> seen) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => seen.Add(value);
-    }
-
     [TestMethod]
     public void EqualSeeds_GiveByteIdenticalModelFiles()
     {

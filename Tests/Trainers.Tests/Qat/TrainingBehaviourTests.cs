@@ -221,14 +221,4 @@ public sealed class TrainingBehaviourTests
             CollectionAssert.AreEqual(new[] { 0, 2, 3 }, seen.Select(p => p.BestEpoch).ToArray(), "the latest epoch after the warm-up is kept");
         }
     }
-
-    private sealed class Collect(List<QatProgress> list) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => list.Add(value);
-    }
-
-    private sealed class CancelAfterFirst(CancellationTokenSource source) : IProgress<QatProgress>
-    {
-        public void Report(QatProgress value) => source.Cancel();
-    }
 }

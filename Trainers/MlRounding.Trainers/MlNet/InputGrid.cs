@@ -68,6 +68,11 @@ internal sealed record InputGrid(AffineGrid Grid, float Step)
         return new InputGrid(new AffineGrid(bits, range, scales, zeros), 1f / (range.Max - range.Min));
     }
 
+    /// <summary>The grid of the features at <paramref name="columns"/> (a single-scale grid stays as it is).</summary>
+    public InputGrid Columns(IReadOnlyList<int> columns) => Grid.SlotCount == 0
+        ? this
+        : this with { Grid = new AffineGrid(Grid.Bits, Grid.Range, columns.Select(k => Grid.Scales[k]).ToArray(), columns.Select(k => Grid.ZeroPoints[k]).ToArray()) };
+
     /// <summary>The smallest and largest finite value of each feature of <paramref name="rows"/> (0 where a feature has none).</summary>
     public static (float[] Lows, float[] Highs) Ranges(ReadOnlySpan<float> rows, int featureCount)
     {

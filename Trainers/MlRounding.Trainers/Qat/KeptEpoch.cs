@@ -31,6 +31,9 @@ internal sealed class KeptEpoch : IDisposable
         _warmup = warmup;
     }
 
+    /// <summary>Gets the kept epoch's validation score, larger is better (metric and loss, or the negated loss; -∞ before any is kept).</summary>
+    public (double Metric, double Loss) Best => _best;
+
     /// <summary>Gets the kept epoch so far (0 before any is kept).</summary>
     public int Epoch { get; private set; }
 

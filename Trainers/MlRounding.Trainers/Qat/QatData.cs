@@ -24,4 +24,21 @@ internal sealed record QatData(float[] Features, float[] Labels, int FeatureCoun
 
         return new QatData(features, labels, FeatureCount);
     }
+
+    /// <summary>The inputs at <paramref name="columns"/> of every row.</summary>
+    /// <param name="columns">Input indices.</param>
+    /// <returns>A new data set with the same labels.</returns>
+    public QatData Columns(IReadOnlyList<int> columns)
+    {
+        var features = new float[Count * columns.Count];
+        for (int i = 0; i < Count; i++)
+        {
+            for (int k = 0; k < columns.Count; k++)
+            {
+                features[(i * columns.Count) + k] = Features[(i * FeatureCount) + columns[k]];
+            }
+        }
+
+        return new QatData(features, Labels, columns.Count);
+    }
 }

@@ -128,6 +128,12 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
     /// </summary>
     public InputGrid? Input { get; set; }
 
+    /// <summary>
+    /// Gets or sets the inputs this network was trained on when it saw only some (<see cref="InputScreening"/>): the
+    /// exported model then takes <c>Width</c> features, and its first layer has zero weights for the others.
+    /// </summary>
+    public (int[] Columns, int Width)? ScreenedInputs { get; set; }
+
     /// <summary>Gets or sets the scale of the output (regression: the training labels' standard deviation; else 1).</summary>
     public float OutputScale { get; set; } = 1;
 
@@ -276,7 +282,7 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         for (int i = 0; i < layers.Length; i++)
         {
             Quantizer? aq = i + 1 < _layers.Count && i < _activationQuantizers.Count ? _activationQuantizers[i] : null;
-            layers[i] = ExportLayer(_layers[i].weight!, _layers[i].bias!, WeightQuantizers[i], aq);
+            layers[i] = ExportLayer(i == 0 ? AllInputs(_layers[0].weight!) : _layers[i].weight!, _layers[i].bias!, WeightQuantizers[i], aq);
         }
 
         if (_convolutions is not null)
@@ -285,6 +291,18 @@ internal sealed class QatNetwork : nn.Module<Tensor, Tensor>
         }
 
         return new QuantizedMlp(task, classes, layers, _roundings, Input?.Grid, Input?.Step ?? 0, OutputScale, OutputShift);
+    }
+
+    /// <summary>The first layer's weights over every input: zero columns for the inputs a screened network did not see.</summary>
+    private Tensor AllInputs(Tensor weight)
+    {
+        if (ScreenedInputs is not { } screened)
+        {
+            return weight;
+        }
+
+        using Tensor columns = tensor(screened.Columns.Select(c => (long)c).ToArray());
+        return zeros(weight.shape[0], screened.Width, dtype: weight.dtype).index_copy_(1, columns, weight.detach());
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed class QatOptions
     }
 
     /// <summary>The bits of the first weight matrix (32 in float mode), which the default sizes follow.</summary>
-    private int FirstWeightBits => LayerWeightBits is { Length: > 0 } bits ? bits[0] : Mode == QatMode.Float ? 32 : WeightBits;
+    internal int FirstWeightBits => LayerWeightBits is { Length: > 0 } bits ? bits[0] : Mode == QatMode.Float ? 32 : WeightBits;
 
     /// <summary>
     /// Gets or sets the shape of the features as an image (channels, height, width; values channel-planar and row-major,
@@ -219,6 +219,16 @@ public sealed class QatOptions
 
     /// <summary>The validation fraction (<see cref="ValidationFraction"/>, or its automatic value for the rows, counted only then).</summary>
     internal double ValidationFractionFor(Func<long> rows) => ValidationFraction ?? (rows() < LargeDataRows ? 0.1 : 0);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a wide table's inputs are screened: with validation rows (and no image or
+    /// input rounding layer), when at most half the inputs show an association with the label on their own (an F test
+    /// each, Benjamini-Hochberg at a 5 % false discovery rate), a second network is trained on those inputs only and
+    /// kept if it does better on the validation rows (its first layer then has zero weights for the other inputs).
+    /// Training then takes up to twice as long, and progress counts the epochs of both runs. Default true; measured in
+    /// docs/benchmarks.md.
+    /// </summary>
+    public bool ScreenInputs { get; set; } = true;
 
     /// <summary>Gets or sets the epochs without a better kept epoch (see <see cref="EpochSelection"/>) before stopping; 0 disables early stopping. Default 15.</summary>
     public int EarlyStoppingPatience { get; set; } = 15;

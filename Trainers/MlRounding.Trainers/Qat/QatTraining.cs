@@ -47,13 +47,78 @@ internal static class QatTraining
             train = data.Subset(order[held..]);
         }
 
+        int[]? keep = validation is not null && Screens(options) ? InputScreening.Keep(train, options.Task, classes) : null;
+        var reports = new LastReport(progress);
+        QatNetwork full = TrainRows(train, validation, classes, options, reports, cancellation, inputGrid, out var score);
+        return keep is null ? full : ChooseInputs(full, score, reports, keep, train, validation!, classes, options, cancellation, inputGrid);
+    }
+
+    /// <summary>Whether the options let the input screen apply (<see cref="QatOptions.ScreenInputs"/>; a first weight matrix of 1 bit has no zero code).</summary>
+    private static bool Screens(QatOptions options) =>
+        options.ScreenInputs && options.ImageShape is null && !options.RoundingLayers.Any(r => r.Position == 0) && options.FirstWeightBits != 1;
+
+    /// <summary>
+    /// Trains a second network on the screened inputs <paramref name="keep"/> and returns the one that does better on the
+    /// validation rows (by the kept epoch's score), disposing the other; the screened one exports over every input. When
+    /// the full network is kept, its last progress report is repeated, so the last report describes the network returned.
+    /// </summary>
+    private static QatNetwork ChooseInputs(QatNetwork full, (double Metric, double Loss) fullScore, LastReport reports, int[] keep, QatData train, QatData validation,
+        int classes, QatOptions options, CancellationToken cancellation, InputGrid? inputGrid)
+    {
+        QatProgress fullLast = reports.Last;
+        QatNetwork screened;
+        (double Metric, double Loss) score;
+        try
+        {
+            screened = TrainRows(train.Columns(keep), validation.Columns(keep), classes, options, reports, cancellation, inputGrid?.Columns(keep), out score);
+        }
+        catch
+        {
+            full.Dispose();
+            throw;
+        }
+
+        if (score.CompareTo(fullScore) > 0)
+        {
+            full.Dispose();
+            screened.ScreenedInputs = (keep, train.FeatureCount);
+            screened.Input = options.Mode == QatMode.Float ? null : inputGrid;
+            return screened;
+        }
+
+        screened.Dispose();
+        reports.Report(fullLast);
+        return full;
+    }
+
+    /// <summary>Trains on rows in memory; <paramref name="best"/> is the kept epoch's validation score.</summary>
+    private static QatNetwork TrainRows(QatData train, QatData? validation, int classes, QatOptions options, IProgress<QatProgress>? progress,
+        CancellationToken cancellation, InputGrid? inputGrid, out (double Metric, double Loss) best)
+    {
         using var source = new InMemoryBatches(train, options.Task, options.BatchSize, options.Mode == QatMode.Float ? null : inputGrid);
-        return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
+        return TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid, out best);
+    }
+
+    /// <summary>Passes reports on and remembers the last.</summary>
+    private sealed class LastReport(IProgress<QatProgress>? inner) : IProgress<QatProgress>
+    {
+        public QatProgress Last { get; private set; }
+
+        public void Report(QatProgress value)
+        {
+            Last = value;
+            inner?.Report(value);
+        }
     }
 
     /// <summary>The training loop over any batch source; the validation rows (if any) are in memory.</summary>
     private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
-        IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid)
+        IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid) =>
+        TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid, out _);
+
+    /// <summary>The training loop over any batch source; <paramref name="best"/> is the kept epoch's validation score.</summary>
+    private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
+        IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid, out (double Metric, double Loss) best)
     {
         options = Prepare(source, classes, options);
         int maxEpoch = options.MaxEpoch!.Value;
@@ -99,6 +164,7 @@ internal static class QatTraining
             }
 
             kept.Restore(network);
+            best = kept.Best;
             return Finished(network, source, options);
         }
         catch
