@@ -90,12 +90,7 @@ internal static class TrainCommand
         var counts = new Dictionary<string, object> { ["rows"] = trainCount + testCount, ["test_rows"] = testCount, ["skipped"] = new Dictionary<string, int> { ["label_missing"] = skippedCount }, ["unseen_label_rows"] = unseen, ["streamed"] = streamed };
         if (TaskPipeline.Network(model) is { } network)
         {
-            counts["architecture"] = Architecture(network);
-            if (UsedInputs(network) is var (used, inputs) && used < inputs)
-            {
-                stderr.WriteLine($"inputs: the network uses {used} of its {inputs} inputs; the others showed no association with the label on their own, and the network without them did better on the validation rows.");
-                counts["inputs_used"] = used;
-            }
+            Describe(network, counts, stderr);
         }
 
         Report(stdout, info, metrics, TaskPipeline.ModelBytes(model), seconds, recording!.Last, result.GetValue(o.Output)!, result.GetValue(o.Json) ? schema : null, counts);
@@ -132,6 +127,17 @@ internal static class TrainCommand
         }
 
         return architecture;
+    }
+
+    /// <summary>The network's layers for --json, and a note when it uses only some of its inputs.</summary>
+    private static void Describe(QuantizedMlp network, Dictionary<string, object> counts, TextWriter stderr)
+    {
+        counts["architecture"] = Architecture(network);
+        if (UsedInputs(network) is var (used, inputs) && used < inputs)
+        {
+            stderr.WriteLine($"inputs: the network uses {used} of its {inputs} inputs; the others showed no association with the label on their own, and the network without them did better on the validation rows.");
+            counts["inputs_used"] = used;
+        }
     }
 
     /// <summary>
