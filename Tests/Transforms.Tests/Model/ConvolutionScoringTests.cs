@@ -33,10 +33,12 @@ public sealed class ConvolutionScoringTests
     [DataRow(8, 37L, 3)]
     [DataRow(2, 5L, 5)]
     [DataRow(1, 0L, 1)]
-    public void Scores_EveryInstructionSet_EqualTheDirectLoops_BitForBit(int weightBits, long zero, int kernel)
+    [DataRow(4, 0L, 3, 12)] // activation codes wider than a byte: the blocks' ints path and the scalar codes after pooling
+    [DataRow(4, 3L, 3, 8, 1)] // no pooling
+    public void Scores_EveryInstructionSet_EqualTheDirectLoops_BitForBit(int weightBits, long zero, int kernel, int activationBits = 8, int pool = 2)
     {
         var random = new Random(weightBits * 100 + kernel);
-        QuantizedMlp model = RandomCnn(random, new ImageShape(3, 9, 8), new[] { 5, 7 }, kernel, weightBits, zero);
+        QuantizedMlp model = RandomCnn(random, new ImageShape(3, 9, 8), new[] { 5, 7 }, kernel, weightBits, zero, activationBits, pool);
         float[][] rows = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, model.FeatureCount).Select(_ => (float)(random.NextDouble() * 3 - 1)).ToArray()).ToArray();
         float[][] expected = rows.Select(r => Reference(model, r)).ToArray();
         foreach (var isa in Available())
@@ -120,16 +122,17 @@ public sealed class ConvolutionScoringTests
     }
 
     /// <summary>
-    /// A CNN with random codes: blocks of <paramref name="channels"/>, 8-bit activations, a dense hidden layer of 6 and 3
+    /// A CNN with random codes: blocks of <paramref name="channels"/> with <paramref name="activationBits"/>-bit activations and
+    /// <paramref name="pool"/> x <paramref name="pool"/> max pooling, a dense hidden layer of 6 and 3
     /// outputs; a per-channel 8-bit input grid with scales 1.5/255, 2.5/255, ... and zero points <paramref name="zero"/>, zero + 1, ... (or all 0).
     /// </summary>
-    internal static QuantizedMlp RandomCnn(Random random, ImageShape shape, int[] channels, int kernel, int weightBits, long zero)
+    internal static QuantizedMlp RandomCnn(Random random, ImageShape shape, int[] channels, int kernel, int weightBits, long zero, int activationBits = 8, int pool = 2)
     {
         var blocks = new List<QuantizedConvolution>();
         ImageShape input = shape;
         foreach (int c in channels)
         {
-            var block = new QuantizedConvolution(input, kernel, RandomLayer(random, input.Channels * kernel * kernel, c, weightBits, 8));
+            var block = new QuantizedConvolution(input, kernel, RandomLayer(random, input.Channels * kernel * kernel, c, weightBits, activationBits), pool);
             blocks.Add(block);
             input = block.Output;
         }

@@ -18,7 +18,7 @@ internal static class DirectConvolution
     public const int MaxPatch = 32;
 
     /// <summary>
-    /// The block's outputs before pooling, position-major into <paramref name="y"/> ((y · W + x) · outputs + j), from the
+    /// The block's outputs before pooling, channel-planar into <paramref name="y"/> ((j · H + y) · W + x), from the
     /// byte codes <paramref name="map"/> (channel-planar), the channels' zero codes <paramref name="zeros"/> (one per
     /// patch entry, as the plan holds them; empty for zero codes of 0), the filters' codes, scales, corrections and biases.
     /// </summary>
@@ -30,8 +30,7 @@ internal static class DirectConvolution
         QuantizedLayer f = block.Filters;
         int[] codes = f.Codes;
         float[] bias = f.Biases;
-        int outputs = f.Outputs;
-        for (int j = 0; j < outputs; j++)
+        for (int j = 0; j < f.Outputs; j++)
         {
             Span<int> a = acc.AsSpan(0, run);
             a.Clear();
@@ -53,12 +52,32 @@ internal static class DirectConvolution
             int corr = correction.Length == 0 ? 0 : correction[j];
             for (int row = 0; row < height; row++)
             {
-                for (int x = 0; x < width; x++)
-                {
-                    float product = (a[row * pw + x] - corr) * scale[j];
-                    y[(row * width + x) * outputs + j] = product + bias[j];
-                }
+                ScaleBias(a.Slice(row * pw, width), corr, scale[j], bias[j], y.AsSpan((j * height + row) * width, width));
             }
+        }
+    }
+
+    /// <summary>y = (float)(acc - correction) · scale + bias over one row of outputs, as <see cref="CodeKernels.ScaleBias"/> (the product rounded first, lane by lane).</summary>
+    private static void ScaleBias(ReadOnlySpan<int> acc, int correction, float scale, float bias, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref int ra = ref MemoryMarshal.GetReference(acc);
+            ref float ry = ref MemoryMarshal.GetReference(y);
+            Vector256<int> vc = Vector256.Create(correction);
+            Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(bias);
+            for (; i <= y.Length - 8; i += 8)
+            {
+                Vector256<float> product = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref ra, (nuint)i) - vc) * vs;
+                (product + vb).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            float product = (acc[i] - correction) * scale;
+            y[i] = product + bias;
         }
     }
 

@@ -24,7 +24,8 @@ internal sealed partial class ScoringPlan
                 s.Bytes.AsSpan(patch, (plan.Packed?.Stride ?? patch) - patch).Clear(); // the kernels read whole padded rows
             }
 
-            if (plan.Kernel && patch <= DirectConvolution.MaxPatch)
+            bool direct = plan.Kernel && patch <= DirectConvolution.MaxPatch;
+            if (direct)
             {
                 DirectConvolution.Run(block, plan.Zeros, plan.Scale, plan.Correction, m.BytesIn, m.Y, m.Padded, m.Acc);
             }
@@ -34,7 +35,7 @@ internal sealed partial class ScoringPlan
             }
 
             bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
-            PoolAndActivate(block, m.Y, m.Out, bytesOut ? m.BytesOut : null);
+            PoolAndActivate(block, m, planar: direct, bytesOut);
             (m.In, m.Out, m.BytesIn, m.BytesOut) = (m.Out, m.In, m.BytesOut, m.BytesIn);
         }
 
@@ -106,7 +107,11 @@ internal sealed partial class ScoringPlan
                 }
                 else if (inside)
                 {
-                    map.AsSpan(c * plane + yy * width + x - half, k).CopyTo(patch.AsSpan(p, k));
+                    int from = c * plane + yy * width + x - half;
+                    for (int dx = 0; dx < k; dx++)
+                    {
+                        patch[p + dx] = map[from + dx]; // a few bytes: a loop is cheaper than Memmove's call
+                    }
                 }
                 else
                 {
@@ -153,40 +158,128 @@ internal sealed partial class ScoringPlan
     }
 
     /// <summary>
-    /// The maximum over each pooling window of every channel's outputs (position-major in <paramref name="y"/>), then
-    /// ReLU and the activation code (or the ReLU'd value), channel-planar into <paramref name="output"/>, or into
-    /// <paramref name="bytes"/> when the next layer reads byte codes. Both functions do
-    /// not decrease, so pooling first gives the codes of pooling last.
+    /// The maximum over each pooling window of every channel's outputs, then ReLU and the activation code
+    /// (<see cref="CodeKernels.ReluCodes"/>, the scalar rule lane by lane) or the ReLU'd value, channel-planar into
+    /// <paramref name="output"/>, or into <paramref name="bytes"/> when the next layer reads byte codes. Both functions do
+    /// not decrease, so pooling first gives the codes of pooling last. The outputs <see cref="Maps.Y"/> are channel-planar
+    /// (<paramref name="planar"/>, from <see cref="DirectConvolution"/>) or position-major (from the patches); the result
+    /// goes to <see cref="Maps.Out"/>, or to <see cref="Maps.BytesOut"/> with <paramref name="bytesOut"/>.
     /// </summary>
-    private static void PoolAndActivate(QuantizedConvolution block, float[] y, float[] output, byte[]? bytes)
+    private static void PoolAndActivate(QuantizedConvolution block, Maps maps, bool planar, bool bytesOut)
     {
+        float[] y = maps.Y, output = maps.Out;
+        byte[]? bytes = bytesOut ? maps.BytesOut : null;
         QuantizedLayer filters = block.Filters;
-        int channels = filters.Outputs, pool = block.PoolSize, width = block.Input.Width;
-        var grid = LsqGrid<float>.Divided(filters.ActivationStep, 0, filters.ActivationMax);
+        int channels = filters.Outputs;
         ImageShape shape = block.Output;
+        Span<float> maxima = maps.Pooled.AsSpan(0, shape.Size);
+        if (planar)
+        {
+            PoolPlanar(block, y, maxima, maps.RowMaxima);
+        }
+        else
+        {
+            PoolPositionMajor(block, y, maxima);
+        }
+
+        // maxima[c · positions + p] when planar, else maxima[p · channels + c]: (p, c) walks it in the output's order.
+        int positions = shape.Plane;
+        int At(int p, int c) => planar ? (c * positions) + p : (p * channels) + c;
+        if (filters.ActivationBits == 32 || filters.ActivationMax > byte.MaxValue)
+        {
+            var grid = LsqGrid<float>.Divided(filters.ActivationStep, 0, filters.ActivationMax);
+            for (int c = 0; c < channels; c++)
+            {
+                for (int p = 0; p < positions; p++)
+                {
+                    float m = maxima[At(p, c)];
+                    output[(c * positions) + p] = filters.ActivationBits == 32 ? Math.Max(m, 0) : grid.ClampedCode(m, relu: true);
+                }
+            }
+
+            return;
+        }
+
+        Span<byte> q = planar && bytes is not null ? bytes.AsSpan(0, shape.Size) : maps.PooledCodes.AsSpan(0, shape.Size);
+        CodeKernels.ReluCodes(maxima, q, filters.ActivationStep, filters.ActivationMax);
+        if (planar && bytes is not null)
+        {
+            return; // the codes are already in place
+        }
+
         for (int c = 0; c < channels; c++)
+        {
+            for (int p = 0; p < positions; p++)
+            {
+                byte code = q[At(p, c)];
+                if (bytes is null)
+                {
+                    output[(c * positions) + p] = code;
+                }
+                else
+                {
+                    bytes[(c * positions) + p] = code;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Window maxima of channel-planar outputs, channel-planar: per output row, the element-wise maximum of the window's
+    /// input rows (<see cref="System.Numerics.Tensors.TensorPrimitives.Max(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>,
+    /// Math.Max's rule lane by lane), then of each window's columns.
+    /// </summary>
+    private static void PoolPlanar(QuantizedConvolution block, float[] y, Span<float> maxima, float[] rowMaxima)
+    {
+        int pool = block.PoolSize, width = block.Input.Width, plane = block.Input.Plane;
+        ImageShape shape = block.Output;
+        Span<float> rows = rowMaxima.AsSpan(0, width);
+        for (int c = 0; c < block.Filters.Outputs; c++)
         {
             for (int py = 0; py < shape.Height; py++)
             {
+                int first = (c * plane) + (py * pool * width);
+                y.AsSpan(first, width).CopyTo(rows);
+                for (int dy = 1; dy < pool; dy++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Max(rows, y.AsSpan(first + (dy * width), width), rows);
+                }
+
+                Span<float> target = maxima.Slice((c * shape.Plane) + (py * shape.Width), shape.Width);
                 for (int px = 0; px < shape.Width; px++)
                 {
-                    float m = float.NegativeInfinity;
-                    for (int dy = 0; dy < pool; dy++)
+                    float m = rows[px * pool];
+                    for (int dx = 1; dx < pool; dx++)
                     {
-                        for (int dx = 0; dx < pool; dx++)
-                        {
-                            m = Math.Max(m, y[(((py * pool) + dy) * width + (px * pool) + dx) * channels + c]);
-                        }
+                        m = Math.Max(m, rows[(px * pool) + dx]);
                     }
 
-                    float code = filters.ActivationBits == 32 ? Math.Max(m, 0) : grid.ClampedCode(m, relu: true);
-                    if (bytes is null)
+                    target[px] = m;
+                }
+            }
+        }
+    }
+
+    /// <summary>Window maxima of position-major outputs (a position's channels contiguous: element-wise maxima of whole rows of channels), position-major.</summary>
+    private static void PoolPositionMajor(QuantizedConvolution block, float[] y, Span<float> maxima)
+    {
+        int channels = block.Filters.Outputs, pool = block.PoolSize, width = block.Input.Width;
+        ImageShape shape = block.Output;
+        for (int py = 0; py < shape.Height; py++)
+        {
+            for (int px = 0; px < shape.Width; px++)
+            {
+                Span<float> m = maxima.Slice(((py * shape.Width) + px) * channels, channels);
+                for (int w = 0; w < pool * pool; w++)
+                {
+                    ReadOnlySpan<float> row = y.AsSpan(((((py * pool) + (w / pool)) * width) + (px * pool) + (w % pool)) * channels, channels);
+                    if (w == 0)
                     {
-                        output[c * shape.Plane + py * shape.Width + px] = code;
+                        row.CopyTo(m);
                     }
                     else
                     {
-                        bytes[c * shape.Plane + py * shape.Width + px] = (byte)code;
+                        System.Numerics.Tensors.TensorPrimitives.Max(m, row, m); // Math.Max's rule, lane by lane
                     }
                 }
             }
@@ -235,7 +328,19 @@ internal sealed partial class ScoringPlan
             BytesIn = new byte[map];
             BytesOut = new byte[map];
             Y = new float[outputs];
+            Pooled = new float[map];
+            PooledCodes = new byte[map];
+            RowMaxima = new float[map];
         }
+
+        /// <summary>Gets one row of window maxima (a block's input width at most).</summary>
+        public float[] RowMaxima { get; }
+
+        /// <summary>Gets the pooled outputs of a block, position-major, before the activation.</summary>
+        public float[] Pooled { get; }
+
+        /// <summary>Gets their activation codes, position-major.</summary>
+        public byte[] PooledCodes { get; }
 
         /// <summary>Gets the padded input planes of <see cref="DirectConvolution"/>.</summary>
         public int[] Padded { get; }
