@@ -51,9 +51,14 @@ internal sealed partial class ScoringPlan
         }
     }
 
-    /// <summary>Each output position's patch, gathered and scored as a dense layer's input row.</summary>
+    /// <summary>Each output position's patch, read in place (<see cref="PatchRows"/>) where the kernels can, else gathered and scored as a dense layer's input row.</summary>
     private void Patches(QuantizedConvolution block, LayerPlan plan, Maps m, Scratch s)
     {
+        if (plan.Rows is { } rows && InPlace(block, plan, rows, m, s))
+        {
+            return;
+        }
+
         int patch = block.Filters.Inputs, outputs = block.Filters.Outputs;
         for (int y = 0; y < block.Input.Height; y++)
         {
@@ -71,6 +76,42 @@ internal sealed partial class ScoringPlan
                 Dense(block.Filters, plan, s.H.AsSpan(0, patch), s, m.Y.AsSpan((y * block.Input.Width + x) * outputs, outputs));
             }
         }
+    }
+
+    /// <summary>
+    /// The block's outputs, position-major into <see cref="Maps.Y"/>, from patches read in place in the channel-last copy
+    /// of its byte input; false (nothing written) where the machine's kernels cannot (<see cref="IntegerKernels.DotRuns"/>).
+    /// </summary>
+    private static bool InPlace(QuantizedConvolution block, LayerPlan plan, PatchRows rows, Maps m, Scratch s)
+    {
+        int k = block.KernelSize, width = block.Input.Width, outputs = block.Filters.Outputs, pw = width + k - 1;
+        Span<byte> map = m.ChannelLast.AsSpan(0, rows.MapBytes(block.Input));
+        Span<int> starts = stackalloc int[k];
+        Span<int> acc = s.Acc.AsSpan(0, outputs);
+        for (int y = 0; y < block.Input.Height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                for (int dy = 0; dy < k; dy++)
+                {
+                    starts[dy] = (((y + dy) * pw) + x) * rows.Channels;
+                }
+
+                if (y == 0 && x == 0)
+                {
+                    rows.Fill(m.BytesIn, block.Input, c => plan.ZeroOf(c * k * k), map);
+                }
+
+                if (!IntegerKernels.DotRuns(map, starts, rows, acc))
+                {
+                    return false;
+                }
+
+                CodeKernels.ScaleBias(acc, plan.Correction, plan.Scale, block.Filters.Biases, m.Y.AsSpan(((y * width) + x) * outputs, outputs));
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The features as the first block reads them: input codes in bytes, or codes (ints) or float values as floats.</summary>
@@ -304,13 +345,15 @@ internal sealed partial class ScoringPlan
     /// <param name="Outputs">Values of the largest block output before pooling (positions · channels).</param>
     /// <param name="Padded">Ints of the largest padded input of <see cref="DirectConvolution"/>.</param>
     /// <param name="Run">Ints of its longest accumulator run.</param>
-    private sealed record MapSizes(int Map, int Outputs, int Padded, int Run)
+    /// <param name="ChannelLast">Bytes of the largest channel-last input of <see cref="PatchRows"/>.</param>
+    private sealed record MapSizes(int Map, int Outputs, int Padded, int Run, int ChannelLast)
     {
-        public static MapSizes Of(IReadOnlyList<QuantizedConvolution> blocks) => blocks.Count == 0 ? new(0, 0, 0, 0) : new(
+        public static MapSizes Of(IReadOnlyList<QuantizedConvolution> blocks) => blocks.Count == 0 ? new(0, 0, 0, 0, 0) : new(
             blocks.Max(b => Math.Max(b.Input.Size, b.Output.Size)),
             blocks.Max(b => b.Input.Plane * b.Filters.Outputs),
             blocks.Max(b => b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1)),
-            blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1)));
+            blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1)),
+            blocks.Max(b => (b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1)) + (((b.KernelSize * b.Input.Channels) + 31) / 32 * 32)));
     }
 
     /// <summary>The feature maps of one thread's convolutions, grown to the largest network it has scored.</summary>
@@ -319,8 +362,9 @@ internal sealed partial class ScoringPlan
         [ThreadStatic]
         private static Maps? _current;
 
-        private Maps(int map, int outputs, int padded, int run)
+        private Maps(int map, int outputs, int padded, int run, int channelLast)
         {
+            ChannelLast = new byte[channelLast];
             Padded = new int[padded];
             Acc = new int[run];
             In = new float[map];
@@ -341,6 +385,9 @@ internal sealed partial class ScoringPlan
 
         /// <summary>Gets their activation codes, position-major.</summary>
         public byte[] PooledCodes { get; }
+
+        /// <summary>Gets the channel-last input of <see cref="PatchRows"/>.</summary>
+        public byte[] ChannelLast { get; }
 
         /// <summary>Gets the padded input planes of <see cref="DirectConvolution"/>.</summary>
         public int[] Padded { get; }
@@ -365,7 +412,7 @@ internal sealed partial class ScoringPlan
 
         /// <summary>The buffers of the calling thread, grown where <paramref name="sizes"/> needs more (no allocation once grown).</summary>
         public static Maps For(MapSizes sizes) =>
-            _current is { } m && m.In.Length >= sizes.Map && m.Y.Length >= sizes.Outputs && m.Padded.Length >= sizes.Padded && m.Acc.Length >= sizes.Run ? m
-                : _current = new Maps(sizes.Map, sizes.Outputs, sizes.Padded, sizes.Run);
+            _current is { } m && m.In.Length >= sizes.Map && m.Y.Length >= sizes.Outputs && m.Padded.Length >= sizes.Padded && m.Acc.Length >= sizes.Run && m.ChannelLast.Length >= sizes.ChannelLast ? m
+                : _current = new Maps(sizes.Map, sizes.Outputs, sizes.Padded, sizes.Run, sizes.ChannelLast);
     }
 }

@@ -44,6 +44,10 @@ internal sealed partial class ScoringPlan
         {
             _blocks[b] = b == 0 ? InputPlan(model, blocks[0].Filters.Inputs, k => k / (blocks[0].KernelSize * blocks[0].KernelSize) * blocks[0].Input.Plane) : CodesPlan(blocks[b - 1].Filters);
             Prepare(_blocks[b], blocks[b].Filters);
+            if (_blocks[b].Kernel && blocks[b].Filters.Inputs > DirectConvolution.MaxPatch)
+            {
+                _blocks[b].Rows = new PatchRows(blocks[b]);
+            }
         }
 
         for (int l = 0; l < layers.Count; l++)
@@ -389,6 +393,7 @@ internal sealed partial class ScoringPlan
         public bool RoundingAfter;
         public bool Kernel;
         public PackedLayer? Packed;
+        public PatchRows? Rows; // a block's filters for patches read in place (ScoringPlan.Convolution)
         public float[] Scale = Array.Empty<float>();
         public int[] Correction = Array.Empty<int>();
 

@@ -1,0 +1,81 @@
+namespace MlRounding.Tests.Model;
+
+/// <summary>
+/// Patches read in place from the channel-last map (<see cref="PatchRows"/>, <see cref="IntegerKernels.DotRuns"/>): every
+/// position's sums equal the direct sums over the patch, outside the image each channel's zero code, on every 256-bit
+/// instruction set of the machine (the others decline, and the scorer gathers instead).
+/// </summary>
+[TestClass]
+public sealed class PatchRowsTests
+{
+    [TestMethod]
+    [DataRow(5, 3, 4, 7, 7)] // the second block of a small CNN: 45 codes per patch
+    [DataRow(3, 5, 2, 9, 8)] // a colour image under a 5x5 kernel: 75 codes per patch, five runs
+    [DataRow(16, 3, 8, 14, 14)] // the default CNN's second block: 144 codes per patch
+    public void DotRuns_EqualDirectPatchSums_WithEachChannelsZeroCode(int channels, int k, int weightBits, int height, int width)
+    {
+        var random = new Random(channels * 100 + k);
+        var shape = new ImageShape(channels, height, width);
+        int outputs = 6, patch = channels * k * k;
+        int max = (1 << (weightBits - 1)) - 1;
+        int[] codes = Enumerable.Range(0, outputs * patch).Select(_ => random.Next(-max, max + 1)).ToArray();
+        var block = new QuantizedConvolution(shape, k, new QuantizedLayer(patch, outputs, weightBits, codes, Enumerable.Repeat(0.01f, outputs).ToArray(), new float[outputs]));
+        byte[] planar = Enumerable.Range(0, shape.Size).Select(_ => (byte)random.Next(256)).ToArray();
+        int[] zeros = Enumerable.Range(0, channels).Select(c => 100 + c).ToArray();
+        var rows = new PatchRows(block);
+        var map = new byte[rows.MapBytes(shape)];
+        rows.Fill(planar, shape, c => zeros[c], map);
+
+        int taken = 0;
+        foreach (var isa in Enum.GetValues<IntegerKernels.Isa>().Where(i => i <= IntegerKernels.Best))
+        {
+            using var forced = IntegerKernels.Force(isa);
+            var acc = new int[outputs];
+            for (int y = 0; y < height; y++)
+            {
+                for (int x = 0; x < width; x++)
+                {
+                    int[] starts = Enumerable.Range(0, k).Select(dy => (((y + dy) * (width + k - 1)) + x) * channels).ToArray();
+                    if (!IntegerKernels.DotRuns(map, starts, rows, acc))
+                    {
+                        Assert.AreNotEqual(IntegerKernels.Isa.AvxVnni, isa, "VNNI always takes the in-place path");
+                        goto next;
+                    }
+
+                    for (int j = 0; j < outputs; j++)
+                    {
+                        Assert.AreEqual(Direct(codes, planar, zeros, shape, k, j, y, x), acc[j], $"{isa}: filter {j} at ({y}, {x})");
+                    }
+                }
+            }
+
+            taken++;
+        next:;
+        }
+
+        if (IntegerKernels.Best >= IntegerKernels.Isa.Avx2)
+        {
+            Assert.IsGreaterThan(0, taken, "a 256-bit kernel took the in-place path");
+        }
+    }
+
+    /// <summary>Σ over the patch around (y, x) of code · weight, outside the image the channel's zero code.</summary>
+    private static int Direct(int[] codes, byte[] planar, int[] zeros, ImageShape shape, int k, int j, int y, int x)
+    {
+        int sum = 0, patch = shape.Channels * k * k;
+        for (int c = 0; c < shape.Channels; c++)
+        {
+            for (int dy = 0; dy < k; dy++)
+            {
+                for (int dx = 0; dx < k; dx++)
+                {
+                    int yy = y + dy - (k / 2), xx = x + dx - (k / 2);
+                    int q = yy < 0 || yy >= shape.Height || xx < 0 || xx >= shape.Width ? zeros[c] : planar[(c * shape.Plane) + (yy * shape.Width) + xx];
+                    sum += q * codes[(j * patch) + (((c * k) + dy) * k) + dx];
+                }
+            }
+        }
+
+        return sum;
+    }
+}
