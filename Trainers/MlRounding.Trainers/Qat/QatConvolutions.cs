@@ -104,7 +104,7 @@ internal sealed class QatConvolutions : nn.Module<Tensor, Tensor>
 
             h = i == 0
                 ? nn.functional.conv2d(h, w.view(conv.weight!.shape), conv.bias!, padding: new long[] { _kernel / 2, _kernel / 2 })
-                : Convolve(h, w, conv.bias!);
+                : ConvolutionFunction.apply(h, w.view(conv.weight!.shape), conv.bias!);
             h = nn.functional.max_pool2d(nn.functional.relu(h), new long[] { 2, 2 });
             if (i < _activationQuantizers.Count)
             {
@@ -120,21 +120,6 @@ internal sealed class QatConvolutions : nn.Module<Tensor, Tensor>
         }
 
         return h.flatten(1).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The convolution of <paramref name="x"/> (N, C, H, W) with the flattened filters <paramref name="w"/> (out, C·k²), "same"
-    /// padding, as im2col and one matrix product: <c>unfold</c> lays each patch out in the filters' (c, dy, dx) order.
-    /// Blocks after the first, whose input needs a gradient, take this form rather than LibTorch's <c>conv2d</c>: with 2
-    /// threads the gradient <c>conv2d</c> passes to its input differed from the single-thread one (the first block's weight
-    /// gradient of a 1 → 4 → 6 channel stack on 8x8 images off by up to 16 %; docs/trainer.md). The first block's input is
-    /// the data, which needs no gradient, and there <c>conv2d</c>'s weight gradient agrees with one thread: it keeps
-    /// LibTorch's faster kernel.
-    /// </summary>
-    private Tensor Convolve(Tensor x, Tensor w, Tensor bias)
-    {
-        Tensor columns = nn.functional.unfold(x, _kernel, padding: _kernel / 2);
-        return matmul(w, columns).add_(bias.view(1, -1, 1), ScalarArithmetic.One).view(x.shape[0], w.shape[0], x.shape[2], x.shape[3]);
     }
 
     /// <summary>The blocks as the deployed model has them: weight codes and steps of enabled quantizers, activation grids of enabled ones.</summary>
