@@ -221,8 +221,9 @@ public sealed class QatOptions
     internal double ValidationFractionFor(Func<long> rows) => ValidationFraction ?? (rows() < LargeDataRows ? 0.1 : 0);
 
     /// <summary>
-    /// Gets or sets a value indicating whether a wide table's inputs are screened: with validation rows (and no image or
-    /// input rounding layer), when at most half the inputs show an association with the label on their own (an F test
+    /// Gets or sets a value indicating whether a wide table's inputs are screened: with the rows in memory (not
+    /// <see cref="StreamRows"/>), validation rows, a first weight matrix of more than 1 bit and no image or input
+    /// rounding layer, when at most half the inputs show an association with the label on their own (an F test
     /// each, Benjamini-Hochberg at a 5 % false discovery rate), a second network is trained on those inputs only and
     /// kept if it does better on the validation rows (its first layer then has zero weights for the other inputs).
     /// Training then takes up to twice as long, and progress counts the epochs of both runs. Default true; measured in
