@@ -198,7 +198,7 @@ internal static class AccuracyStudy
     /// The trainer's options from a spec: mode (qat, ptq, float), hidden (e.g. 256,128), bits (one number, or one per
     /// layer: 2,8,8), abits, inbits, gradient (lsq, ste), epochs, lr, batch, schedule (constant, cosine), warmup, distill
     /// (the weight), temp, teacher (hidden sizes), tepochs, patience, valfrac, wd; image (HxW or HxWxC, a convolutional
-    /// network), conv (the blocks' channels), kernel.
+    /// network), conv (the blocks' channels), kernel, threads (LibTorch's, 2 by default here).
     /// </summary>
     public static QatOptions Options(string spec, int seed)
     {
@@ -235,6 +235,7 @@ internal static class AccuracyStudy
                 case "image": o.ImageShape = Image(value); break;
                 case "conv": o.ConvolutionChannels = Ints(); break;
                 case "kernel": o.ConvolutionKernelSize = Ints()[0]; break;
+                case "threads": o.NumberOfThreads = Ints()[0]; break;
                 default: throw new ArgumentException($"unknown spec key '{key}'", nameof(spec));
             }
         }

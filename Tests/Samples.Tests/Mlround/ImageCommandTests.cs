@@ -1,3 +1,4 @@
+using MlRounding.Cli;
 using System.Text.Json;
 
 namespace MlRounding.Samples.Tests.Mlround;
@@ -10,6 +11,24 @@ namespace MlRounding.Samples.Tests.Mlround;
 [TestClass]
 public sealed class ImageCommandTests
 {
+    [TestMethod]
+    [DataRow(new[] { "--image", "8x8" }, 2)]
+    [DataRow(new[] { "--image", "8x8", "--threads", "1" }, 1)]
+    [DataRow(new[] { "--image", "8x8", "--threads", "3" }, 3)]
+    [DataRow(new string[0], 1)]
+    [DataRow(new[] { "--threads", "2" }, 2)]
+    public void Threads_TwoForAConvolutionalNetworkUnlessGiven(string[] flags, int threads)
+    {
+        var trainingFlags = new TrainingFlags();
+        var command = new System.CommandLine.RootCommand();
+        foreach (var option in trainingFlags.All)
+        {
+            command.Options.Add(option);
+        }
+
+        Assert.AreEqual(threads, trainingFlags.Options(command.Parse(flags), CancellationToken.None).NumberOfThreads, string.Join(" ", flags));
+    }
+
     [TestMethod, TestCategory(TestLanes.Slow)]
     public void Cnn_TrainEvaluatePredictExport()
     {
