@@ -24,7 +24,7 @@ public sealed class PatchRowsTests
         int[] zeros = Enumerable.Range(0, channels).Select(c => 100 + c).ToArray();
         var rows = new PatchRows(block);
         var map = new byte[rows.MapBytes(shape)];
-        rows.Fill(planar, shape, c => zeros[c], map);
+        rows.Fill(planar, shape, Enumerable.Range(0, patch).Select(i => zeros[i / (k * k)]).ToArray(), map);
 
         int taken = 0;
         foreach (var isa in Enum.GetValues<IntegerKernels.Isa>().Where(i => i <= IntegerKernels.Best))

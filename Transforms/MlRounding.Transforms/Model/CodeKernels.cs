@@ -98,6 +98,30 @@ internal static class CodeKernels
         }
     }
 
+    /// <summary>The same for one output channel over a run of positions: one correction, scale and bias for all.</summary>
+    public static void ScaleBias(ReadOnlySpan<int> acc, int correction, float scale, float bias, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref int ra = ref MemoryMarshal.GetReference(acc);
+            ref float ry = ref MemoryMarshal.GetReference(y);
+            Vector256<int> vc = Vector256.Create(correction);
+            Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(bias);
+            for (; i <= y.Length - 8; i += 8)
+            {
+                Vector256<float> product = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref ra, (nuint)i) - vc) * vs;
+                (product + vb).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            float product = (acc[i] - correction) * scale;
+            y[i] = product + bias;
+        }
+    }
+
     /// <summary>Activation codes of a hidden layer: clamp(round(max(y, 0) / step), 0, max) as bytes.</summary>
     public static void ReluCodes(ReadOnlySpan<float> y, Span<byte> codes, float step, float max)
     {

@@ -10,7 +10,7 @@ namespace MlRounding;
 /// zero code to (H + k - 1) × (W + k - 1), so that for a tap (dy, dx) the inputs of all output positions, taken over the
 /// padded width, are one contiguous run shifted by dy · padded width + dx; each weight code multiplies that run into
 /// 32-bit accumulators (exact: the same integer sums as the patch kernels, so the same bits on every instruction set).
-/// Then, per output, y = (float)(acc - correction) · scale + bias, as <see cref="CodeKernels.ScaleBias"/>.
+/// Then, per output, y = (float)(acc - correction) · scale + bias, as <see cref="CodeKernels.ScaleBias(ReadOnlySpan{int}, int, float, float, Span{float})"/>.
 /// </summary>
 internal static class DirectConvolution
 {
@@ -52,32 +52,8 @@ internal static class DirectConvolution
             int corr = correction.Length == 0 ? 0 : correction[j];
             for (int row = 0; row < height; row++)
             {
-                ScaleBias(a.Slice(row * pw, width), corr, scale[j], bias[j], y.AsSpan((j * height + row) * width, width));
+                CodeKernels.ScaleBias(a.Slice(row * pw, width), corr, scale[j], bias[j], y.AsSpan((j * height + row) * width, width));
             }
-        }
-    }
-
-    /// <summary>y = (float)(acc - correction) · scale + bias over one row of outputs, as <see cref="CodeKernels.ScaleBias"/> (the product rounded first, lane by lane).</summary>
-    private static void ScaleBias(ReadOnlySpan<int> acc, int correction, float scale, float bias, Span<float> y)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref int ra = ref MemoryMarshal.GetReference(acc);
-            ref float ry = ref MemoryMarshal.GetReference(y);
-            Vector256<int> vc = Vector256.Create(correction);
-            Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(bias);
-            for (; i <= y.Length - 8; i += 8)
-            {
-                Vector256<float> product = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref ra, (nuint)i) - vc) * vs;
-                (product + vb).StoreUnsafe(ref ry, (nuint)i);
-            }
-        }
-
-        for (; i < y.Length; i++)
-        {
-            float product = (acc[i] - correction) * scale;
-            y[i] = product + bias;
         }
     }
 

@@ -79,7 +79,8 @@ internal static class IntegerKernels
     /// <summary>
     /// acc[j] = Σ_dy Σ_i map[starts[dy] + i] · rows.Codes[j, dy, i] for every filter j: a patch read in place, one run per
     /// kernel row, from a channel-last map (<see cref="PatchRows"/>). Only the 256-bit kernels (AVX-VNNI, and AVX2 when
-    /// every |code| ≤ 63) take this path; false means the caller gathers the patch for <see cref="Dot"/> instead.
+    /// every |code| ≤ 63) take this path (<see cref="TakesRuns"/>, asked once per block); false means the caller
+    /// gathers the patch for <see cref="Dot"/> instead.
     /// </summary>
     public static bool DotRuns(ReadOnlySpan<byte> map, ReadOnlySpan<int> starts, PatchRows rows, Span<int> acc)
     {
@@ -95,6 +96,14 @@ internal static class IntegerKernels
                 return false;
         }
     }
+
+    /// <summary>Whether <see cref="DotRuns"/> computes <paramref name="rows"/>' sums on the calling thread's instruction set.</summary>
+    public static bool TakesRuns(PatchRows rows) => Use switch
+    {
+        Isa.AvxVnni => AvxVnni.IsSupported,
+        Isa.Avx2 => Avx2.IsSupported && rows.SmallCodes,
+        _ => false,
+    };
 
     /// <summary>Four filters at a time, as <see cref="Dot256{TStep}"/>, each chunk of the input loaded once for the four.</summary>
     private static void DotRuns256<TStep>(ReadOnlySpan<byte> map, ReadOnlySpan<int> starts, ReadOnlySpan<sbyte> w, int segment, Span<int> acc)

@@ -59,16 +59,17 @@ internal sealed class PatchRows
 
     /// <summary>
     /// The channel-planar byte codes <paramref name="planar"/> of an input of <paramref name="shape"/> into
-    /// <paramref name="map"/>, channel-last, inside a border of each channel's code of value 0 (<paramref name="zeroOf"/>
-    /// of channel c), padded width W + k - 1.
+    /// <paramref name="map"/>, channel-last, inside a border of each channel's code of value 0, padded width W + k - 1.
+    /// <paramref name="patchZeros"/> holds the zero code of every patch entry in the filters' (c, dy, dx) order, as a
+    /// layer plan does (empty: all 0).
     /// </summary>
-    public void Fill(ReadOnlySpan<byte> planar, ImageShape shape, Func<int, int> zeroOf, Span<byte> map)
+    public void Fill(ReadOnlySpan<byte> planar, ImageShape shape, ReadOnlySpan<int> patchZeros, Span<byte> map)
     {
         int half = K / 2, pw = shape.Width + K - 1, ph = shape.Height + K - 1;
         Span<byte> zeros = stackalloc byte[Channels];
         for (int c = 0; c < Channels; c++)
         {
-            zeros[c] = (byte)zeroOf(c);
+            zeros[c] = patchZeros.IsEmpty ? (byte)0 : (byte)patchZeros[c * K * K];
         }
 
         for (int p = 0; p < pw * ph; p++)

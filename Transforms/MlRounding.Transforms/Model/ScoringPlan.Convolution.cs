@@ -84,8 +84,14 @@ internal sealed partial class ScoringPlan
     /// </summary>
     private static bool InPlace(QuantizedConvolution block, LayerPlan plan, PatchRows rows, Maps m, Scratch s)
     {
+        if (!IntegerKernels.TakesRuns(rows))
+        {
+            return false;
+        }
+
         int k = block.KernelSize, width = block.Input.Width, outputs = block.Filters.Outputs, pw = width + k - 1;
         Span<byte> map = m.ChannelLast.AsSpan(0, rows.MapBytes(block.Input));
+        rows.Fill(m.BytesIn, block.Input, plan.Zeros, map);
         Span<int> starts = stackalloc int[k];
         Span<int> acc = s.Acc.AsSpan(0, outputs);
         for (int y = 0; y < block.Input.Height; y++)
@@ -97,16 +103,7 @@ internal sealed partial class ScoringPlan
                     starts[dy] = (((y + dy) * pw) + x) * rows.Channels;
                 }
 
-                if (y == 0 && x == 0)
-                {
-                    rows.Fill(m.BytesIn, block.Input, c => plan.ZeroOf(c * k * k), map);
-                }
-
-                if (!IntegerKernels.DotRuns(map, starts, rows, acc))
-                {
-                    return false;
-                }
-
+                IntegerKernels.DotRuns(map, starts, rows, acc);
                 CodeKernels.ScaleBias(acc, plan.Correction, plan.Scale, block.Filters.Biases, m.Y.AsSpan(((y * width) + x) * outputs, outputs));
             }
         }
@@ -200,9 +197,8 @@ internal sealed partial class ScoringPlan
 
     /// <summary>
     /// The maximum over each pooling window of every channel's outputs, then ReLU and the activation code
-    /// (<see cref="CodeKernels.ReluCodes"/>, the scalar rule lane by lane) or the ReLU'd value, channel-planar into
-    /// <paramref name="output"/>, or into <paramref name="bytes"/> when the next layer reads byte codes. Both functions do
-    /// not decrease, so pooling first gives the codes of pooling last. The outputs <see cref="Maps.Y"/> are channel-planar
+    /// (<see cref="CodeKernels.ReluCodes"/>, the scalar rule lane by lane) or the ReLU'd value, channel-planar (byte
+    /// codes when the next layer reads them). Both functions do not decrease, so pooling first gives the codes of pooling last. The outputs <see cref="Maps.Y"/> are channel-planar
     /// (<paramref name="planar"/>, from <see cref="DirectConvolution"/>) or position-major (from the patches); the result
     /// goes to <see cref="Maps.Out"/>, or to <see cref="Maps.BytesOut"/> with <paramref name="bytesOut"/>.
     /// </summary>
