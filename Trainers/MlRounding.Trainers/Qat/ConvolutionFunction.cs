@@ -10,10 +10,9 @@ namespace MlRounding.Trainers;
 /// values of at most 24, with one thread or two; docs/trainer.md). For stride 1 that gradient is itself a convolution:
 /// dx = conv2d(dy, w flipped in both spatial axes, input and output channels swapped), so the backward pass runs
 /// <c>conv2d</c>'s forward kernel for it, and LibTorch's weight-only backward (the convolution redone on the detached
-/// input, as the first block, whose input is the data, always has it) for the weight and bias gradients. Fast
-/// (LibTorch's kernels throughout: about 2.2 ms for the default second block's step against 16 ms through
-/// <c>unfold</c> and a matrix product) and correct (finite differences, one against two threads:
-/// ConvolutionTrainingTests).
+/// input, as the first block, whose input is the data, always has it) for the weight and bias gradients. LibTorch's
+/// kernels throughout, so much faster than <c>unfold</c> and a matrix product (epoch times in docs/benchmarks.md), and
+/// checked against that formulation (ConvolutionFunctionTests) and finite differences (ConvolutionTrainingTests).
 /// </summary>
 internal sealed class ConvolutionFunction : autograd.SingleTensorFunction<ConvolutionFunction>
 {

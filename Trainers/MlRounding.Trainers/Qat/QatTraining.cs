@@ -22,7 +22,7 @@ internal static class QatTraining
     public static QuantizedMlp Train(IBatchSource source, int classes, QatOptions options, QatData? validation,
         IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid)
     {
-        using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid);
+        using QatNetwork network = TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid, out _);
         return network.Export(options.Task, classes);
     }
 
@@ -111,12 +111,7 @@ internal static class QatTraining
         }
     }
 
-    /// <summary>The training loop over any batch source; the validation rows (if any) are in memory.</summary>
-    private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
-        IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid) =>
-        TrainNetwork(source, classes, options, validation, progress, cancellation, inputGrid, out _);
-
-    /// <summary>The training loop over any batch source; <paramref name="best"/> is the kept epoch's validation score.</summary>
+    /// <summary>The training loop over any batch source (the validation rows, if any, in memory); <paramref name="best"/> is the kept epoch's validation score.</summary>
     private static QatNetwork TrainNetwork(IBatchSource source, int classes, QatOptions options, QatData? validation,
         IProgress<QatProgress>? progress, CancellationToken cancellation, InputGrid? inputGrid, out (double Metric, double Loss) best)
     {
@@ -268,7 +263,7 @@ internal static class QatTraining
         teacher.DistillationWeight = 0;
         teacher.RoundingLayers.Clear();
         teacher.EpochModel = null;
-        QatNetwork network = TrainNetwork(source, classes, teacher, validation, null, cancellation, inputGrid);
+        QatNetwork network = TrainNetwork(source, classes, teacher, validation, null, cancellation, inputGrid, out _);
         network.eval();
         return network;
     }
