@@ -30,6 +30,7 @@ internal static class LearnedRounding
         }
 
         Native.TorchSharpNative.EnsureLoaded();
+        Native.NativeAllocator.ConfigureForTraining();
         if (options.NumberOfThreads is int threads)
         {
             set_num_threads(threads);

@@ -187,6 +187,7 @@ internal static class QatTraining
         // The trainer's first torch call follows: make TorchSharp's native library loadable here rather than rely on
         // another assembly's module initializer having run (a no-op after the first call, and where nothing needs fixing).
         Native.TorchSharpNative.EnsureLoaded();
+        Native.NativeAllocator.ConfigureForTraining();
         if (options.NumberOfThreads is int threads)
         {
             set_num_threads(threads);
