@@ -30,7 +30,7 @@ internal sealed class TrainingFlags
     private readonly Option<int> _inputBits = new("--input-bits") { DefaultValueFactory = _ => Defaults.InputBits, Description = "Bits of each feature's input grid, 2..16, or 32 for float input" };
     private readonly Option<string> _quantizer = new("--quantizer", "--gradient") { DefaultValueFactory = _ => Quantizers.First(g => g.Value == Defaults.Quantizer).Name, Description = "How the quantizers learn: " + string.Join(", ", Quantizers.Select(g => g.Name)) + " (--gradient is its 1.0 name)" };
     private readonly Option<string> _mode = new("--mode") { DefaultValueFactory = _ => "qat", Description = "qat, ptq or float" };
-    private readonly Option<int?> _epochs = new("--epochs") { Description = $"Maximum epochs, warm-up epochs included (default: 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on, 10 with --image)" };
+    private readonly Option<int?> _epochs = new("--epochs") { Description = $"Maximum epochs, warm-up epochs included (default: 60 below {QatOptions.LargeDataRows:N0} training rows, 30 from there on, 20 with --image)" };
     private readonly Option<int> _batch = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Minibatch size" };
     private readonly Option<double?> _rate = new("--learning-rate") { Description = $"AdamW's learning rate (default: 0.003 below {QatOptions.LargeDataRows:N0} training rows, 0.001 from there on)" };
     private readonly Option<string> _schedule = new("--schedule") { DefaultValueFactory = _ => Defaults.LearningRateSchedule.ToString().ToLowerInvariant(), Description = "Learning-rate schedule: constant or cosine" };

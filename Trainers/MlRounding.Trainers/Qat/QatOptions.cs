@@ -139,7 +139,7 @@ public sealed class QatOptions
 
     /// <summary>
     /// Gets or sets the number of passes over the training data. By default (null) it follows the training rows: 60
-    /// below <see cref="LargeDataRows"/>, 30 from there on (10 for a convolutional network, whose epoch costs about 40
+    /// below <see cref="LargeDataRows"/>, 30 from there on (20 for a convolutional network, whose epoch costs several
     /// times a dense one's; see docs/trainer.md for the measurements behind the automatic values).
     /// </summary>
     public int? MaxEpoch { get; set; }
@@ -159,7 +159,7 @@ public sealed class QatOptions
     public static int LargeDataRows => 10_000; // a property, not a const: the value is not compiled into callers
 
     /// <summary>The epochs for <paramref name="rows"/> training rows (<see cref="MaxEpoch"/>, or its automatic value).</summary>
-    internal int MaxEpochFor(long rows) => MaxEpoch ?? (rows < LargeDataRows ? 60 : ImageShape is null ? 30 : 10);
+    internal int MaxEpochFor(long rows) => MaxEpoch ?? (rows < LargeDataRows ? 60 : ImageShape is null ? 30 : 20);
 
     /// <summary>The learning rate for <paramref name="rows"/> training rows (<see cref="LearningRate"/>, or its automatic value).</summary>
     internal double LearningRateFor(long rows) => LearningRate ?? (rows < LargeDataRows ? 0.003 : 0.001);
