@@ -18,7 +18,7 @@ public sealed class NativeAllocatorTests
     }
 
     [TestMethod]
-    public void Apply_ServesMegabyteBlocksFromTheHeap_AndMapsOnlyAbove32MiB()
+    public void Apply_ServesBlocksBelow32MiBFromTheHeap_AndMapsLargerOnes()
     {
         IntPtr mallopt = NativeAllocator.MalloptAddress();
         if (!OperatingSystem.IsLinux() || mallopt == IntPtr.Zero)
@@ -26,12 +26,44 @@ public sealed class NativeAllocatorTests
             Assert.Inconclusive("glibc only");
         }
 
-        // glibc maps a block at or above the mmap threshold: with a 1 MiB threshold a 4 MiB block is mapped.
-        Assert.AreEqual(1, NativeAllocator.Mallopt(mallopt, NativeAllocator.MapThresholdParameter, 1 << 20));
-        Assert.AreEqual(1, MappedBlocksAdded(4 << 20));
-
+        // glibc serves a block from free heap space when it can, whatever the thresholds, so the test first uses up the
+        // free space: 1 MiB blocks (from the heap under the training thresholds) until the heap has to grow, after which
+        // no free chunk holds 4 MiB.
         Assert.AreEqual("mmap threshold 32 MiB, trim threshold 256 MiB", NativeAllocator.Apply(mallopt));
-        Assert.AreEqual(0, MappedBlocksAdded(4 << 20));
+        var fill = new List<IntPtr>();
+        try
+        {
+            ulong heap = MallocInfo().Arena;
+            while (MallocInfo().Arena == heap)
+            {
+                if (fill.Count == 1024)
+                {
+                    Assert.Inconclusive("1 GiB of 1 MiB blocks did not use up the heap's free space.");
+                }
+
+                fill.Add(Marshal.AllocHGlobal(1 << 20));
+            }
+
+            AssertThresholds(mallopt);
+        }
+        finally
+        {
+            fill.ForEach(Marshal.FreeHGlobal);
+        }
+    }
+
+    /// <summary>Asserts the thresholds' effect on a 4 MiB block, with no free chunk in the heap that could hold it.</summary>
+    private static void AssertThresholds(IntPtr mallopt)
+    {
+        int control = 4 << 20;
+
+        // At or above the mmap threshold a block that the heap cannot hold is mapped: with a 1 MiB threshold, this one.
+        Assert.AreEqual(1, NativeAllocator.Mallopt(mallopt, NativeAllocator.MapThresholdParameter, 1 << 20));
+        Assert.AreEqual(1, MappedBlocksAdded(control));
+
+        // With the training thresholds it comes from the heap (which grows); 40 MiB, above them, is still mapped.
+        Assert.AreEqual("mmap threshold 32 MiB, trim threshold 256 MiB", NativeAllocator.Apply(mallopt));
+        Assert.AreEqual(0, MappedBlocksAdded(control));
         Assert.AreEqual(1, MappedBlocksAdded(40 << 20));
     }
 
@@ -49,11 +81,11 @@ public sealed class NativeAllocatorTests
     /// <summary>How many mapped blocks glibc holds while a block of <paramref name="bytes"/> is allocated, beyond those before.</summary>
     private static long MappedBlocksAdded(int bytes)
     {
-        long before = (long)MallocInfo().MappedBlocks;
+        ulong before = MallocInfo().MappedBlocks;
         IntPtr block = Marshal.AllocHGlobal(bytes);
         try
         {
-            return (long)MallocInfo().MappedBlocks - before;
+            return (long)(MallocInfo().MappedBlocks - before);
         }
         finally
         {
@@ -61,12 +93,15 @@ public sealed class NativeAllocatorTests
         }
     }
 
-    private static MallocInfo2 MallocInfo()
+    private static MallocInfo2 MallocInfo() => Marshal.GetDelegateForFunctionPointer<MallInfo2Function>(Libc("mallinfo2"))();
+
+    private static IntPtr Libc(string name)
     {
-        IntPtr address = NativeLibrary.Load("libc.so.6") is var libc && NativeLibrary.TryGetExport(libc, "mallinfo2", out IntPtr found) ? found : IntPtr.Zero;
-        Assert.AreNotEqual(IntPtr.Zero, address, "glibc 2.33 or later has mallinfo2");
-        return Marshal.GetDelegateForFunctionPointer<MallInfo2Function>(address)();
+        IntPtr address = NativeLibrary.TryGetExport(NativeLibrary.Load("libc.so.6"), name, out IntPtr found) ? found : IntPtr.Zero;
+        Assert.AreNotEqual(IntPtr.Zero, address, $"glibc 2.33 or later has {name}");
+        return address;
     }
+
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate MallocInfo2 MallInfo2Function();
@@ -75,6 +110,6 @@ public sealed class NativeAllocatorTests
     [StructLayout(LayoutKind.Sequential)]
     private struct MallocInfo2
     {
-        public nuint Arena, OrdinaryBlocks, SmallBlocks, MappedBlocks, MappedBytes, MaxTotal, FastBytes, Used, Free, KeepCost;
+        public ulong Arena, OrdinaryBlocks, SmallBlocks, MappedBlocks, MappedBytes, MaxTotal, FastBytes, Used, Free, KeepCost;
     }
 }
