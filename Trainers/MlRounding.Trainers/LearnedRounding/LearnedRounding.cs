@@ -29,12 +29,7 @@ internal static class LearnedRounding
             throw new InvalidOperationException("No calibration row has finite features.");
         }
 
-        Native.TorchSharpNative.EnsureLoaded();
-        Native.NativeAllocator.ConfigureForTraining();
-        if (options.NumberOfThreads is int threads)
-        {
-            set_num_threads(threads);
-        }
+        LibTorchSetup.ForTraining(options.NumberOfThreads);
 
         int d = network.FeatureCount;
         var (grid, empty) = options.InputBits == 32 ? (null, null) : FitInputGrid(network, rows.AsSpan(0, count * d), d, options.InputBits);

@@ -184,14 +184,7 @@ internal static class QatTraining
         options = options.ForRows(source.Count); // the automatic epochs, batch size and learning rate for these rows
         options.Validate();
 
-        // The trainer's first torch call follows: make TorchSharp's native library loadable here rather than rely on
-        // another assembly's module initializer having run (a no-op after the first call, and where nothing needs fixing).
-        Native.TorchSharpNative.EnsureLoaded();
-        Native.NativeAllocator.ConfigureForTraining();
-        if (options.NumberOfThreads is int threads)
-        {
-            set_num_threads(threads);
-        }
+        LibTorchSetup.ForTraining(options.NumberOfThreads); // the trainer's first torch call follows
 
         manual_seed(options.Seed);
         if (options.Task == QatTask.MulticlassClassification && classes < 2)
