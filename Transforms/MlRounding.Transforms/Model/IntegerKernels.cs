@@ -12,7 +12,7 @@ namespace MlRounding;
 /// 7 bits, <c>vpmaddwd</c> on 16-bit weights for 8-bit codes), <see cref="Vector128"/> (arm64 and other platforms) and a
 /// scalar loop. The caller guarantees that no sum can overflow (<see cref="PackedLayer.Fits"/>).
 /// </summary>
-internal static class IntegerKernels
+internal static partial class IntegerKernels
 {
     /// <summary>The instruction sets, fastest last.</summary>
     internal enum Isa
@@ -73,80 +73,6 @@ internal static class IntegerKernels
             default:
                 DotScalar(x, layer.Codes, layer.Stride, acc);
                 break;
-        }
-    }
-
-    /// <summary>
-    /// acc[j] = Σ_dy Σ_i map[starts[dy] + i] · rows.Codes[j, dy, i] for every filter j: a patch read in place, one run per
-    /// kernel row, from a channel-last map (<see cref="PatchRows"/>). Only the 256-bit kernels (AVX-VNNI, and AVX2 when
-    /// every |code| ≤ 63) take this path (<see cref="TakesRuns"/>, asked once per block); false means the caller
-    /// gathers the patch for <see cref="Dot"/> instead.
-    /// </summary>
-    public static bool DotRuns(ReadOnlySpan<byte> map, ReadOnlySpan<int> starts, PatchRows rows, Span<int> acc)
-    {
-        switch (Use)
-        {
-            case Isa.AvxVnni when AvxVnni.IsSupported:
-                DotRuns256<Vnni>(map, starts, rows.Codes, rows.Segment, acc);
-                return true;
-            case Isa.Avx2 when Avx2.IsSupported && rows.SmallCodes:
-                DotRuns256<Avx2Pairs>(map, starts, rows.Codes, rows.Segment, acc);
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>Whether <see cref="DotRuns"/> computes <paramref name="rows"/>' sums on the calling thread's instruction set.</summary>
-    public static bool TakesRuns(PatchRows rows) => Use switch
-    {
-        Isa.AvxVnni => AvxVnni.IsSupported,
-        Isa.Avx2 => Avx2.IsSupported && rows.SmallCodes,
-        _ => false,
-    };
-
-    /// <summary>Four filters at a time, as <see cref="Dot256{TStep}"/>, each chunk of the input loaded once for the four.</summary>
-    private static void DotRuns256<TStep>(ReadOnlySpan<byte> map, ReadOnlySpan<int> starts, ReadOnlySpan<sbyte> w, int segment, Span<int> acc)
-        where TStep : struct, IMultiplyAdd
-    {
-        ref byte rm = ref MemoryMarshal.GetReference(map);
-        ref sbyte rw = ref MemoryMarshal.GetReference(w);
-        int k = starts.Length, stride = k * segment, rows = acc.Length, j = 0;
-        for (; j + 4 <= rows; j += 4)
-        {
-            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            nuint r0 = (nuint)(j * stride), r1 = r0 + (nuint)stride, r2 = r1 + (nuint)stride, r3 = r2 + (nuint)stride;
-            for (int dy = 0; dy < k; dy++)
-            {
-                ref byte rx = ref Unsafe.Add(ref rm, starts[dy]);
-                nuint at = (nuint)(dy * segment);
-                for (nuint i = 0; i < (nuint)segment; i += 32)
-                {
-                    Vector256<byte> xv = Vector256.LoadUnsafe(ref rx, i);
-                    a0 = TStep.Add(a0, xv, Vector256.LoadUnsafe(ref rw, r0 + at + i));
-                    a1 = TStep.Add(a1, xv, Vector256.LoadUnsafe(ref rw, r1 + at + i));
-                    a2 = TStep.Add(a2, xv, Vector256.LoadUnsafe(ref rw, r2 + at + i));
-                    a3 = TStep.Add(a3, xv, Vector256.LoadUnsafe(ref rw, r3 + at + i));
-                }
-            }
-
-            (acc[j], acc[j + 1], acc[j + 2], acc[j + 3]) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
-        }
-
-        for (; j < rows; j++)
-        {
-            Vector256<int> a = default;
-            nuint r = (nuint)(j * stride);
-            for (int dy = 0; dy < k; dy++)
-            {
-                ref byte rx = ref Unsafe.Add(ref rm, starts[dy]);
-                for (nuint i = 0; i < (nuint)segment; i += 32)
-                {
-                    a = TStep.Add(a, Vector256.LoadUnsafe(ref rx, i), Vector256.LoadUnsafe(ref rw, r + (nuint)(dy * segment) + i));
-                }
-            }
-
-            acc[j] = Vector256.Sum(a);
         }
     }
 

@@ -14,6 +14,7 @@ internal sealed partial class ScoringPlan
         var blocks = _model.Convolutions;
         Maps m = Maps.For(_mapSizes);
         LoadInput(s, m, blocks[0].Input.Size);
+        bool channelLast = false; // the byte map a block reads: channel-planar, or channel-last from a block computed in place
         for (int b = 0; b < blocks.Count; b++)
         {
             QuantizedConvolution block = blocks[b];
@@ -24,18 +25,31 @@ internal sealed partial class ScoringPlan
                 s.Bytes.AsSpan(patch, (plan.Packed?.Stride ?? patch) - patch).Clear(); // the kernels read whole padded rows
             }
 
-            bool direct = plan.Kernel && patch <= DirectConvolution.MaxPatch;
-            if (direct)
+            bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
+            bool nextChannelLast = bytesOut && b + 1 < blocks.Count && TakesRuns(_blocks[b + 1]);
+            if (TakesRuns(plan))
             {
-                DirectConvolution.Run(block, plan.Zeros, plan.Scale, plan.Correction, m.BytesIn, m.Y, m.Padded, m.Acc);
+                InPlace(block, plan, plan.Rows!, m, channelLast);
+                Activate(block, m, planar: false, bytesOut, nextChannelLast);
             }
             else
             {
-                Patches(block, plan, m, s);
+                bool direct = plan.Kernel && patch <= DirectConvolution.MaxPatch;
+                if (direct)
+                {
+                    DirectConvolution.Run(block, plan.Zeros, plan.Scale, plan.Correction, m.BytesIn, m.Y, m.Padded, m.Acc);
+                }
+                else
+                {
+                    Patches(block, plan, m, s);
+                }
+
+                Pool(block, m, planar: direct);
+                Activate(block, m, planar: direct, bytesOut, channelLast: false);
+                nextChannelLast = false;
             }
 
-            bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
-            PoolAndActivate(block, m, planar: direct, bytesOut);
+            channelLast = nextChannelLast;
             (m.In, m.Out, m.BytesIn, m.BytesOut) = (m.Out, m.In, m.BytesOut, m.BytesIn);
         }
 
@@ -51,14 +65,9 @@ internal sealed partial class ScoringPlan
         }
     }
 
-    /// <summary>Each output position's patch, read in place (<see cref="PatchRows"/>) where the kernels can, else gathered and scored as a dense layer's input row.</summary>
+    /// <summary>Each output position's patch gathered and scored as a dense layer's input row, position-major into <see cref="Maps.Y"/>.</summary>
     private void Patches(QuantizedConvolution block, LayerPlan plan, Maps m, Scratch s)
     {
-        if (plan.Rows is { } rows && InPlace(block, plan, rows, m, s))
-        {
-            return;
-        }
-
         int patch = block.Filters.Inputs, outputs = block.Filters.Outputs;
         for (int y = 0; y < block.Input.Height; y++)
         {
@@ -76,39 +85,6 @@ internal sealed partial class ScoringPlan
                 Dense(block.Filters, plan, s.H.AsSpan(0, patch), s, m.Y.AsSpan((y * block.Input.Width + x) * outputs, outputs));
             }
         }
-    }
-
-    /// <summary>
-    /// The block's outputs, position-major into <see cref="Maps.Y"/>, from patches read in place in the channel-last copy
-    /// of its byte input; false (nothing written) where the machine's kernels cannot (<see cref="IntegerKernels.DotRuns"/>).
-    /// </summary>
-    private static bool InPlace(QuantizedConvolution block, LayerPlan plan, PatchRows rows, Maps m, Scratch s)
-    {
-        if (!IntegerKernels.TakesRuns(rows))
-        {
-            return false;
-        }
-
-        int k = block.KernelSize, width = block.Input.Width, outputs = block.Filters.Outputs, pw = width + k - 1;
-        Span<byte> map = m.ChannelLast.AsSpan(0, rows.MapBytes(block.Input));
-        rows.Fill(m.BytesIn, block.Input, plan.Zeros, map);
-        Span<int> starts = stackalloc int[k];
-        Span<int> acc = s.Acc.AsSpan(0, outputs);
-        for (int y = 0; y < block.Input.Height; y++)
-        {
-            for (int x = 0; x < width; x++)
-            {
-                for (int dy = 0; dy < k; dy++)
-                {
-                    starts[dy] = (((y + dy) * pw) + x) * rows.Channels;
-                }
-
-                IntegerKernels.DotRuns(map, starts, rows, acc);
-                CodeKernels.ScaleBias(acc, plan.Correction, plan.Scale, block.Filters.Biases, m.Y.AsSpan(((y * width) + x) * outputs, outputs));
-            }
-        }
-
-        return true;
     }
 
     /// <summary>The features as the first block reads them: input codes in bytes, or codes (ints) or float values as floats.</summary>
@@ -196,28 +172,38 @@ internal sealed partial class ScoringPlan
     }
 
     /// <summary>
-    /// The maximum over each pooling window of every channel's outputs, then ReLU and the activation code
-    /// (<see cref="CodeKernels.ReluCodes"/>, the scalar rule lane by lane) or the ReLU'd value, channel-planar (byte
-    /// codes when the next layer reads them). Both functions do not decrease, so pooling first gives the codes of pooling last. The outputs <see cref="Maps.Y"/> are channel-planar
-    /// (<paramref name="planar"/>, from <see cref="DirectConvolution"/>) or position-major (from the patches); the result
-    /// goes to <see cref="Maps.Out"/>, or to <see cref="Maps.BytesOut"/> with <paramref name="bytesOut"/>.
+    /// The maximum over each pooling window of every channel's outputs <see cref="Maps.Y"/>, channel-planar
+    /// (<paramref name="planar"/>, from <see cref="DirectConvolution"/>) or position-major (from the patches), into
+    /// <see cref="Maps.Pooled"/> in the same order.
     /// </summary>
-    private static void PoolAndActivate(QuantizedConvolution block, Maps maps, bool planar, bool bytesOut)
+    private static void Pool(QuantizedConvolution block, Maps maps, bool planar)
     {
-        float[] y = maps.Y, output = maps.Out;
+        Span<float> maxima = maps.Pooled.AsSpan(0, block.Output.Size);
+        if (planar)
+        {
+            PoolPlanar(block, maps.Y, maxima, maps.RowMaxima);
+        }
+        else
+        {
+            PoolPositionMajor(block, maps.Y, maxima);
+        }
+    }
+
+    /// <summary>
+    /// ReLU and the activation code (<see cref="CodeKernels.ReluCodes"/>, the scalar rule lane by lane) or the ReLU'd value
+    /// of the pooled outputs <see cref="Maps.Pooled"/> (channel-planar with <paramref name="planar"/>, else position-major):
+    /// channel-planar into <see cref="Maps.Out"/>, or as byte codes into <see cref="Maps.BytesOut"/> with
+    /// <paramref name="bytesOut"/>, there position-major (channel-last) with <paramref name="channelLast"/>, for a next
+    /// block computed in place. Both functions do not decrease, so pooling first gives the codes of pooling last.
+    /// </summary>
+    private static void Activate(QuantizedConvolution block, Maps maps, bool planar, bool bytesOut, bool channelLast)
+    {
+        float[] output = maps.Out;
         byte[]? bytes = bytesOut ? maps.BytesOut : null;
         QuantizedLayer filters = block.Filters;
         int channels = filters.Outputs;
         ImageShape shape = block.Output;
         Span<float> maxima = maps.Pooled.AsSpan(0, shape.Size);
-        if (planar)
-        {
-            PoolPlanar(block, y, maxima, maps.RowMaxima);
-        }
-        else
-        {
-            PoolPositionMajor(block, y, maxima);
-        }
 
         // maxima[c · positions + p] when planar, else maxima[p · channels + c]: (p, c) walks it in the output's order.
         int positions = shape.Plane;
@@ -237,9 +223,10 @@ internal sealed partial class ScoringPlan
             return;
         }
 
-        Span<byte> q = planar && bytes is not null ? bytes.AsSpan(0, shape.Size) : maps.PooledCodes.AsSpan(0, shape.Size);
+        bool inOrder = (planar || channelLast) && bytes is not null;
+        Span<byte> q = inOrder ? bytes.AsSpan(0, shape.Size) : maps.PooledCodes.AsSpan(0, shape.Size);
         CodeKernels.ReluCodes(maxima, q, filters.ActivationStep, filters.ActivationMax);
-        if (planar && bytes is not null)
+        if (inOrder)
         {
             return; // the codes are already in place
         }
@@ -340,7 +327,7 @@ internal sealed partial class ScoringPlan
     /// <param name="Map">Values of the largest feature map.</param>
     /// <param name="Outputs">Values of the largest block output before pooling (positions · channels).</param>
     /// <param name="Padded">Ints of the largest padded input of <see cref="DirectConvolution"/>.</param>
-    /// <param name="Run">Ints of its longest accumulator run.</param>
+    /// <param name="Run">Ints of the longest accumulator run: of <see cref="DirectConvolution"/> (one output channel over the padded width) or of one row of positions in place.</param>
     /// <param name="ChannelLast">Bytes of the largest channel-last input of <see cref="PatchRows"/>.</param>
     private sealed record MapSizes(int Map, int Outputs, int Padded, int Run, int ChannelLast)
     {
@@ -348,8 +335,8 @@ internal sealed partial class ScoringPlan
             blocks.Max(b => Math.Max(b.Input.Size, b.Output.Size)),
             blocks.Max(b => b.Input.Plane * b.Filters.Outputs),
             blocks.Max(b => b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1)),
-            blocks.Max(b => b.Input.Height * (b.Input.Width + b.KernelSize - 1)),
-            blocks.Max(b => (b.Input.Channels * (b.Input.Height + b.KernelSize - 1) * (b.Input.Width + b.KernelSize - 1)) + (((b.KernelSize * b.Input.Channels) + 31) / 32 * 32)));
+            blocks.Max(b => Math.Max(b.Input.Height * (b.Input.Width + b.KernelSize - 1), InPlaceInts(b))),
+            blocks.Max(b => PatchRows.MapBytesOf(b.Input, b.KernelSize)));
     }
 
     /// <summary>The feature maps of one thread's convolutions, grown to the largest network it has scored.</summary>
@@ -388,7 +375,7 @@ internal sealed partial class ScoringPlan
         /// <summary>Gets the padded input planes of <see cref="DirectConvolution"/>.</summary>
         public int[] Padded { get; }
 
-        /// <summary>Gets the accumulators of <see cref="DirectConvolution"/>: one output channel over the padded width.</summary>
+        /// <summary>Gets the accumulators of <see cref="DirectConvolution"/> (one output channel over the padded width) or of one row of positions in place.</summary>
         public int[] Acc { get; }
 
         /// <summary>Gets or sets the byte map a block reads (codes that fit in a byte).</summary>
