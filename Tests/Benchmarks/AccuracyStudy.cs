@@ -14,10 +14,10 @@ namespace MlRounding.Benchmarks;
 /// epochs, the validation accuracy of the kept model (what the defaults are chosen on), its test accuracy, the test
 /// accuracy at the epoch with the best validation accuracy, the model's parameter and ONNX bytes, and the time per
 /// quantized and per float epoch. SPEC is key=value pairs separated by ';' (see <see cref="Options"/>); keys left out
-/// keep the trainer's defaults. Two keys belong to the study: <c>holdout=F</c> (a fixed fraction of the training rows
-/// kept from the trainer, the deployed model's accuracy on them in the last column) and <c>timing=1</c> (no per-epoch
-/// test scoring). Quantized networks take the raw features (their input grid normalizes them); float ones
-/// get NormalizeMinMax first, as `mlround train` does.
+/// keep the trainer's defaults. Three keys belong to the study: <c>holdout=F</c> (a fixed fraction of the training rows
+/// kept from the trainer, the deployed model's accuracy on them in the last column), <c>timing=1</c> (no per-epoch
+/// test scoring) and <c>minmax=0</c> (no NormalizeMinMax in front of a float network). Quantized networks take the raw
+/// features (their input grid normalizes them); float ones get NormalizeMinMax first, as `mlround train` does.
 /// </summary>
 internal static class AccuracyStudy
 {
@@ -78,7 +78,8 @@ internal static class AccuracyStudy
         // rows (valfrac) are compared there, never on the test rows.
         // timing=1 leaves out the per-epoch test scoring, so that seconds per epoch time the training alone.
         var (holdoutText, withoutHoldout) = StudyKey(spec, "holdout");
-        var (timing, trainerSpec) = StudyKey(withoutHoldout, "timing");
+        var (timing, withoutTiming) = StudyKey(withoutHoldout, "timing");
+        var (minMax, trainerSpec) = StudyKey(withoutTiming, "minmax");
         double holdout = holdoutText is null ? 0 : double.Parse(holdoutText, CultureInfo.InvariantCulture);
         List<Row> held = new();
         if (holdout > 0)
@@ -98,7 +99,7 @@ internal static class AccuracyStudy
         IDataView test = ml.Data.LoadFromEnumerable(testRows, schema);
         QatOptions options = Options(trainerSpec, seed);
         ITransformer? normalizer = null;
-        if (options.Mode == QatMode.Float || options.InputBits == 32)
+        if ((options.Mode == QatMode.Float || options.InputBits == 32) && minMax != "0")
         {
             normalizer = ml.Transforms.NormalizeMinMax("Features").Fit(train);
             train = ml.Data.Cache(normalizer.Transform(train));

@@ -50,8 +50,9 @@ internal sealed class MlNetScoring
         s.Rows = Read(testPixels, testLabels).Select(r => r.Features).ToArray();
         s.Test = s.Ml.Data.Cache(s.Ml.Data.LoadFromEnumerable(Read(testPixels, testLabels)));
         // Trained once and kept in the temporary folder: the benchmarks then score in a process that has not trained
-        // (training leaves TorchSharp objects to the finalizer thread, which would run during the measurements).
-        string file = Path.Combine(Path.GetTempPath(), "mlrounding-benchmarks", $"fashion{(image ? "-cnn" : "")}-w{weightBits}-i{inputBits}-r{trainRows}-e{epochs}.zip");
+        // (training leaves TorchSharp objects to the finalizer thread, which would run during the measurements). A CNN's
+        // file is named after the default blocks, so a change of the default trains a new one.
+        string file = Path.Combine(Path.GetTempPath(), "mlrounding-benchmarks", $"fashion{(image ? $"-cnn{string.Join("x", new QatOptions().ConvolutionChannels)}" : "")}-w{weightBits}-i{inputBits}-r{trainRows}-e{epochs}.zip");
         if (!File.Exists(file))
         {
             var options = new QatOptions { WeightBits = weightBits, ActivationBits = 8, InputBits = inputBits, MaxEpoch = epochs, NumberOfThreads = 2, LabelColumnName = "LabelKey", ImageShape = image ? new ImageShape(1, 28, 28) : null };
