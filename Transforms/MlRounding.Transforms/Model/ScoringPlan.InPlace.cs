@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MlRounding;
 
@@ -15,15 +17,32 @@ internal sealed partial class ScoringPlan
     /// <summary>Whether the block of <paramref name="plan"/> is computed in place on the calling thread's instruction set.</summary>
     private static bool TakesRuns(LayerPlan plan) => plan.Rows is { } rows && IntegerKernels.TakesRuns(rows);
 
-    /// <summary>The patch layout of a block whose filters the in-place path can take (byte codes, every scale positive), else null.</summary>
-    private static PatchRows? InPlaceRows(QuantizedConvolution block, LayerPlan plan) =>
-        plan.Kernel && plan.Scale.Length == block.Filters.Outputs && plan.Scale.All(s => s > 0 && float.IsFinite(s)) ? new PatchRows(block) : null;
+    /// <summary>
+    /// The patch layout of a block whose filters the in-place path can take (byte codes, every scale positive), else null;
+    /// with it, the filters' scales, biases and corrections repeated for a row of pooled positions, so that one
+    /// <see cref="CodeKernels.ScaleBias(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> scales a whole row.
+    /// </summary>
+    private static PatchRows? InPlaceRows(QuantizedConvolution block, LayerPlan plan)
+    {
+        if (!plan.Kernel || plan.Scale.Length != block.Filters.Outputs || !plan.Scale.All(s => s > 0 && float.IsFinite(s)))
+        {
+            return null;
+        }
 
-    /// <summary>The ints <see cref="InPlace"/> needs of <see cref="Maps.Acc"/>: two rows of positions and one pooled position.</summary>
+        int positions = block.Output.Width;
+        plan.TiledScale = Tiled(plan.Scale, positions);
+        plan.TiledBias = Tiled(block.Filters.Biases, positions);
+        plan.TiledCorrection = Tiled(plan.Correction, positions);
+        return new PatchRows(block);
+    }
+
+    private static T[] Tiled<T>(T[] values, int times) => Enumerable.Repeat(values, times).SelectMany(v => v).ToArray();
+
+    /// <summary>The ints <see cref="InPlace"/> needs of <see cref="Maps.Acc"/>: two rows of positions and a row of pooled windows.</summary>
     private static int InPlaceInts(QuantizedConvolution block)
     {
         int stride = PatchRows.StrideOf(block.Filters.Outputs);
-        return (2 * ((block.Input.Width + 1) & ~1) * stride) + stride;
+        return (2 * ((block.Input.Width + 1) & ~1) * stride) + (block.Output.Width * block.Filters.Outputs) + PatchRows.Lanes;
     }
 
     /// <summary>
@@ -38,8 +57,9 @@ internal sealed partial class ScoringPlan
         int rowStride = (width + k - 1) * rows.Channels, stride = rows.Stride, run = ((width + 1) & ~1) * stride;
         Span<byte> map = m.ChannelLast.AsSpan(0, rows.MapBytes(block.Input));
         rows.Fill(m.BytesIn, block.Input, plan.Zeros, map, channelLast);
-        Span<int> sums = m.Acc.AsSpan(0, run), next = m.Acc.AsSpan(run, run), window = m.Acc.AsSpan(2 * run, stride);
         ImageShape shape = block.Output;
+        int pooledRow = shape.Width * outputs;
+        Span<int> sums = m.Acc.AsSpan(0, run), next = m.Acc.AsSpan(run, run), windows = m.Acc.AsSpan(2 * run, pooledRow + PatchRows.Lanes);
         for (int py = 0; py < shape.Height; py++)
         {
             IntegerKernels.ConvolveRow(map, py * pool * rowStride, rowStride, width, rows, sums);
@@ -49,17 +69,32 @@ internal sealed partial class ScoringPlan
                 TensorPrimitives.Max(sums, next, sums);
             }
 
-            for (int px = 0; px < shape.Width; px++)
+            PoolColumns(sums, pool, stride, outputs, shape.Width, windows);
+            CodeKernels.ScaleBias(windows[..pooledRow], plan.TiledCorrection, plan.TiledScale, plan.TiledBias, m.Pooled.AsSpan(py * pooledRow, pooledRow));
+        }
+    }
+
+    /// <summary>
+    /// Per window of <paramref name="pool"/> positions, the element-wise maximum of their sums (<paramref name="stride"/>
+    /// apart), the first <paramref name="outputs"/> of them, window after window into <paramref name="windows"/> (which
+    /// holds 8 more: a window's last vector runs into the next, written after it).
+    /// </summary>
+    private static void PoolColumns(ReadOnlySpan<int> sums, int pool, int stride, int outputs, int count, Span<int> windows)
+    {
+        ref int rs = ref MemoryMarshal.GetReference(sums);
+        ref int rw = ref MemoryMarshal.GetReference(windows);
+        for (int px = 0; px < count; px++)
+        {
+            nuint from = (nuint)(px * pool * stride), to = (nuint)(px * outputs);
+            for (nuint i = 0; i < (nuint)outputs; i += (nuint)PatchRows.Lanes)
             {
-                Span<int> first = sums.Slice(px * pool * stride, stride);
-                first.CopyTo(window);
+                Vector256<int> v = Vector256.LoadUnsafe(ref rs, from + i);
                 for (int dx = 1; dx < pool; dx++)
                 {
-                    TensorPrimitives.Max(window, sums.Slice(((px * pool) + dx) * stride, stride), window);
+                    v = Vector256.Max(v, Vector256.LoadUnsafe(ref rs, from + (nuint)(dx * stride) + i));
                 }
 
-                Span<float> pooled = m.Pooled.AsSpan(((py * shape.Width) + px) * outputs, outputs);
-                CodeKernels.ScaleBias(window[..outputs], plan.Correction, plan.Scale, block.Filters.Biases, pooled);
+                v.StoreUnsafe(ref rw, to + i);
             }
         }
     }

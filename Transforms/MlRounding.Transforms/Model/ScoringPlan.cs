@@ -390,7 +390,10 @@ internal sealed partial class ScoringPlan
         public bool RoundingAfter;
         public bool Kernel;
         public PackedLayer? Packed;
-        public PatchRows? Rows; // a block's filters for patches read in place (ScoringPlan.Convolution)
+        public PatchRows? Rows; // a block's filters for patches read in place (ScoringPlan.InPlace)
+        public float[] TiledScale = Array.Empty<float>(); // Scale, Biases and Correction repeated for a row of pooled positions (ScoringPlan.InPlace)
+        public float[] TiledBias = Array.Empty<float>();
+        public int[] TiledCorrection = Array.Empty<int>();
         public float[] Scale = Array.Empty<float>();
         public int[] Correction = Array.Empty<int>();
 
