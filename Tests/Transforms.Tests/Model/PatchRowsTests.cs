@@ -14,6 +14,7 @@ public sealed class PatchRowsTests
     [DataRow(16, 3, 8, 14, 14, 32)] // the default CNN's second block: 144 codes per patch, four filter groups
     [DataRow(1, 3, 4, 28, 28, 16)] // a first block on a gray image: 3-code runs, two filter groups
     [DataRow(3, 3, 2, 5, 7, 64)] // eight filter groups, four positions at a time, the last one past the row's end
+    [DataRow(2, 3, 4, 6, 10, 48)] // six filter groups: four, then two, at four positions, then a pair of positions
     [DataRow(2, 1, 4, 5, 3, 27)] // 1x1 kernels, 27 filters: groups taken four, two, then one at a time
     public void ConvolveRow_EqualsDirectPatchSums_WithEachChannelsZeroCode(int channels, int k, int weightBits, int height, int width, int outputs)
     {

@@ -54,17 +54,23 @@ internal static partial class IntegerKernels
         ref int ra = ref MemoryMarshal.GetReference(acc);
         var shape = new RunShape(rows.K, rows.Quads, rows.Groups, rows.Channels, rowStride, rows.Stride);
         int p = 0;
-        if (rows.Groups % 4 == 0 && Avx512F.IsSupported)
+        if (rows.Groups % 2 == 0 && Avx512F.IsSupported)
         {
-            // Filters in multiples of 32 on a machine with 32 vector registers (EVEX): 16 accumulators, each weight vector
-            // loaded once for four positions (with 16 registers they would spill, so there two positions at a time).
+            // Filters in multiples of 16 on a machine with 32 vector registers (EVEX): up to 16 accumulators, each weight
+            // vector loaded once for four positions (with 16 registers they would spill, so there two positions at a time).
             for (; p + 4 <= even; p += 4)
             {
                 ref byte x = ref Unsafe.Add(ref rm, p * rows.Channels);
                 ref int a = ref Unsafe.Add(ref ra, p * rows.Stride);
-                for (int g = 0; g < rows.Groups; g += 4)
+                int g = 0;
+                for (; g + 4 <= rows.Groups; g += 4)
                 {
-                    FourPositions<TStep>(ref x, ref Unsafe.Add(ref rw, g * 32), ref Unsafe.Add(ref a, g * PatchRows.Lanes), shape);
+                    FourPositions<TStep, FourGroups>(ref x, ref Unsafe.Add(ref rw, g * 32), ref Unsafe.Add(ref a, g * PatchRows.Lanes), shape);
+                }
+
+                if (g < rows.Groups)
+                {
+                    FourPositions<TStep, TwoGroups>(ref x, ref Unsafe.Add(ref rw, g * 32), ref Unsafe.Add(ref a, g * PatchRows.Lanes), shape);
                 }
             }
         }
@@ -111,8 +117,7 @@ internal static partial class IntegerKernels
             ref sbyte wr = ref Unsafe.Add(ref w, dy * s.Quads * quadBytes);
             for (int q = 0; q < s.Quads; q++)
             {
-                Vector256<byte> v0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r0, q * 4))).AsByte();
-                Vector256<byte> v1 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r1, q * 4))).AsByte();
+                Vector256<byte> v0 = Broadcast(ref r0, q), v1 = Broadcast(ref r1, q);
                 ref sbyte wq = ref Unsafe.Add(ref wr, q * quadBytes);
                 Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
                 (a00, a10) = (TStep.Add(a00, v0, w0), TStep.Add(a10, v1, w0));
@@ -150,13 +155,14 @@ internal static partial class IntegerKernels
     }
 
     /// <summary>
-    /// The sums of four neighbouring positions against four filter groups, as <see cref="TwoPositions{TStep, TGroups}"/>:
-    /// per kernel row and quad, four weight vectors each used four times.
+    /// The sums of four neighbouring positions against <typeparamref name="TGroups"/> (two or four) filter groups, as
+    /// <see cref="TwoPositions{TStep, TGroups}"/>: per kernel row and quad, each weight vector loaded once for the four.
     /// </summary>
-    private static void FourPositions<TStep>(ref byte x, ref sbyte w, ref int a, RunShape s)
+    private static void FourPositions<TStep, TGroups>(ref byte x, ref sbyte w, ref int a, RunShape s)
         where TStep : struct, IMultiplyAdd
+        where TGroups : struct, IGroupCount
     {
-        int quadBytes = s.Groups * 32;
+        int n = TGroups.Count, quadBytes = s.Groups * 32;
         Vector256<int> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector256<int> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector256<int> a20 = default, a21 = default, a22 = default, a23 = default;
@@ -171,31 +177,38 @@ internal static partial class IntegerKernels
             for (int q = 0; q < s.Quads; q++)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wr, q * quadBytes);
-                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32), w2 = Vector256.LoadUnsafe(ref wq, 64), w3 = Vector256.LoadUnsafe(ref wq, 96);
-                Vector256<byte> v = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r0, q * 4))).AsByte();
-                (a00, a01, a02, a03) = (TStep.Add(a00, v, w0), TStep.Add(a01, v, w1), TStep.Add(a02, v, w2), TStep.Add(a03, v, w3));
-                v = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r1, q * 4))).AsByte();
-                (a10, a11, a12, a13) = (TStep.Add(a10, v, w0), TStep.Add(a11, v, w1), TStep.Add(a12, v, w2), TStep.Add(a13, v, w3));
-                v = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r2, q * 4))).AsByte();
-                (a20, a21, a22, a23) = (TStep.Add(a20, v, w0), TStep.Add(a21, v, w1), TStep.Add(a22, v, w2), TStep.Add(a23, v, w3));
-                v = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref r3, q * 4))).AsByte();
-                (a30, a31, a32, a33) = (TStep.Add(a30, v, w0), TStep.Add(a31, v, w1), TStep.Add(a32, v, w2), TStep.Add(a33, v, w3));
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                Vector256<sbyte> w2 = n > 2 ? Vector256.LoadUnsafe(ref wq, 64) : default, w3 = n > 2 ? Vector256.LoadUnsafe(ref wq, 96) : default;
+                Vector256<byte> v0 = Broadcast(ref r0, q), v1 = Broadcast(ref r1, q), v2 = Broadcast(ref r2, q), v3 = Broadcast(ref r3, q);
+                (a00, a01, a10, a11) = (TStep.Add(a00, v0, w0), TStep.Add(a01, v0, w1), TStep.Add(a10, v1, w0), TStep.Add(a11, v1, w1));
+                (a20, a21, a30, a31) = (TStep.Add(a20, v2, w0), TStep.Add(a21, v2, w1), TStep.Add(a30, v3, w0), TStep.Add(a31, v3, w1));
+                if (n > 2)
+                {
+                    (a02, a03, a12, a13) = (TStep.Add(a02, v0, w2), TStep.Add(a03, v0, w3), TStep.Add(a12, v1, w2), TStep.Add(a13, v1, w3));
+                    (a22, a23, a32, a33) = (TStep.Add(a22, v2, w2), TStep.Add(a23, v2, w3), TStep.Add(a32, v3, w2), TStep.Add(a33, v3, w3));
+                }
             }
         }
 
-        Store(ref a, a00, a01, a02, a03);
-        Store(ref Unsafe.Add(ref a, s.Stride), a10, a11, a12, a13);
-        Store(ref Unsafe.Add(ref a, 2 * s.Stride), a20, a21, a22, a23);
-        Store(ref Unsafe.Add(ref a, 3 * s.Stride), a30, a31, a32, a33);
+        Store(ref a, n, a00, a01, a02, a03);
+        Store(ref Unsafe.Add(ref a, s.Stride), n, a10, a11, a12, a13);
+        Store(ref Unsafe.Add(ref a, 2 * s.Stride), n, a20, a21, a22, a23);
+        Store(ref Unsafe.Add(ref a, 3 * s.Stride), n, a30, a31, a32, a33);
     }
 
-    /// <summary>One position's sums of four filter groups, in order.</summary>
-    private static void Store(ref int a, Vector256<int> g0, Vector256<int> g1, Vector256<int> g2, Vector256<int> g3)
+    /// <summary>The four codes of quad <paramref name="q"/> of a run, in every 32-bit lane.</summary>
+    private static Vector256<byte> Broadcast(ref byte run, int q) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref run, q * 4))).AsByte();
+
+    /// <summary>One position's sums of <paramref name="n"/> (two or four) filter groups, in order.</summary>
+    private static void Store(ref int a, int n, Vector256<int> g0, Vector256<int> g1, Vector256<int> g2, Vector256<int> g3)
     {
         g0.StoreUnsafe(ref a);
         g1.StoreUnsafe(ref a, 8);
-        g2.StoreUnsafe(ref a, 16);
-        g3.StoreUnsafe(ref a, 24);
+        if (n > 2)
+        {
+            g2.StoreUnsafe(ref a, 16);
+            g3.StoreUnsafe(ref a, 24);
+        }
     }
 
     /// <summary>The sizes <see cref="TwoPositions{TStep, TGroups}"/> walks by.</summary>

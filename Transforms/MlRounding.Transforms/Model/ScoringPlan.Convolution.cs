@@ -233,17 +233,20 @@ internal sealed partial class ScoringPlan
 
         for (int c = 0; c < channels; c++)
         {
+            if (bytes is not null)
+            {
+                Span<byte> plane = bytes.AsSpan(c * positions, positions); // position-major codes (planar ones returned above)
+                for (int p = 0; p < plane.Length; p++)
+                {
+                    plane[p] = q[(p * channels) + c];
+                }
+
+                continue;
+            }
+
             for (int p = 0; p < positions; p++)
             {
-                byte code = q[At(p, c)];
-                if (bytes is null)
-                {
-                    output[(c * positions) + p] = code;
-                }
-                else
-                {
-                    bytes[(c * positions) + p] = code;
-                }
+                output[(c * positions) + p] = q[At(p, c)];
             }
         }
     }
