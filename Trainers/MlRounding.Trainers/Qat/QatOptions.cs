@@ -49,13 +49,13 @@ public sealed class QatOptions
     /// <summary>
     /// Gets or sets the output channels of the convolution blocks, input first, each block a
     /// <see cref="ConvolutionKernelSize"/> convolution (stride 1, "same" padding), ReLU, 2x2 max pooling and the activation
-    /// quantizer; used with <see cref="ImageShape"/>. By default (or when set to null) 16, 32; the dense part then has one
+    /// quantizer; used with <see cref="ImageShape"/>. By default (or when set to null) 32, 32; the dense part then has one
     /// hidden layer of 64 (256 at 1 bit, 128 at 2 bits: a narrower code buys a wider layer at about the same bytes, as for
     /// the dense defaults; measured on Fashion-MNIST, docs/trainer.md).
     /// </summary>
     public int[] ConvolutionChannels
     {
-        get => _convolutionChannels ?? new[] { 16, 32 };
+        get => _convolutionChannels ?? new[] { 32, 32 };
         set => _convolutionChannels = value;
     }
 
