@@ -102,7 +102,6 @@ public sealed class NativeAllocatorTests
         return address;
     }
 
-
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate MallocInfo2 MallInfo2Function();
 

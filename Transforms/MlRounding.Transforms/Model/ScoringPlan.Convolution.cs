@@ -20,14 +20,10 @@ internal sealed partial class ScoringPlan
             QuantizedConvolution block = blocks[b];
             LayerPlan plan = _blocks[b];
             int patch = block.Filters.Inputs;
-            if (plan.Input == Codes.Bytes)
-            {
-                s.Bytes.AsSpan(patch, (plan.Packed?.Stride ?? patch) - patch).Clear(); // the kernels read whole padded rows
-            }
-
+            bool inPlace = TakesRuns(plan);
             bool bytesOut = (b + 1 < blocks.Count ? _blocks[b + 1] : _plans[0]).Input == Codes.Bytes;
-            bool nextChannelLast = bytesOut && b + 1 < blocks.Count && TakesRuns(_blocks[b + 1]);
-            if (TakesRuns(plan))
+            bool nextChannelLast = inPlace && bytesOut && b + 1 < blocks.Count && TakesRuns(_blocks[b + 1]);
+            if (inPlace)
             {
                 InPlace(block, plan, plan.Rows!, m, channelLast);
                 Activate(block, m, planar: false, bytesOut, nextChannelLast);
@@ -41,12 +37,16 @@ internal sealed partial class ScoringPlan
                 }
                 else
                 {
+                    if (plan.Input == Codes.Bytes)
+                    {
+                        s.Bytes.AsSpan(patch, (plan.Packed?.Stride ?? patch) - patch).Clear(); // the kernels read whole padded rows
+                    }
+
                     Patches(block, plan, m, s);
                 }
 
                 Pool(block, m, planar: direct);
                 Activate(block, m, planar: direct, bytesOut, channelLast: false);
-                nextChannelLast = false;
             }
 
             channelLast = nextChannelLast;
