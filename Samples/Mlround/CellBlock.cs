@@ -90,6 +90,9 @@ internal readonly struct BlockCells(CellBlock block, int row) : IRowCells
     public bool TryNumber(int column, bool decimalComma, out float value) => CellParsing.TryNumber(block.Cell(row, column), decimalComma, out value);
 
     /// <inheritdoc/>
+    public bool TryNumberOrMissing(int column, bool decimalComma, out float value) => CellParsing.TryNumberOrMissing(block.Cell(row, column), decimalComma, out value);
+
+    /// <inheritdoc/>
     public bool TryDate(int column, DateOrder order, out DateTime value) => CellParsing.TryDate(block.Cell(row, column), order, out value);
 
     /// <inheritdoc/>

@@ -66,6 +66,27 @@ internal static class CellParsing
         return TrySpreadsheetNumber(cell, decimalComma, out value);
     }
 
+    /// <summary>A number cell, or NaN for a missing one (<see cref="TableSchema.IsMissing(ReadOnlySpan{char})"/>); false when it is neither.</summary>
+    /// <param name="cell">The trimmed cell.</param>
+    /// <param name="decimalComma">Whether the file writes decimals with a comma.</param>
+    /// <param name="value">The number, NaN when missing.</param>
+    /// <returns>Whether the cell is a number or missing.</returns>
+    public static bool TryNumberOrMissing(ReadOnlySpan<char> cell, bool decimalComma, out float value)
+    {
+        if (TryWholeNumber(cell, out value))
+        {
+            return true; // no missing marker is all digits
+        }
+
+        if (TableSchema.IsMissing(cell))
+        {
+            value = float.NaN;
+            return true;
+        }
+
+        return TryNumber(cell, decimalComma, out value);
+    }
+
     /// <summary>
     /// A cell of 1 to 7 decimal digits after an optional sign: read as an integer, which float holds exactly (below
     /// 2^24), so the value is the one <c>float.Parse</c> gives. Anything else (more digits, a point, an exponent) is left

@@ -4,9 +4,9 @@ namespace MlRounding.Cli;
 
 /// <summary>
 /// One data row's trimmed cells, however they were read: copied out of the reader to be parsed on another thread
-/// (<see cref="BlockCells"/>, no string per cell), or a row of a table read whole (<see cref="TableCells"/>, numbers
-/// already parsed). <see cref="TableRows"/>
-/// turns either into a <see cref="TableRow"/> by one set of rules.
+/// (<see cref="BlockCells"/>, no string per cell), read where the reader holds them (<see cref="SepCells"/>), or a row
+/// of a table read whole (<see cref="TableCells"/>, numbers already parsed). <see cref="RowLayout"/> turns any of them
+/// into a <see cref="TableRow"/> by one set of rules.
 /// </summary>
 internal interface IRowCells
 {
@@ -18,6 +18,9 @@ internal interface IRowCells
 
     /// <summary>Cell <paramref name="column"/> as a number (<see cref="CellParsing.TryNumber(string, bool, out float)"/>).</summary>
     bool TryNumber(int column, bool decimalComma, out float value);
+
+    /// <summary>Cell <paramref name="column"/> as a number, or NaN when it is missing; false when it is neither.</summary>
+    bool TryNumberOrMissing(int column, bool decimalComma, out float value);
 
     /// <summary>Cell <paramref name="column"/> as a date (<see cref="CellParsing.TryDate(string, DateOrder, out DateTime)"/>).</summary>
     bool TryDate(int column, DateOrder order, out DateTime value);
@@ -43,6 +46,13 @@ internal readonly struct TableCells(float[] numbers, string[]?[] text, int row, 
     {
         value = numbers[column];
         return !float.IsNaN(value) || (text[column] is { } cells && CellParsing.TryNumber(cells[row], decimalComma, out value));
+    }
+
+    /// <inheritdoc/>
+    public bool TryNumberOrMissing(int column, bool decimalComma, out float value)
+    {
+        value = float.NaN;
+        return IsMissing(column) || TryNumber(column, decimalComma, out value);
     }
 
     /// <inheritdoc/>

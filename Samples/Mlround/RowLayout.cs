@@ -28,14 +28,13 @@ internal sealed class RowLayout
 
     /// <summary>The features of a row: numbers (NaN where missing), each date as year, month, day and day of the week, categories and text.</summary>
     public TableRow Features<TCells>(TCells cells)
-        where TCells : IRowCells
+        where TCells : IRowCells, allows ref struct
     {
         var row = new TableRow { Numeric = new float[_numeric.Length + (4 * _dates.Length)] };
         for (int i = 0; i < _numeric.Length; i++)
         {
             int c = _numeric[i];
-            row.Numeric[i] = cells.IsMissing(c) ? float.NaN
-                : cells.TryNumber(c, _decimalComma, out float v) ? v
+            row.Numeric[i] = cells.TryNumberOrMissing(c, _decimalComma, out float v) ? v
                 : throw new FormatException($"{Where(cells.Line, c)}: '{cells.Text(c)}' is not a number (the column {_trained}).");
         }
 
@@ -73,7 +72,7 @@ internal sealed class RowLayout
     }
 
     private void Date<TCells>(TCells cells, int column, DateOrder order, Span<float> parts)
-        where TCells : IRowCells
+        where TCells : IRowCells, allows ref struct
     {
         if (cells.IsMissing(column))
         {
@@ -91,7 +90,7 @@ internal sealed class RowLayout
 
     /// <summary>Reads the label of a row into <paramref name="row"/>; false when it is missing.</summary>
     public bool TryLabel<TCells>(TableRow row, TCells cells, int labelIndex)
-        where TCells : IRowCells
+        where TCells : IRowCells, allows ref struct
     {
         if (cells.IsMissing(labelIndex))
         {

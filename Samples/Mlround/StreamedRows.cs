@@ -27,7 +27,7 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
     {
         using CsvSource source = CsvSource.Open(_path, _separator);
         int count = 0, skipped = 0;
-        using IEnumerator<TableRow> rows = source.ParallelRows(_take, Row).GetEnumerator();
+        using IEnumerator<TableRow> rows = ReadAhead.Rows(source, _take, Row).GetEnumerator();
         while (Next(rows) is var (more, row) && more)
         {
             if (ReferenceEquals(row, Unlabelled))
@@ -44,7 +44,7 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
         (Count, Skipped) = (count, skipped);
     }
 
-    private TableRow Row(BlockCells cells)
+    private TableRow Row(SepCells cells)
     {
         TableRow row = _layout.Features(cells);
         if (_label >= 0 && !_layout.TryLabel(row, cells, _label))

@@ -5,7 +5,7 @@ using MlRounding.Cli;
 namespace MlRounding.Samples.Tests.Mlround;
 
 /// <summary>
-/// <c>predict</c> streams its file (rows parsed in parallel blocks, scored and written in file order): it writes what
+/// <c>predict</c> streams its file (rows read and parsed ahead on a thread of their own, scored and written in file order): it writes what
 /// scoring the whole table at once writes, and a row that does not fit, however late, fails with one line naming the
 /// row and leaves no file.
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -15,6 +16,7 @@ internal static class CodeKernels
     /// codes of an affine grid, as <see cref="AffineGrid"/> computes them); false if some x is NaN (then
     /// <paramref name="q"/> is not meaningful).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     public static bool Quantize(ReadOnlySpan<float> x, Span<byte> q, ReadOnlySpan<float> inverse, ReadOnlySpan<float> zero, float min, float max)
     {
         ref float ri = ref MemoryMarshal.GetReference(inverse);

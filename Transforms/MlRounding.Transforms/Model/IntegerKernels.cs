@@ -100,6 +100,7 @@ internal static partial class IntegerKernels
     private static void DotAvx2(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc) => Dot256<Avx2Pairs>(x, w, stride, acc);
 
     /// <summary>Four rows at a time (the input codes are loaded once for four rows), then the remaining rows one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     private static void Dot256<TStep>(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> w, int stride, Span<int> acc)
         where TStep : struct, IMultiplyAdd
     {
