@@ -68,6 +68,7 @@ internal static class CodeKernels
         Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).AsByte().StoreUnsafe(ref destination, (nuint)at);
 
     /// <summary>y = (float)(acc - correction) · scale + bias, per output (no fused multiply-add: the product is rounded first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     public static void ScaleBias(ReadOnlySpan<int> acc, ReadOnlySpan<int> correction, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, Span<float> y)
     {
         int i = 0;
@@ -101,6 +102,7 @@ internal static class CodeKernels
     }
 
     /// <summary>The same for one output channel over a run of positions: one correction, scale and bias for all.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     public static void ScaleBias(ReadOnlySpan<int> acc, int correction, float scale, float bias, Span<float> y)
     {
         int i = 0;
@@ -125,6 +127,7 @@ internal static class CodeKernels
     }
 
     /// <summary>Activation codes of a hidden layer: clamp(round(max(y, 0) / step), 0, max) as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     public static void ReluCodes(ReadOnlySpan<float> y, Span<byte> codes, float step, float max)
     {
         ref float ry = ref MemoryMarshal.GetReference(y);

@@ -46,6 +46,7 @@ internal static partial class IntegerKernels
         _ => false,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     private static void ConvolveRow256<TStep>(ReadOnlySpan<byte> map, int start, int rowStride, int even, PatchRows rows, Span<int> acc)
         where TStep : struct, IMultiplyAdd
     {
@@ -103,6 +104,7 @@ internal static partial class IntegerKernels
     /// filter groups from <paramref name="w"/>, in registers until the end: per kernel row and quad, two broadcasts and
     /// up to four weight vectors, each used twice.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     private static void TwoPositions<TStep, TGroups>(ref byte x, ref sbyte w, ref int a, RunShape s)
         where TStep : struct, IMultiplyAdd
         where TGroups : struct, IGroupCount
@@ -158,6 +160,7 @@ internal static partial class IntegerKernels
     /// The sums of four neighbouring positions against <typeparamref name="TGroups"/> (two or four) filter groups, as
     /// <see cref="TwoPositions{TStep, TGroups}"/>: per kernel row and quad, each weight vector loaded once for the four.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     private static void FourPositions<TStep, TGroups>(ref byte x, ref sbyte w, ref int a, RunShape s)
         where TStep : struct, IMultiplyAdd
         where TGroups : struct, IGroupCount

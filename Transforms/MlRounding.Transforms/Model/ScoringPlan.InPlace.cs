@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -79,6 +80,7 @@ internal sealed partial class ScoringPlan
     /// apart), the first <paramref name="outputs"/> of them, window after window into <paramref name="windows"/> (which
     /// holds 8 more: a window's last vector runs into the next, written after it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // never tier-0 code: the intrinsics would be calls
     private static void PoolColumns(ReadOnlySpan<int> sums, int pool, int stride, int outputs, int count, Span<int> windows)
     {
         ref int rs = ref MemoryMarshal.GetReference(sums);
