@@ -176,6 +176,18 @@ public sealed class ConvolutionTrainingTests
     }
 
     [TestMethod]
+    public void DefaultDenseLayer_FollowsTheFirstDenseMatrixsBits()
+    {
+        var image = new ImageShape(1, 28, 28);
+        CollectionAssert.AreEqual(new[] { 32, 32 }, new QatOptions { ImageShape = image }.ConvolutionChannels);
+        CollectionAssert.AreEqual(new[] { 64 }, new QatOptions { ImageShape = image, WeightBits = 4 }.HiddenLayers);
+        CollectionAssert.AreEqual(new[] { 128 }, new QatOptions { ImageShape = image, WeightBits = 2 }.HiddenLayers);
+        CollectionAssert.AreEqual(new[] { 256 }, new QatOptions { ImageShape = image, WeightBits = 1 }.HiddenLayers);
+        CollectionAssert.AreEqual(new[] { 128 }, new QatOptions { ImageShape = image, Mode = QatMode.Float }.HiddenLayers, "float: the accuracy reference, wider");
+        CollectionAssert.AreEqual(new[] { 256 }, new QatOptions { ImageShape = image, WeightBits = 4, LayerWeightBits = new[] { 8, 8, 1, 8 } }.HiddenLayers, "the first dense matrix's bits, after the blocks'");
+    }
+
+    [TestMethod]
     public void InvalidConvolutionOptions_NameTheOption()
     {
         var image = new ImageShape(1, 8, 8);
