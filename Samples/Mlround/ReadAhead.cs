@@ -9,8 +9,8 @@ namespace MlRounding.Cli;
 /// maps each where the reader holds its cells (<see cref="SepCells"/>: no copy), a batch at a time, at most
 /// <see cref="Batches"/> batches ahead of the consumer; the consumer's thread is left to what it does with the rows
 /// (<c>predict</c>: featurization, scoring and writing). Two threads, each doing one half, suit a stream whose consumer
-/// is as busy as its reader; <see cref="CsvSource.ParallelRows{T}"/> maps on the thread pool for a consumer that only
-/// stores the rows.
+/// is as busy as its reader; <see cref="CsvSource.ParallelRows{T}"/> maps on the thread pool for a consumer that does
+/// little with each row (storing a table; training's passes over a streamed file, many of them ML.NET fitting means).
 /// </summary>
 internal static class ReadAhead
 {

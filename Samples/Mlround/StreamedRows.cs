@@ -1,6 +1,12 @@
 namespace MlRounding.Cli;
 
-/// <summary>The rows of a file read as they are enumerated (<see cref="TableRows.Stream"/>, <see cref="TableRows.StreamLabelled"/>); each enumeration reads the file again.</summary>
+/// <summary>
+/// The rows of a file read as they are enumerated (<see cref="TableRows.Stream"/>, <see cref="TableRows.StreamLabelled"/>);
+/// each enumeration reads the file again. Rows for a busy consumer (<c>predict</c>: featurization, scoring, writing) are
+/// read ahead on one thread of their own (<see cref="ReadAhead"/>); rows for training, whose passes over the file are
+/// often cheap to consume (ML.NET fitting the means), are parsed on the thread pool (<see cref="CsvSource.ParallelRows{T}"/>):
+/// each measured faster for its use (docs/benchmarks.md).
+/// </summary>
 internal sealed class StreamedRows : IEnumerable<TableRow>
 {
     private readonly string _path;
@@ -9,12 +15,13 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
     private readonly int[] _kept;
     private readonly int _label;
     private readonly Func<int, bool>? _take;
+    private readonly bool _readAhead;
 
     // Stands for a row whose label is missing (counted, not handed on).
     private static readonly TableRow Unlabelled = new();
 
-    public StreamedRows(string path, char separator, RowLayout layout, int[] kept, int label = -1, Func<int, bool>? take = null) =>
-        (_path, _separator, _layout, _kept, _label, _take) = (path, separator, layout, kept, label, take);
+    public StreamedRows(string path, char separator, RowLayout layout, int[] kept, int label = -1, Func<int, bool>? take = null, bool readAhead = false) =>
+        (_path, _separator, _layout, _kept, _label, _take, _readAhead) = (path, separator, layout, kept, label, take, readAhead);
 
     /// <summary>Gets the number of rows the last finished enumeration read.</summary>
     public int Count { get; private set; }
@@ -27,7 +34,7 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
     {
         using CsvSource source = CsvSource.Open(_path, _separator);
         int count = 0, skipped = 0;
-        using IEnumerator<TableRow> rows = ReadAhead.Rows(source, _take, Row).GetEnumerator();
+        using IEnumerator<TableRow> rows = (_readAhead ? ReadAhead.Rows(source, _take, Row<SepCells>) : source.ParallelRows(_take, Row<BlockCells>)).GetEnumerator();
         while (Next(rows) is var (more, row) && more)
         {
             if (ReferenceEquals(row, Unlabelled))
@@ -44,7 +51,8 @@ internal sealed class StreamedRows : IEnumerable<TableRow>
         (Count, Skipped) = (count, skipped);
     }
 
-    private TableRow Row(SepCells cells)
+    private TableRow Row<TCells>(TCells cells)
+        where TCells : IRowCells, allows ref struct
     {
         TableRow row = _layout.Features(cells);
         if (_label >= 0 && !_layout.TryLabel(row, cells, _label))

@@ -93,7 +93,7 @@ internal static class TableRows
     /// <exception cref="FormatException">A column the model needs is absent.</exception>
     /// <exception cref="ArgumentException">A --keep column is absent.</exception>
     public static StreamedRows Stream(string path, TableSchema schema, string modelPath, string[] keep, Action<string> notes) =>
-        Streamed(path, null, schema, modelPath, keep, labelled: false, take: null, notes);
+        Streamed(path, null, schema, modelPath, keep, labelled: false, take: null, notes, readAhead: true);
 
     /// <summary>
     /// The labelled rows of a training CSV, streamed (<c>train --stream</c>): as <see cref="Stream"/>, with the label read
@@ -105,14 +105,14 @@ internal static class TableRows
         Streamed(path, separator, schema, modelPath: null, Array.Empty<string>(), labelled: true, take, notes);
 
     // The file's header read and checked now (its separator detected unless given); the rows when enumerated.
-    private static StreamedRows Streamed(string path, char? separator, TableSchema schema, string? modelPath, string[] keep, bool labelled, Func<int, bool>? take, Action<string> notes)
+    private static StreamedRows Streamed(string path, char? separator, TableSchema schema, string? modelPath, string[] keep, bool labelled, Func<int, bool>? take, Action<string> notes, bool readAhead = false)
     {
         using CsvSource source = CsvSource.Open(path, separator, notes);
         CheckColumns(source.Path, source.Header, schema, labelled, notes, modelPath);
         int[] kept = keep.Select(n => Array.IndexOf(source.Header, n) is >= 0 and var i ? i
             : throw new ArgumentException($"--keep: data file '{path}' has no column '{n}'; its columns are: {string.Join(", ", source.Header)}.", "keep")).ToArray();
         var layout = new RowLayout(source.Path, source.Header, source.DecimalComma, schema, modelPath);
-        return new StreamedRows(path, source.Separator, layout, kept, labelled ? Array.IndexOf(source.Header, schema.Label) : -1, take);
+        return new StreamedRows(path, source.Separator, layout, kept, labelled ? Array.IndexOf(source.Header, schema.Label) : -1, take, readAhead);
     }
 
     /// <summary>Fails when a column the model uses (or the required label) is absent; notes the columns a model will ignore.</summary>

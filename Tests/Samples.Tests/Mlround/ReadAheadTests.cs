@@ -3,7 +3,7 @@ using MlRounding.Cli;
 namespace MlRounding.Samples.Tests.Mlround;
 
 /// <summary>
-/// <see cref="ReadAhead"/> (the reading thread of <c>predict</c> and <c>train --stream</c>) hands on the rows that the
+/// <see cref="ReadAhead"/> (the reading thread of <c>predict</c>) hands on the rows that the
 /// pool-parallel reading hands on, in file order; a row that does not fit fails after the rows before it; a consumer
 /// that stops early stops the reader, which has read a bounded number of rows ahead.
 /// </summary>
