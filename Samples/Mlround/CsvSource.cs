@@ -70,7 +70,7 @@ internal sealed class CsvSource : IDisposable
 
     /// <summary>Fails naming the file, the line and the separator unless <paramref name="row"/> has a cell per column.</summary>
     /// <exception cref="FormatException">The row has another number of cells.</exception>
-    public void CheckWidth(SepReader.Row row)
+    private void CheckWidth(SepReader.Row row)
     {
         if (row.ColCount != Header.Length)
         {
@@ -122,24 +122,37 @@ internal sealed class CsvSource : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves the reader to the next data row that is not blank and that <paramref name="take"/> accepts (by its index in
+    /// the file; all when null), checking its width; false at the end of the file. The row is then <c>Reader.Current</c>.
+    /// </summary>
+    /// <exception cref="FormatException">The row has another number of cells than the header.</exception>
+    public bool NextRow(Func<int, bool>? take)
+    {
+        while (Reader.MoveNext())
+        {
+            SepReader.Row row = Reader.Current;
+            if (!IsBlank(row) && (take is null || take(row.RowIndex)))
+            {
+                CheckWidth(row);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     // Copies rows into the block until it is full (true) or the file ends (false).
     private bool Fill(CellBlock block, Func<int, bool>? take)
     {
         while (!block.Full)
         {
-            if (!Reader.MoveNext())
+            if (!NextRow(take))
             {
                 return false;
             }
 
-            SepReader.Row row = Reader.Current;
-            if (IsBlank(row) || (take is not null && !take(row.RowIndex)))
-            {
-                continue;
-            }
-
-            CheckWidth(row);
-            block.Add(row);
+            block.Add(Reader.Current);
         }
 
         return true;

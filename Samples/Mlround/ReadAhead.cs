@@ -62,16 +62,9 @@ internal static class ReadAhead
                 ExceptionDispatchInfo? error = null;
                 try
                 {
-                    while (count < BatchRows && (more = source.Reader.MoveNext()))
+                    while (count < BatchRows && (more = source.NextRow(take)))
                     {
-                        SepReader.Row row = source.Reader.Current;
-                        if (source.IsBlank(row) || (take is not null && !take(row.RowIndex)))
-                        {
-                            continue;
-                        }
-
-                        source.CheckWidth(row);
-                        T item = map(new SepCells(row)); // counted once mapped: a row that fails is not handed on
+                        T item = map(new SepCells(source.Reader.Current)); // counted once mapped: a row that fails is not handed on
                         batch[count++] = item;
                     }
                 }

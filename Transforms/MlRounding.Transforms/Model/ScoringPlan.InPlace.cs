@@ -19,22 +19,24 @@ internal sealed partial class ScoringPlan
     private static bool TakesRuns(LayerPlan plan) => plan.Rows is { } rows && IntegerKernels.TakesRuns(rows);
 
     /// <summary>
-    /// The patch layout of a block whose filters the in-place path can take (byte codes, every scale positive), else null;
-    /// with it, the filters' scales, biases and corrections repeated for a row of pooled positions, so that one
+    /// Readies <paramref name="plan"/> for the in-place path when its block's filters allow it (byte codes, every scale
+    /// positive): the patch layout (<see cref="LayerPlan.Rows"/>), and the filters' scales, biases and corrections
+    /// repeated for a row of pooled positions, so that one
     /// <see cref="CodeKernels.ScaleBias(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> scales a whole row.
+    /// Otherwise <see cref="LayerPlan.Rows"/> stays null and the block takes the gather path.
     /// </summary>
-    private static PatchRows? InPlaceRows(QuantizedConvolution block, LayerPlan plan)
+    private static void PrepareInPlace(QuantizedConvolution block, LayerPlan plan)
     {
         if (!plan.Kernel || plan.Scale.Length != block.Filters.Outputs || !plan.Scale.All(s => s > 0 && float.IsFinite(s)))
         {
-            return null;
+            return;
         }
 
         int positions = block.Output.Width;
         plan.TiledScale = Tiled(plan.Scale, positions);
         plan.TiledBias = Tiled(block.Filters.Biases, positions);
         plan.TiledCorrection = Tiled(plan.Correction, positions);
-        return new PatchRows(block);
+        plan.Rows = new PatchRows(block);
     }
 
     private static T[] Tiled<T>(T[] values, int times) => Enumerable.Repeat(values, times).SelectMany(v => v).ToArray();

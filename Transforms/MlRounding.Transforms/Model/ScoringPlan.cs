@@ -44,7 +44,7 @@ internal sealed partial class ScoringPlan
         {
             _blocks[b] = b == 0 ? InputPlan(model, blocks[0].Filters.Inputs, k => k / (blocks[0].KernelSize * blocks[0].KernelSize) * blocks[0].Input.Plane) : CodesPlan(blocks[b - 1].Filters);
             Prepare(_blocks[b], blocks[b].Filters);
-            _blocks[b].Rows = InPlaceRows(blocks[b], _blocks[b]);
+            PrepareInPlace(blocks[b], _blocks[b]);
         }
 
         for (int l = 0; l < layers.Count; l++)
