@@ -10,11 +10,11 @@ namespace MlRounding.Benchmarks;
 /// <summary>
 /// Scoring with the models `mlround train` itself writes (its featurization in front of the network), beside ONNX
 /// Runtime on each model's own export in the same process: Fashion-MNIST's 784 pixel columns (6,000 training rows,
-/// --weight-bits 4, 2 epochs), and two real-world tables with the defaults and --weight-bits 4: Vega's cars
+/// --weight-bits 4, 2 epochs; as a dense network, and as the default CNN with --image 28x28), and two real-world tables with the defaults and --weight-bits 4: Vega's cars
 /// (regression; numbers with missing cells, so indicators, a date, a categorical, quantile bins) and Seattle weather
 /// (multiclass; a date, quantile bins). 10,000 rows through ML.NET (<c>Transform</c> + one cursor over cached rows) and
 /// ONNX Runtime (one call); 2,000 rows one at a time through <c>PredictionEngine</c> and ONNX Runtime. The small
-/// tables' rows are repeated to 10,000. Needs Fashion-MNIST for the first (apt-get install dataset-fashion-mnist).
+/// tables' rows are repeated to 10,000. Needs Fashion-MNIST for the first two (apt-get install dataset-fashion-mnist).
 /// </summary>
 [Config(typeof(BenchmarkConfigs.Scoring))]
 public class CliScoringBenchmarks
@@ -31,8 +31,8 @@ public class CliScoringBenchmarks
     private Inputs _batch = null!;
     private Inputs[] _single = Array.Empty<Inputs>();
 
-    /// <summary>Gets or sets the table: fashion, cars or seattle.</summary>
-    [Params("fashion", "cars", "seattle")]
+    /// <summary>Gets or sets the table: fashion, fashion-cnn (the same pixels as an image), cars or seattle.</summary>
+    [Params("fashion", "fashion-cnn", "cars", "seattle")]
     public string Table { get; set; } = "fashion";
 
     [GlobalSetup]
@@ -198,9 +198,10 @@ internal static class CliModels
         var (train, data, flags) = table switch
         {
             "fashion" => (FashionCsv(folder, train: true), FashionCsv(folder, train: false), new[] { "--label", "Label", "--epochs", "2" }),
+            "fashion-cnn" => (FashionCsv(folder, train: true), FashionCsv(folder, train: false), new[] { "--label", "Label", "--epochs", "2", "--image", "28x28" }),
             "cars" => (Path.Combine(bundled, "cars.csv"), Path.Combine(bundled, "cars.csv"), new[] { "--label", "Miles_per_Gallon" }),
             "seattle" => (Path.Combine(bundled, "seattle-weather.csv"), Path.Combine(bundled, "seattle-weather.csv"), new[] { "--label", "weather" }),
-            _ => throw new ArgumentOutOfRangeException(nameof(table), table, "fashion, cars or seattle"),
+            _ => throw new ArgumentOutOfRangeException(nameof(table), table, "fashion, fashion-cnn, cars or seattle"),
         };
         if (!File.Exists(model))
         {
