@@ -222,6 +222,32 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
+    public void ImputeMissingValues_SameValuesInOnnxRuntime()
+    {
+        var ml = new MLContext(seed: 1);
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 300).Select(_ =>
+        {
+            float a = (float)random.NextDouble() * 10, b = (float)(random.NextDouble() - 0.5);
+            var x = new[] { a, (2 * a) + b, (a * b) - 1, (float)random.NextDouble() };
+            x[random.Next(4)] = random.Next(4) == 0 ? float.NaN : x[random.Next(4)];
+            return new Values { X = x };
+        }).ToList();
+        rows.Add(new Values { X = new[] { float.NaN, float.NaN, float.NaN, float.NaN } });
+        rows.Add(new Values { X = new[] { float.PositiveInfinity, float.NaN, float.NegativeInfinity, 1f } });
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = ml.Transforms.ImputeMissingValues("Y", "X").Fit(data);
+        Assert.IsNotEmpty(model.RegressedSlots, "the case has regressions");
+        float[] theirs = RunOnnx(Export(ml, model, data.Schema), "X", rows.Select(r => r.X).ToArray(), "Y")["Y"];
+        float[] ours = model.Transform(data).GetColumn<float[]>("Y").SelectMany(v => v).ToArray();
+        for (int i = 0; i < ours.Length; i++)
+        {
+            Assert.IsTrue(ours[i] == theirs[i] || Math.Abs(ours[i] - theirs[i]) <= 1e-5 * Math.Max(1, Math.Abs(ours[i])),
+                $"Y[{i}] (input {rows[i / 4].X[i % 4]:R}): {ours[i]:R} vs {theirs[i]:R}");
+        }
+    }
+
+    [TestMethod]
     public void UnsupportedStep_NotSupportedNamingIt()
     {
         var ml = new MLContext(seed: 1);

@@ -31,15 +31,12 @@ internal static class ModelPayload
     private const int MaxStringBytes = 65536;
     private const int MaxSlots = 1 << 24;
 
-    public static ITransformer Load(IHostEnvironment env, string kind, byte[] payload)
+    public static ITransformer Load(IHostEnvironment env, string kind, byte[] payload) => kind switch
     {
-        if (kind != RoundingTransformerTag)
-        {
-            throw new ModelFormatException($"Unknown MlRounding component '{kind}' in the model; this version of MlRounding reads '{RoundingTransformerTag}'.");
-        }
-
-        return new RoundingTransformer(env, ReadColumns(payload));
-    }
+        RoundingTransformerTag => new RoundingTransformer(env, ReadColumns(payload)),
+        ImputationPayload.Tag => ImputationPayload.Read(env, payload),
+        _ => throw new ModelFormatException($"Unknown MlRounding component '{kind}' in the model; this version of MlRounding reads '{RoundingTransformerTag}' and '{ImputationPayload.Tag}'."),
+    };
 
     public static byte[] Write(IReadOnlyList<RoundingColumn> columns)
     {
@@ -187,14 +184,14 @@ internal static class ModelPayload
         };
     }
 
-    private static void WriteString(BinaryWriter writer, string value)
+    internal static void WriteString(BinaryWriter writer, string value)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(value);
         writer.Write(bytes.Length);
         writer.Write(bytes);
     }
 
-    private static string ReadString(BinaryReader reader)
+    internal static string ReadString(BinaryReader reader)
     {
         int length = reader.ReadInt32();
         long left = reader.BaseStream.Length - reader.BaseStream.Position;

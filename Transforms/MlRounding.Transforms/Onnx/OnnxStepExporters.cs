@@ -25,6 +25,7 @@ internal static class OnnxStepExporters
         (typeof(ValueToKeyMappingTransformer), (p, s, _, after) => ValueToKey(p, (ValueToKeyMappingTransformer)s, after)),
         (typeof(KeyToVectorMappingTransformer), (p, s, before, _) => KeyToVector(p, (KeyToVectorMappingTransformer)s, before)),
         (typeof(MissingValueReplacingTransformer), (p, s, before, after) => MissingValues(p, (MissingValueReplacingTransformer)s, before, after)),
+        (typeof(MissingValueImputingTransformer), (p, s, _, _) => Imputation(p, (MissingValueImputingTransformer)s)),
         (typeof(MissingValueIndicatorTransformer), (p, s, _, _) => MissingIndicators(p, (MissingValueIndicatorTransformer)s)),
         (typeof(TypeConvertingTransformer), (p, s, _, _) => Conversion(p, (TypeConvertingTransformer)s)),
         (typeof(KeyToValueMappingTransformer), (_, _, _, _) => false), // maps a predicted key back to its value after the predictor: see the PredictedLabelValue output
@@ -44,7 +45,7 @@ internal static class OnnxStepExporters
         return Unsupported(known + columns);
     }
 
-    private static NotSupportedException Unsupported(string step) => new($"{step} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, ReplaceMissingValues and IndicateMissingValues on Single columns, ConvertType to Single, MapValueToKey, MapKeyToVector and OneHotEncoding (indicator or bag), and the QuantizationAware trainers.");
+    private static NotSupportedException Unsupported(string step) => new($"{step} cannot be exported to ONNX by MlRounding; supported: Round, RoundToStep, Quantize, affine normalizers, Concatenate, ReplaceMissingValues, ImputeMissingValues and IndicateMissingValues on Single columns, ConvertType to Single, MapValueToKey, MapKeyToVector and OneHotEncoding (indicator or bag), and the QuantizationAware trainers.");
 
     private static bool Rounding(OnnxPipeline p, RoundingTransformer rounding)
     {
@@ -125,6 +126,13 @@ internal static class OnnxStepExporters
                 ?? throw new NotSupportedException($"Missing-value replacement of column '{input}' ({before[input].Type}) cannot be exported to ONNX by MlRounding; it takes columns of Single.");
             return () => OnnxFeaturizers.ReplaceMissing(p.Graph, OnnxFeaturizers.Floats(x.Value, input), values);
         });
+        return false;
+    }
+
+    private static bool Imputation(OnnxPipeline p, MissingValueImputingTransformer imputing)
+    {
+        var x = p.Bound(imputing.InputColumnName);
+        p.Produce(imputing.OutputColumnName, () => OnnxFeaturizers.Impute(p.Graph, OnnxFeaturizers.Floats(x.Value, imputing.InputColumnName), imputing.Model));
         return false;
     }
 
