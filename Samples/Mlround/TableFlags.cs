@@ -37,6 +37,7 @@ internal sealed class TableFlags
         var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(train);
         TableSetup.CheckLabels(train.Concat(test), task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, train, test);
+        schema = GapIndicators.Informative(schema, task, train, notes.Add, train, test);
         Report(result, notes, task, why, schema, stdout, stderr);
         return new TableSetup(table, schema, train, test, task, skipped);
     }
@@ -57,6 +58,7 @@ internal sealed class TableFlags
         var (task, why) = result.GetValue(Task) is { } named ? (TableSetup.TaskNamed(named), "--task") : schema.InferTask(rows);
         TableSetup.CheckLabels(rows, task, schema);
         schema = TableSetup.WithBinaryTextLabel(schema, task, rows, new List<TableRow>());
+        schema = GapIndicators.Informative(schema, task, rows, notes.Add); // like the roles, from the first rows
         double fraction = result.GetValue(TestFraction);
         Holdout.CheckFraction(fraction); // now, not on the first row read
         string? testPath = result.GetValue(TestData);

@@ -8,7 +8,7 @@ namespace MlRounding.Cli;
 [JsonConverter(typeof(JsonStringEnumConverter<ColumnRole>))]
 internal enum ColumnRole
 {
-    /// <summary>Numbers (and true/false); missing cells are replaced by the training mean, with an indicator where training had gaps.</summary>
+    /// <summary>Numbers (and true/false); missing cells are imputed from the row's other numbers, with an indicator where the training gaps tell something about the label.</summary>
     Numeric,
 
     /// <summary>Text with few distinct values: one-hot encoded; a value unseen in training encodes as none of the known ones.</summary>
@@ -217,5 +217,5 @@ internal sealed record TableSchema(string Label, bool TextLabel, string[]? Class
     /// <summary>A printable list of the roles (--show-columns).</summary>
     public IEnumerable<string> Describe() =>
         new[] { $"{Label}: label ({(TextLabel ? "text" : "numbers")})" }
-            .Concat(Columns.Select(c => $"{c.Name}: {c.Role.ToString().ToLowerInvariant()} ({c.Why}{(MissingIndicators.Contains(c.Name) ? "; missing cells: mean and an indicator" : "")})"));
+            .Concat(Columns.Select(c => $"{c.Name}: {c.Role.ToString().ToLowerInvariant()} ({c.Why}{(MissingIndicators.Contains(c.Name) ? "; missing cells: imputed from the other numbers, with an indicator" : "")})"));
 }

@@ -109,7 +109,7 @@ internal static class TaskPipeline
         IEstimator<ITransformer>? chain = null;
         if (schema.NumericFeatures.Length > 0)
         {
-            chain = Then(chain, ml.Transforms.ReplaceMissingValues("NumericFilled", nameof(TableRow.Numeric), Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean));
+            chain = Then(chain, ml.Transforms.ImputeMissingValues("NumericFilled", nameof(TableRow.Numeric)));
             parts.Add("NumericFilled");
         }
 
