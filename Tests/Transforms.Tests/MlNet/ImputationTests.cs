@@ -77,6 +77,19 @@ public sealed class ImputationTests
     }
 
     [TestMethod]
+    public void OppositeInfinities_WithoutAGap_PassUnchanged_WithAGap_TheGapIsFilled()
+    {
+        // +∞ and -∞ together make a NaN sum: the fast check for gaps must not take that for a gap, nor miss a real one.
+        var ml = new MLContext(seed: 1);
+        var model = Fit(ml);
+        float[][] y = ApplyAll(ml, model, new[] { float.PositiveInfinity, float.NegativeInfinity, 1f }, new[] { float.PositiveInfinity, float.NaN, float.NegativeInfinity });
+        CollectionAssert.AreEqual(new[] { float.PositiveInfinity, float.NegativeInfinity, 1f }, y[0]);
+        Assert.AreEqual(float.PositiveInfinity, y[1][0]);
+        Assert.AreEqual(float.NegativeInfinity, y[1][2]);
+        Assert.AreEqual(12.5f, y[1][1], 1e-3f, "both predictors infinite: the intercept, 2 * 4.75 + 3");
+    }
+
+    [TestMethod]
     public void Ridge_ShrinksTheWeightsTowardTheMean()
     {
         var ml = new MLContext(seed: 1);

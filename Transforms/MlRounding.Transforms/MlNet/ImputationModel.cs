@@ -74,8 +74,14 @@ internal sealed class ImputationModel
         }
     }
 
+    /// <summary>Whether <paramref name="x"/> holds a NaN: a row without one has a sum that is not NaN (one vectorized pass); only +∞ with -∞ makes it scan.</summary>
     private static bool HasNaN(ReadOnlySpan<float> x)
     {
+        if (!float.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(x)))
+        {
+            return false;
+        }
+
         foreach (float v in x)
         {
             if (float.IsNaN(v))

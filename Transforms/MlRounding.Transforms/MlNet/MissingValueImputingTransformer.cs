@@ -103,9 +103,17 @@ public sealed class MissingValueImputingTransformer : ITransformer, IColumnMappi
         return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
         {
             get(ref buffer);
-            buffer.CopyTo(dense); // a sparse vector's implicit slots are present zeros
             var editor = VBufferEditor.Create(ref dst, dense.Length);
-            model.Impute(dense, editor.Values);
+            if (buffer.IsDense)
+            {
+                model.Impute(buffer.GetValues(), editor.Values);
+            }
+            else
+            {
+                buffer.CopyTo(dense); // a sparse vector's implicit slots are present zeros
+                model.Impute(dense, editor.Values);
+            }
+
             dst = editor.Commit();
         });
     }
