@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms;
 using MlRounding.Onnx;
 using MlRounding.Trainers;
 
@@ -9,8 +8,9 @@ namespace MlRounding.Samples;
 /// <summary>
 /// Sample: a real-world table by hand. Vega's cars (406 cars; Miles_per_Gallon to predict, missing for 8 of them) has a
 /// text column with few values (Origin), a date (Year), missing numbers (Horsepower) and a name per car. The pipeline is
-/// the one <c>mlround train</c> infers: rows without a label dropped, missing numbers replaced by the training mean with
-/// an indicator column, the categorical one-hot encoded (an unseen value encodes as none of the known ones), the year
+/// the one <c>mlround train</c> infers: rows without a label dropped, missing numbers imputed from the car's other
+/// numbers (<c>ImputeMissingValues</c>; no indicator column, as mlround decides for cars, whose missing horsepowers show
+/// no association with the miles per gallon), the categorical one-hot encoded (an unseen value encodes as none of the known ones), the year
 /// taken from the date, the name left out, every feature normalized by its quantile bins, then a 4-bit
 /// quantization-aware network; the fitted pipeline is exported to ONNX as a whole.
 /// </summary>
@@ -71,11 +71,9 @@ public static class CarsPipelineSample
     /// <param name="ml">The ML.NET context.</param>
     /// <returns>The estimator.</returns>
     public static EstimatorChain<RegressionPredictionTransformer<QatRegressionModelParameters>> Pipeline(MLContext ml) =>
-        ml.Transforms.ReplaceMissingValues("NumbersFilled", "Numbers", MissingValueReplacingEstimator.ReplacementMode.Mean)
-            .Append(ml.Transforms.IndicateMissingValues("NumbersMissing", "Numbers"))
-            .Append(ml.Transforms.Conversion.ConvertType("NumbersMissingAsSingle", "NumbersMissing", DataKind.Single))
+        ml.Transforms.ImputeMissingValues("NumbersFilled", "Numbers")
             .Append(ml.Transforms.Categorical.OneHotEncoding("OriginOneHot", "Origin"))
-            .Append(ml.Transforms.Concatenate("Features", "NumbersFilled", "NumbersMissingAsSingle", "OriginOneHot"))
+            .Append(ml.Transforms.Concatenate("Features", "NumbersFilled", "OriginOneHot"))
             .Append(ml.Transforms.NormalizeBinning("Features", maximumBinCount: 256))
             .Append(ml.Regression.Trainers.QuantizationAware(new QatOptions { LabelColumnName = nameof(Row.Miles_per_Gallon), FeatureColumnName = "Features", WeightBits = 4, NumberOfThreads = 2 }));
 
