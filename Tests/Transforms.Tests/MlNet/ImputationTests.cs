@@ -194,6 +194,28 @@ public sealed class ImputationTests
         Assert.AreEqual(mean0, y[0], 1e-4);
     }
 
+    private sealed class Slots63
+    {
+        [VectorType(63)] public float[] X { get; set; } = new float[63];
+    }
+
+    private sealed class Slots64
+    {
+        [VectorType(64)] public float[] X { get; set; } = new float[64];
+    }
+
+    [TestMethod]
+    public void NormalEquationBound_63GappySlotsRegress_64TakeTheirMeans()
+    {
+        // 63 x 64² = 258,048 doubles fit the bound of 262,144; 64 x 65² = 270,400 do not.
+        var ml = new MLContext(seed: 1);
+        float Cell(int i, int k) => (i + k) % 5 == 0 ? float.NaN : (float)Math.Sin(i + (k * 0.37));
+        var at63 = ml.Transforms.ImputeMissingValues("Y", "X").Fit(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 30).Select(i => new Slots63 { X = Enumerable.Range(0, 63).Select(k => Cell(i, k)).ToArray() })));
+        var at64 = ml.Transforms.ImputeMissingValues("Y", "X").Fit(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 30).Select(i => new Slots64 { X = Enumerable.Range(0, 64).Select(k => Cell(i, k)).ToArray() })));
+        Assert.HasCount(63, at63.RegressedSlots);
+        Assert.IsEmpty(at64.RegressedSlots);
+    }
+
     [TestMethod]
     public void EstimatorShape_IsTheInputsUnderTheOutputName()
     {

@@ -11,7 +11,7 @@ namespace MlRounding;
 internal static class ImputationFit
 {
     /// <summary>
-    /// The most doubles the normal equations may take (regressed slots x (slots + 1)²: 2 MB, e.g. 50 slots that all have
+    /// The most doubles the normal equations may take (regressed slots x (slots + 1)²: 2 MB, e.g. 63 slots that all have
     /// gaps, or 8 gappy slots among 180), which also bounds the work per row; a wider column is imputed with its means.
     /// </summary>
     internal const int MaximumNormalEquations = 1 << 18;

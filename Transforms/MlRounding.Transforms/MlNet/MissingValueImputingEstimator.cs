@@ -11,7 +11,7 @@ namespace MlRounding;
 /// </summary>
 /// <remarks>
 /// Two passes over the column (streaming; memory bounded by the normal equations, at most 2 MB: regression needs
-/// regressed slots x (slots + 1)² ≤ 262,144, about 50 slots that all have gaps, else every slot takes its mean).
+/// regressed slots x (slots + 1)² ≤ 262,144: up to 63 slots that all have gaps, else every slot takes its mean).
 /// </remarks>
 public sealed class MissingValueImputingEstimator : IEstimator<MissingValueImputingTransformer>
 {

@@ -28,6 +28,7 @@ public sealed class MissingValueImputingTransformer : ITransformer, IColumnMappi
         ArgumentNullException.ThrowIfNull(env);
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         ArgumentException.ThrowIfNullOrEmpty(inputColumnName);
+        ArgumentNullException.ThrowIfNull(model);
         (OutputColumnName, InputColumnName, Model) = (outputColumnName, inputColumnName, model);
         _bridge = new BridgedTransformer(env, this);
     }
