@@ -11,7 +11,7 @@ namespace MlRounding.Benchmarks;
 /// Scoring with the models `mlround train` itself writes (its featurization in front of the network), beside ONNX
 /// Runtime on each model's own export in the same process: Fashion-MNIST's 784 pixel columns (6,000 training rows,
 /// --weight-bits 4, 2 epochs; as a dense network, and as the default CNN with --image 28x28), and two real-world tables with the defaults and --weight-bits 4: Vega's cars
-/// (regression; numbers with missing cells, so indicators, a date, a categorical, quantile bins) and Seattle weather
+/// (regression; numbers with missing cells, imputed from the other numbers, a date, a categorical, quantile bins) and Seattle weather
 /// (multiclass; a date, quantile bins). 10,000 rows through ML.NET (<c>Transform</c> + one cursor over cached rows) and
 /// ONNX Runtime (one call); 2,000 rows one at a time through <c>PredictionEngine</c> and ONNX Runtime. The small
 /// tables' rows are repeated to 10,000. Needs Fashion-MNIST for the first two (apt-get install dataset-fashion-mnist).

@@ -19,10 +19,10 @@ internal static class ImputationFit
     public static ImputationModel Fit(IDataView data, DataViewSchema.Column column, int slots, double ridge)
     {
         var (means, gaps) = MeansAndGaps(data, column, slots);
-        int[] regressed = Enumerable.Range(0, slots).Where(j => gaps[j] && slots > 1).ToArray();
-        if ((long)regressed.Length * (slots + 1) * (slots + 1) > MaximumNormalEquations)
+        int[] regressed = Enumerable.Range(0, slots).Where(j => gaps[j]).ToArray();
+        if (slots == 1 || (long)regressed.Length * (slots + 1) * (slots + 1) > MaximumNormalEquations)
         {
-            regressed = Array.Empty<int>();
+            regressed = Array.Empty<int>(); // nothing to regress on, or too wide: the means
         }
 
         var intercepts = means.Select(m => (float)m).ToArray();

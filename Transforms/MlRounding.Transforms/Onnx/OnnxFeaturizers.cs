@@ -110,29 +110,30 @@ internal static class OnnxFeaturizers
     /// <summary>
     /// <see cref="MissingValueImputingTransformer"/>'s imputation: each NaN becomes its slot's intercept plus the row's
     /// centered values (0 where NaN or infinite) times the slot's weights (one MatMul over a [width, width] matrix whose
-    /// column j holds slot j's weights, zero for a slot without a regression); present values pass unchanged.
+    /// column j holds slot j's weights, zero for a slot without a regression); present values pass unchanged. Without
+    /// any regression, every slot takes its intercept (its training mean): <see cref="ReplaceMissing"/>.
     /// </summary>
     public static OnnxColumn Impute(OnnxGraph g, OnnxColumn x, ImputationModel model)
     {
-        int p = model.SlotCount;
-        string nan = g.Node("IsNaN", new[] { x.Tensor });
-        string imputed = g.Floats("intercepts", model.Intercepts, p);
-        if (model.RegressedSlots.Length > 0)
+        if (model.RegressedSlots.Length == 0)
         {
-            var columns = new float[p * p]; // [k, j]: the weight of predictor k in slot j's regression
-            for (int r = 0; r < model.RegressedSlots.Length; r++)
-            {
-                for (int k = 0; k < p; k++)
-                {
-                    columns[(k * p) + model.RegressedSlots[r]] = model.Weights[(r * p) + k];
-                }
-            }
-
-            string unknown = g.Node("Or", new[] { nan, g.Node("IsInf", new[] { x.Tensor }) });
-            string centered = g.Node("Where", new[] { unknown, g.Scalar("zero", 0f), g.Node("Sub", new[] { x.Tensor, g.Floats("means", model.Means, p) }) });
-            imputed = g.Node("Add", new[] { g.Node("MatMul", new[] { centered, g.Floats("weights", columns, p, p) }), imputed });
+            return ReplaceMissing(g, x, model.Intercepts);
         }
 
+        int p = model.SlotCount;
+        var columns = new float[p * p]; // [k, j]: the weight of predictor k in slot j's regression
+        for (int r = 0; r < model.RegressedSlots.Length; r++)
+        {
+            for (int k = 0; k < p; k++)
+            {
+                columns[(k * p) + model.RegressedSlots[r]] = model.Weights[(r * p) + k];
+            }
+        }
+
+        string nan = g.Node("IsNaN", new[] { x.Tensor });
+        string unknown = g.Node("Or", new[] { nan, g.Node("IsInf", new[] { x.Tensor }) });
+        string centered = g.Node("Where", new[] { unknown, g.Scalar("zero", 0f), g.Node("Sub", new[] { x.Tensor, g.Floats("means", model.Means, p) }) });
+        string imputed = g.Node("Add", new[] { g.Node("MatMul", new[] { centered, g.Floats("weights", columns, p, p) }), g.Floats("intercepts", model.Intercepts, p) });
         return x with { Tensor = g.Node("Where", new[] { nan, imputed, x.Tensor }) };
     }
 
