@@ -6,6 +6,26 @@ namespace MlRounding.Samples.Tests.Mlround;
 public sealed class CompareCommandTests
 {
     [TestMethod]
+    public void TakesTrainsRoleAndDataFlags_TestDataIgnoreCategoricalText()
+    {
+        // compare reads a table as train does: the held-out file instead of a fraction, and each role flag in force.
+        using var temp = new TempFolder();
+        string Line(int i) => $"{i},{i % 3},w{i % 4} v{i % 2},{(i * 7) % 11},{(i % 3) + ((i * 7) % 11 > 5 ? 3 : 0)}";
+        File.WriteAllLines(temp.File("train.csv"), new[] { "id,code,words,x,Label" }.Concat(Enumerable.Range(0, 60).Select(Line)));
+        File.WriteAllLines(temp.File("test.csv"), new[] { "id,code,words,x,Label" }.Concat(Enumerable.Range(60, 12).Select(Line)));
+        var (code, stdout, stderr) = CliRunner.Run("compare", "--data", temp.File("train.csv"), "--test-data", temp.File("test.csv"), "--ignore", "id",
+            "--categorical", "code", "--text", "words", "--task", "regression", "--show-columns", "--bits", "8", "--epochs", "1", "--json");
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "id: ignored (--ignore)");
+        StringAssert.Contains(stdout, "code: categorical (--categorical)");
+        StringAssert.Contains(stdout, "words: text (--text)");
+        StringAssert.Contains(stderr, "60 train / 12 test");
+        StringAssert.Contains(stderr, "task: regression (--task)");
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.AreEqual("regression", json.RootElement.GetProperty("task").GetString());
+    }
+
+    [TestMethod]
     public void BundledDigits_TableAndJsonLastLine()
     {
         var (code, stdout, stderr) = CliRunner.Run("compare", "--bits", "4,2", "--epochs", "6", "--json");
