@@ -99,10 +99,10 @@ public sealed class LearnedRoundingTests
         Assert.HasCount(2, reports.All);
         foreach (var r in reports.All)
         {
-            Assert.IsLessThanOrEqualTo(r.NearestError, r.Error, r.ToString());
+            // Strictly: the learned codes are kept only where they beat nearest, so an equal error means nothing was learned.
+            Assert.IsLessThan(r.NearestError, r.Error, r.ToString());
         }
 
-        Assert.IsLessThan(reports.All.Sum(r => r.NearestError), reports.All.Sum(r => r.Error), "learned rounding lowers the output error");
         long max = bits == 1 ? 1 : (1L << (bits - 1)) - 1;
         foreach (QuantizedLayer layer in learned.Layers)
         {
