@@ -169,6 +169,29 @@ public sealed class LearnedRoundingTests
     }
 
     [TestMethod]
+    public void OutputError_OfAMulticlassNetworksLogits_LeavesOutEachRowsCommonShift()
+    {
+        // Softmax (the model's score) and the class do not change when all of a row's logits move together, so the
+        // output layer of a multiclass network is measured without that shift; a hidden layer's outputs are not.
+        var network = new QuantizedMlp(QatTask.MulticlassClassification, 3, new[]
+        {
+            new QuantizedLayer(2, 3, new float[6], new float[3]), new QuantizedLayer(3, 3, new float[9], new float[3]),
+        });
+        var stages = ReconstructionStage.Of(network);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var target = TorchSharp.torch.tensor(new float[] { 0, 0, 0, 1, 2, 3 }).reshape(2, 3);
+        var output = target + TorchSharp.torch.tensor(new float[] { 1, 2, 3, 5, 5, 5 }).reshape(2, 3);
+        // Row 1 differs by (1, 2, 3): (-1, 0, 1) after its mean, 2 squared; row 2 by (5, 5, 5): 0. Mean over rows 1.
+        Assert.IsTrue(stages[1].Logits);
+        Assert.AreEqual(1.0, stages[1].Error(output, target).item<float>());
+        // Plainly: (1 + 4 + 9 + 75) / 2.
+        Assert.IsFalse(stages[0].Logits);
+        Assert.AreEqual(44.5, stages[0].Error(output, target).item<float>());
+        var regression = ReconstructionStage.Of(new QuantizedMlp(QatTask.Regression, 1, new[] { new QuantizedLayer(2, 1, new float[2], new float[1]) }));
+        Assert.IsFalse(regression[0].Logits, "one regression output: no shift to leave out");
+    }
+
+    [TestMethod]
     public void QuantizedNetwork_IsRefused_NamingWhatLearnedRoundingNeeds()
     {
         QuantizedMlp quantized = Quantize(FloatMlp.Value, Digits.Train, Options(4, PostTrainingRounding.Nearest));

@@ -13,7 +13,8 @@ namespace MlRounding.Trainers;
 /// the lattice point below it plus h(V), where h(V) = clamp(sigmoid(V) (ζ - γ) + γ, 0, 1) is the rectified sigmoid
 /// (ζ = 1.1, γ = -0.1) of a learned V, started where h(V) equals v's fractional part (so the first pass is the unrounded
 /// weights). Adam lowers the reconstruction error of the stage's output, E(W̃) = ‖f(W̃, x̃) - f(W, x)‖² per row, with x̃
-/// the rows as the already-quantized stages before it give them and f(W, x) the float network's output; after the first
+/// the rows as the already-quantized stages before it give them and f(W, x) the float network's output (a multiclass
+/// network's logits without each row's common shift, which softmax ignores: <see cref="ReconstructionStage.Error"/>); after the first
 /// 20 % of the iterations the regularizer pushes every h(V) to 0 or 1, β annealed from 20 to 2. The objective is
 /// E(W̃) / E_nearest + ρ · mean_k (1 - |2h(V_k) - 1|^β): the error relative to nearest rounding's, so that ρ means the same
 /// on every layer (AdaRound's fixed λ Σ_k beside the raw error weighed the regularizer by the layer's size over its error:

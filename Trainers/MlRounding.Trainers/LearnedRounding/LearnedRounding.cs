@@ -130,7 +130,7 @@ internal static class LearnedRounding
         return (output.MoveToOuterDisposeScope(), layer);
     }
 
-    /// <summary>The stage's output error of quantized weights: mean over rows (and positions) of the squared distance to the float output.</summary>
+    /// <summary>The stage's output error of quantized weights (<see cref="ReconstructionStage.Error"/>): mean over rows (and positions) of the squared distance to the float output.</summary>
     internal static double OutputError(ReconstructionStage stage, Tensor quantizedWeight, Tensor inputs, Tensor target)
     {
         using var scope = NewDisposeScope();

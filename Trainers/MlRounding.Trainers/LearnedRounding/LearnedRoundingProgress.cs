@@ -23,6 +23,8 @@ public sealed class LearnedRoundingProgress
     /// <summary>
     /// Gets the output error of the matrix with nearest rounding at the chosen steps: the mean over calibration rows (and
     /// positions, for a convolution block) of the squared distance between its quantized output and the float network's.
+    /// For a multiclass network's output layer the distance is taken after subtracting each row's mean difference over
+    /// the classes: softmax, and so the class, does not change when every logit of a row moves by the same amount.
     /// </summary>
     public double NearestError { get; }
 
