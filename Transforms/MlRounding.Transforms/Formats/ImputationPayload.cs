@@ -27,15 +27,15 @@ internal static class ImputationPayload
             ModelPayload.WriteString(writer, output);
             ModelPayload.WriteString(writer, input);
             writer.Write(model.SlotCount);
-            WriteFloats(writer, model.Means);
-            WriteFloats(writer, model.Intercepts);
+            ModelPayload.WriteFloats(writer, model.Means);
+            ModelPayload.WriteFloats(writer, model.Intercepts);
             writer.Write(model.RegressedSlots.Length);
             foreach (int slot in model.RegressedSlots)
             {
                 writer.Write(slot);
             }
 
-            WriteFloats(writer, model.Weights);
+            ModelPayload.WriteFloats(writer, model.Weights);
         }
 
         return stream.ToArray();
@@ -54,7 +54,7 @@ internal static class ImputationPayload
 
             string output = ModelPayload.ReadString(reader), input = ModelPayload.ReadString(reader);
             int p = Count(reader, 1, MaxSlots, 8, "slot count");
-            float[] means = ReadFloats(reader, p), intercepts = ReadFloats(reader, p);
+            float[] means = ModelPayload.ReadFloats(reader, p, Tag), intercepts = ModelPayload.ReadFloats(reader, p, Tag);
             int r = Count(reader, 0, p, 4 + (4L * p), "regressed slot count");
             int[] slots = new int[r];
             for (int i = 0; i < r; i++)
@@ -66,7 +66,7 @@ internal static class ImputationPayload
                 }
             }
 
-            float[] weights = ReadFloats(reader, r * p);
+            float[] weights = ModelPayload.ReadFloats(reader, r * p, Tag);
             if (reader.BaseStream.Position != reader.BaseStream.Length)
             {
                 throw new ModelFormatException($"{reader.BaseStream.Length - reader.BaseStream.Position} unexpected bytes after the {Tag} entry's weights.");
@@ -95,30 +95,5 @@ internal static class ImputationPayload
         }
 
         return n;
-    }
-
-    private static void WriteFloats(BinaryWriter writer, float[] values)
-    {
-        foreach (float v in values)
-        {
-            writer.Write(v);
-        }
-    }
-
-    private static float[] ReadFloats(BinaryReader reader, int n)
-    {
-        long left = reader.BaseStream.Length - reader.BaseStream.Position;
-        if (4L * n > left)
-        {
-            throw new EndOfStreamException();
-        }
-
-        var values = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = reader.ReadSingle();
-        }
-
-        return values;
     }
 }

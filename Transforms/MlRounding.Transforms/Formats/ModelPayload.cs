@@ -191,6 +191,40 @@ internal static class ModelPayload
         writer.Write(bytes);
     }
 
+    /// <summary>Writes float32 values, little-endian, with no count in front (the readers know it).</summary>
+    internal static void WriteFloats(BinaryWriter writer, IEnumerable<float> values)
+    {
+        foreach (float v in values)
+        {
+            writer.Write(v);
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="count"/> float32 values after checking that their bytes are there, so a damaged count never
+    /// allocates more than the payload holds.
+    /// </summary>
+    /// <param name="reader">The payload's reader.</param>
+    /// <param name="count">The number of values.</param>
+    /// <param name="entry">The entry's name for the message, as in "The network entry of the model is truncated".</param>
+    /// <exception cref="ModelFormatException">Fewer bytes are left than the values need.</exception>
+    internal static float[] ReadFloats(BinaryReader reader, int count, string entry)
+    {
+        long left = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (count * 4L > left)
+        {
+            throw new ModelFormatException($"The {entry} entry of the model is truncated: {count * 4L} bytes needed, {left} left.");
+        }
+
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = reader.ReadSingle();
+        }
+
+        return values;
+    }
+
     internal static string ReadString(BinaryReader reader)
     {
         int length = reader.ReadInt32();

@@ -136,7 +136,7 @@ internal static class QuantizedMlpFormat
         w.Write(l.CodeMin);
         if (l.HasFloatWeights)
         {
-            WriteFloats(w, l.Weights);
+            ModelPayload.WriteFloats(w, l.Weights);
         }
         else
         {
@@ -145,8 +145,8 @@ internal static class QuantizedMlpFormat
         }
 
         w.Write(l.WeightSteps.Length);
-        WriteFloats(w, l.Steps);
-        WriteFloats(w, l.Biases);
+        ModelPayload.WriteFloats(w, l.Steps);
+        ModelPayload.WriteFloats(w, l.Biases);
         w.Write(l.ActivationBits);
         w.Write(l.ActivationStep);
         w.Write(l.ActivationMax);
@@ -182,14 +182,6 @@ internal static class QuantizedMlpFormat
         }
 
         return blocks;
-    }
-
-    private static void WriteFloats(BinaryWriter w, IEnumerable<float> values)
-    {
-        foreach (float v in values)
-        {
-            w.Write(v);
-        }
     }
 
     // Flag 0: float input; 1: a single-scale grid whose scale is the step; 2: the grid, then the step.
@@ -331,15 +323,5 @@ internal static class QuantizedMlpFormat
         }
     }
 
-    private static float[] Floats(BinaryReader r, int count)
-    {
-        Left(r, count * 4L);
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = r.ReadSingle();
-        }
-
-        return values;
-    }
+    private static float[] Floats(BinaryReader r, int count) => ModelPayload.ReadFloats(r, count, "network");
 }
