@@ -65,11 +65,11 @@ internal static class GapIndicators
 
         return task == QatTask.Regression
             ? CorrelationPValue(gap, rows.Select(r => (double)r.Label).ToArray())
-            : ChiSquarePValue(gap, rows.Select(r => textLabel ? r.LabelText : r.Label.ToString(CultureInfo.InvariantCulture)).ToArray());
+            : ChiSquarePValue(gap, missing, rows.Select(r => textLabel ? r.LabelText : r.Label.ToString(CultureInfo.InvariantCulture)).ToArray());
     }
 
     /// <summary>Pearson's chi-square test of independence of the 2 x k table "missing" by class.</summary>
-    private static double ChiSquarePValue(bool[] gap, string[] classes)
+    private static double ChiSquarePValue(bool[] gap, int missing, string[] classes)
     {
         var table = new Dictionary<string, (double Missing, double Present)>(StringComparer.Ordinal);
         for (int i = 0; i < gap.Length; i++)
@@ -78,7 +78,7 @@ internal static class GapIndicators
             table[classes[i]] = gap[i] ? (m + 1, p) : (m, p + 1);
         }
 
-        double n = gap.Length, missingShare = gap.Count(g => g) / n, statistic = 0;
+        double n = gap.Length, missingShare = missing / n, statistic = 0;
         foreach (var (m, p) in table.Values)
         {
             double expectedMissing = (m + p) * missingShare, expectedPresent = (m + p) - expectedMissing;

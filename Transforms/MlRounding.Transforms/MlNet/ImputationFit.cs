@@ -25,7 +25,8 @@ internal static class ImputationFit
             regressed = Array.Empty<int>(); // nothing to regress on, or too wide: the means
         }
 
-        var intercepts = means.Select(m => (float)m).ToArray();
+        float[] floatMeans = means.Select(m => (float)m).ToArray();
+        var intercepts = (float[])floatMeans.Clone();
         var weights = new float[regressed.Length * slots];
         double[][] normal = NormalEquations(data, column, means, regressed);
         for (int r = 0; r < regressed.Length; r++)
@@ -45,7 +46,7 @@ internal static class ImputationFit
             }
         }
 
-        return new ImputationModel(means.Select(m => (float)m).ToArray(), intercepts, regressed, weights);
+        return new ImputationModel(floatMeans, intercepts, regressed, weights);
     }
 
     /// <summary>Each slot's mean over its finite values (0 without any) and whether it had a NaN.</summary>
